@@ -1,0 +1,52 @@
+# Gatehouse: `make run` and `make test` (see README.md).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := run
+
+# Builds live outside the checkout so a fresh clone reuses them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/gatehouse/target
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export LEPTOS_SITE_ROOT := $(CARGO_TARGET_DIR)/site
+BIN := $(CARGO_TARGET_DIR)/release/gatehouse
+E2E_PORT ?= 3100
+
+.PHONY: run test tools tools-test build lint unit e2e bench
+
+## run: install what is missing, build, migrate, load demo data, serve on :3000
+run: tools .env build
+	@url=$$(scripts/db.sh url gatehouse); \
+	DATABASE_URL="$$url" DEMO_DATA=1 exec $(BIN)
+
+## test: fmt, clippy (server and wasm), unit and database tests, Playwright
+test: tools-test .env lint unit e2e
+
+tools:
+	@scripts/tools.sh build
+
+tools-test:
+	@scripts/tools.sh test
+
+.env:
+	@sed "s|^SECRET_KEYS=.*|SECRET_KEYS=k1:$$(head -c32 /dev/urandom | base64)|" .env.example > .env
+	@echo "==> wrote .env with a fresh SECRET_KEYS"
+
+build:
+	cargo leptos build --release
+
+lint:
+	cargo fmt --all --check
+	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	DATABASE_URL="$$(scripts/db.sh server)" \
+	GATEHOUSE_AIOSMTPD="$(CURDIR)/target/tools/py/bin/aiosmtpd" \
+	cargo test -p app -p server --features app/ssr
+
+e2e: build
+	@url=$$(scripts/db.sh fresh gatehouse_e2e); \
+	cd end2end && E2E_DATABASE_URL="$$url" E2E_PORT=$(E2E_PORT) GATEHOUSE_BIN=$(BIN) npx playwright test
+
+## bench: timed comparisons against baselines taken in the same run (see bench/README.md)
+bench:
+	@echo "no benchmarks yet"

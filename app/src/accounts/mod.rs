@@ -1,0 +1,36 @@
+//! Company accounts: create one, list and switch between one's accounts, see the members.
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod view;
+
+use crate::domain::roles::AccountRole;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub plan: String,
+    /// The viewer's own role in this account.
+    pub role: AccountRole,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: AccountRole,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersPage {
+    pub account: AccountSummary,
+    pub members: Vec<Member>,
+}

@@ -1,0 +1,97 @@
+//! SQL for accounts; no policy here.
+use super::{AccountSummary, Member};
+use crate::domain::roles::AccountRole;
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+fn role(s: &str) -> Result<AccountRole, sqlx::Error> {
+    AccountRole::parse(s).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {s:?}").into()))
+}
+
+pub async fn role_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<AccountRole>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT role FROM account_members WHERE account_id = $1 AND user_id = $2")
+            .bind(account_id)
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?;
+    row.map(|(r,)| role(&r)).transpose()
+}
+
+pub async fn accounts_of(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<AccountSummary>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.name, a.plan, m.role FROM account_members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.user_id = $1 ORDER BY lower(a.name), a.id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, name, plan, r)| {
+            Ok(AccountSummary {
+                id,
+                name,
+                plan,
+                role: role(&r)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_account(
+    conn: &mut PgConnection,
+    name: &str,
+    owner: Uuid,
+) -> Result<Uuid, sqlx::Error> {
+    let (id,): (Uuid,) = sqlx::query_as("INSERT INTO accounts (name) VALUES ($1) RETURNING id")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, 'owner')")
+        .bind(id)
+        .bind(owner)
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+pub async fn account(conn: &mut PgConnection, id: Uuid) -> Result<(String, String), sqlx::Error> {
+    sqlx::query_as("SELECT name, plan FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn members(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> Result<Vec<Member>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT u.id, u.name, u.email, m.role, m.joined_at FROM account_members m \
+         JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 \
+         ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'super_admin' THEN 1 WHEN 'admin' THEN 2 ELSE 3 END, \
+                  lower(u.name), u.id",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(user_id, name, email, r, joined_at)| {
+            Ok(Member {
+                user_id,
+                name,
+                email,
+                role: role(&r)?,
+                joined_at,
+            })
+        })
+        .collect()
+}

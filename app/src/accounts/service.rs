@@ -1,0 +1,62 @@
+//! Account rules: who may create, list and look into an account.
+use super::{repo, AccountSummary, MembersPage};
+use crate::domain::policy::{self, AccountAction};
+use crate::domain::roles::AccountRole;
+use crate::domain::validate;
+use crate::error::AppError;
+use crate::server::history::{self, Entry};
+use crate::server::{auth, AppState};
+use uuid::Uuid;
+
+pub async fn my_accounts(st: &AppState) -> Result<Vec<AccountSummary>, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    Ok(repo::accounts_of(&mut conn, me.id).await?)
+}
+
+pub async fn create_account(st: &AppState, name: &str) -> Result<Uuid, AppError> {
+    let name = validate::name(name, "account name").map_err(|m| AppError::validation("name", m))?;
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    if !me.email_verified {
+        return Err(AppError::validation(
+            "name",
+            "Verify your email address before creating an account.",
+        ));
+    }
+    let id = repo::insert_account(&mut tx, &name, me.id).await?;
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action: "account.created",
+            account_id: Some(id),
+            subject: Some(format!("account:{id}")),
+            target: Some(format!("user:{}", me.id)),
+            after: Some(serde_json::json!({ "name": name, "owner": me.id })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn members_page(st: &AppState, account_id: Uuid) -> Result<MembersPage, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    let role = repo::role_of(&mut conn, account_id, me.id).await?;
+    policy::account(role, AccountAction::ViewMembers)?;
+    let role: AccountRole = role.ok_or(AppError::NotFound)?;
+    let (name, plan) = repo::account(&mut conn, account_id).await?;
+    let members = repo::members(&mut conn, account_id).await?;
+    Ok(MembersPage {
+        account: AccountSummary {
+            id: account_id,
+            name,
+            plan,
+            role,
+        },
+        members,
+    })
+}

@@ -1,0 +1,97 @@
+//! The accounts list (with the create form) and the Members screen.
+use super::api::*;
+use crate::components::{last_error, Field, FormError, LoadError, Loading};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+#[component]
+pub fn AccountsPage() -> impl IntoView {
+    let create = ServerAction::<CreateAccount>::new();
+    let error = last_error(create.value());
+    let accounts = Resource::new(move || create.version().get(), |_| my_accounts());
+    view! {
+        <section aria-labelledby="accounts-title">
+            <h1 id="accounts-title">"Your accounts"</h1>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match accounts.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty">
+                                "You are not in any account yet. Create one below, or ask an admin of your company to add you."
+                            </p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="account-list">
+                                {list.into_iter().map(|a| view! {
+                                    <li>
+                                        <a href=format!("/accounts/{}/members", a.id)>{a.name}</a>
+                                        <span class="role">{a.role.label()}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        <section class="card narrow" aria-labelledby="create-title">
+            <h2 id="create-title">"Create an account"</h2>
+            <p>"An account is your company's workspace. You will be its owner."</p>
+            <ActionForm action=create>
+                <FormError error=error />
+                <Field label="Account name" name="name" required=true error=error />
+                <button type="submit" disabled=move || create.pending().get()>"Create account"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let params = use_params_map();
+    let account_id = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
+    let page = Resource::new(account_id, |id| async move {
+        match id {
+            Some(id) => list_members(id).await,
+            None => Err(crate::error::AppError::NotFound),
+        }
+    });
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(p) => {
+                        let count = p.members.len();
+                        view! {
+                            <section aria-labelledby="members-title">
+                                <p class="crumbs"><a href="/accounts">"Accounts"</a> " / " {p.account.name.clone()}</p>
+                                <h1 id="members-title">"Members of " {p.account.name.clone()}</h1>
+                                <p>{format!("{count} member{}", if count == 1 { "" } else { "s" })} " · You are " {p.account.role.label().to_lowercase()}</p>
+                                <table class="members">
+                                    <caption class="visually-hidden">"Members and their roles"</caption>
+                                    <thead>
+                                        <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th></tr>
+                                    </thead>
+                                    <tbody>
+                                        {p.members.into_iter().map(|m| view! {
+                                            <tr>
+                                                <td>{m.name}</td>
+                                                <td>{m.email}</td>
+                                                <td>{m.role.label()}</td>
+                                                <td>{m.joined_at.format("%Y-%m-%d").to_string()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,368 @@
+//! Who may do what: pure functions of the actor's role and the action, deny by default.
+//!
+//! The server calls these before every read or write it does for someone; the
+//! browser calls the same functions only to hide controls. A successful answer
+//! is an [`Authorized`] proof, which only this module can make, so code that
+//! needs one cannot forget to ask.
+use super::roles::{AccountRole, InstanceAccess, TeamRole};
+
+/// Proof that the policy allowed an action. Only this module constructs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authorized(());
+
+/// Why an action was refused. `NotVisible` means the actor holds no role at all:
+/// the object must look missing to them (AC-3). `Forbidden` means they can see
+/// the object but may not do this to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    NotVisible,
+    Forbidden,
+}
+
+const fn allow() -> Result<Authorized, Denied> {
+    Ok(Authorized(()))
+}
+
+fn deny_visible() -> Result<Authorized, Denied> {
+    Err(Denied::Forbidden)
+}
+
+/// Actions inside a company account (OF-2 and the account screens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAction {
+    /// See the account, its members and their roles.
+    ViewMembers,
+    /// Manage one's own Zaps, folders and connections.
+    ManageOwnWork,
+    /// Download a CSV of another user's Zaps and connections (OF-4).
+    ExportMemberCsv,
+    /// Transfer ownership of another user's Zaps or connections (OF-2, OF-6).
+    TransferOwnership,
+    /// Remove a member from the account (OF-1).
+    RemoveMember { target: AccountRole, is_self: bool },
+    /// Choose the new owner on removal; admins are forced to the account owner (OF-2).
+    ChooseNewOwner,
+    /// Delete another user's private app connections.
+    DeleteOthersPrivateConnection,
+    /// Choose how long a removed user's private connections keep working.
+    ChooseConnectionExpiry,
+    /// Switch SCIM provisioning on or off (OF-7).
+    ManageScim,
+}
+
+pub fn account(role: Option<AccountRole>, action: AccountAction) -> Result<Authorized, Denied> {
+    use AccountAction::*;
+    use AccountRole::*;
+    let Some(role) = role else {
+        return Err(Denied::NotVisible);
+    };
+    match (action, role) {
+        (ViewMembers | ManageOwnWork, _) => allow(),
+        (ExportMemberCsv | TransferOwnership | ChooseNewOwner, Owner | SuperAdmin) => allow(),
+        (ExportMemberCsv | TransferOwnership | ChooseNewOwner, Admin | Member) => deny_visible(),
+        (DeleteOthersPrivateConnection | ChooseConnectionExpiry, Owner | SuperAdmin | Admin) => {
+            allow()
+        }
+        (DeleteOthersPrivateConnection | ChooseConnectionExpiry, Member) => deny_visible(),
+        (ManageScim, Owner | SuperAdmin) => allow(),
+        (ManageScim, Admin | Member) => deny_visible(),
+        // Nobody removes the owner or themselves here; nobody removes someone who outranks them.
+        (
+            RemoveMember {
+                target: AccountRole::Owner,
+                ..
+            },
+            _,
+        ) => deny_visible(),
+        (RemoveMember { is_self: true, .. }, _) => deny_visible(),
+        (RemoveMember { .. }, Member) => deny_visible(),
+        (RemoveMember { target, .. }, actor) if target.rank() > actor.rank() => deny_visible(),
+        (RemoveMember { .. }, Owner | SuperAdmin | Admin) => allow(),
+    }
+}
+
+/// Actions on an integration and its team (TM-*, SH-*, SJ-*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamAction {
+    /// Read what collaborators read: overview, performance, history, feedback,
+    /// embed tools, sharing lists, the team list (TM-2).
+    View,
+    /// Comment on feature requests and bug reports (TM-2).
+    Comment,
+    /// Change one's own marketing subscription (TM-8).
+    EditOwnSubscription,
+    /// Edit name, description, visibility and versions.
+    EditIntegration,
+    /// Invite links, email invites and revocations (SH-2 … SH-7).
+    ManageSharing,
+    /// The join settings and the embed origins (SJ-1, SJ-3).
+    ManageJoinAndEmbed,
+    /// Invite someone to the team with this role (TM-3).
+    Invite { role: TeamRole },
+    /// Change a member's role (TM-5).
+    ChangeRole,
+    /// Remove a member holding `target`, or oneself (TM-5).
+    RemoveMember { target: TeamRole, is_self: bool },
+    /// Assign or revoke the marketing or technical contact (TM-7).
+    AssignContact,
+    /// Send an update mail to the team (TM-8).
+    SendUpdate,
+    /// Change the status of a feature request or bug report.
+    ChangeFeedbackStatus,
+}
+
+pub fn team(role: Option<TeamRole>, action: TeamAction) -> Result<Authorized, Denied> {
+    use TeamAction::*;
+    use TeamRole::*;
+    let Some(role) = role else {
+        return Err(Denied::NotVisible);
+    };
+    match (action, role) {
+        (View | Comment | EditOwnSubscription, _) => allow(),
+        (RemoveMember { is_self: true, .. }, _) => allow(),
+        (Invite { role: Collaborator }, _) => allow(),
+        (
+            RemoveMember {
+                target: Collaborator,
+                ..
+            },
+            _,
+        ) => allow(),
+        (
+            EditIntegration
+            | ManageSharing
+            | ManageJoinAndEmbed
+            | Invite { role: Admin }
+            | ChangeRole
+            | RemoveMember { target: Admin, .. }
+            | AssignContact
+            | SendUpdate
+            | ChangeFeedbackStatus,
+            Admin,
+        ) => allow(),
+        (
+            EditIntegration
+            | ManageSharing
+            | ManageJoinAndEmbed
+            | Invite { role: Admin }
+            | ChangeRole
+            | RemoveMember { target: Admin, .. }
+            | AssignContact
+            | SendUpdate
+            | ChangeFeedbackStatus,
+            Collaborator,
+        ) => deny_visible(),
+    }
+}
+
+/// Actions on an app instance (IN-2, IN-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceAction {
+    View,
+    Clone,
+    Edit,
+    Delete,
+    Stop,
+    Run,
+    Share,
+    EditLogin,
+}
+
+pub fn instance(
+    access: Option<InstanceAccess>,
+    action: InstanceAction,
+) -> Result<Authorized, Denied> {
+    use InstanceAccess::*;
+    use InstanceAction::*;
+    let Some(access) = access else {
+        return Err(Denied::NotVisible);
+    };
+    match (action, access) {
+        (View | Clone, _) => allow(),
+        (Edit | Delete | Stop | Run, Owner | Write) => allow(),
+        (Edit | Delete | Stop | Run, Read) => deny_visible(),
+        (Share | EditLogin, Owner) => allow(),
+        (Share | EditLogin, Write | Read) => deny_visible(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The full matrix, written out as tables so a reader can check it against SPEC.
+    use super::*;
+    use AccountRole::{Admin as AAdmin, Member as AMember, Owner as AOwner, SuperAdmin};
+    use TeamRole::{Admin as TAdmin, Collaborator};
+
+    const Y: bool = true;
+    const N: bool = false;
+
+    fn ok(r: Result<Authorized, Denied>) -> bool {
+        r.is_ok()
+    }
+
+    // covers: OF-2, X-1, AC-3
+    #[test]
+    fn account_matrix() {
+        // action, [owner, super_admin, admin, member], outsider always NotVisible
+        let table: &[(AccountAction, [bool; 4])] = &[
+            (AccountAction::ViewMembers, [Y, Y, Y, Y]),
+            (AccountAction::ManageOwnWork, [Y, Y, Y, Y]),
+            (AccountAction::ExportMemberCsv, [Y, Y, N, N]),
+            (AccountAction::TransferOwnership, [Y, Y, N, N]),
+            (AccountAction::ChooseNewOwner, [Y, Y, N, N]),
+            (AccountAction::DeleteOthersPrivateConnection, [Y, Y, Y, N]),
+            (AccountAction::ChooseConnectionExpiry, [Y, Y, Y, N]),
+            (AccountAction::ManageScim, [Y, Y, N, N]),
+            (
+                AccountAction::RemoveMember {
+                    target: AMember,
+                    is_self: false,
+                },
+                [Y, Y, Y, N],
+            ),
+            (
+                AccountAction::RemoveMember {
+                    target: AAdmin,
+                    is_self: false,
+                },
+                [Y, Y, Y, N],
+            ),
+            (
+                AccountAction::RemoveMember {
+                    target: SuperAdmin,
+                    is_self: false,
+                },
+                [Y, Y, N, N],
+            ),
+            (
+                AccountAction::RemoveMember {
+                    target: AOwner,
+                    is_self: false,
+                },
+                [N, N, N, N],
+            ),
+            (
+                AccountAction::RemoveMember {
+                    target: AMember,
+                    is_self: true,
+                },
+                [N, N, N, N],
+            ),
+            (
+                AccountAction::RemoveMember {
+                    target: AAdmin,
+                    is_self: true,
+                },
+                [N, N, N, N],
+            ),
+        ];
+        for (action, expected) in table {
+            for (role, want) in AccountRole::ALL.iter().zip(expected) {
+                let got = account(Some(*role), *action);
+                assert_eq!(ok(got), *want, "{role:?} {action:?}");
+                if !want {
+                    assert_eq!(
+                        got,
+                        Err(Denied::Forbidden),
+                        "a member sees the account: 403"
+                    );
+                }
+            }
+            assert_eq!(
+                account(None, *action),
+                Err(Denied::NotVisible),
+                "outsider {action:?}"
+            );
+        }
+    }
+
+    // covers: TM-2, TM-3, TM-5, X-1
+    #[test]
+    fn team_matrix() {
+        // action, [admin, collaborator]
+        let table: &[(TeamAction, [bool; 2])] = &[
+            (TeamAction::View, [Y, Y]),
+            (TeamAction::Comment, [Y, Y]),
+            (TeamAction::EditOwnSubscription, [Y, Y]),
+            (TeamAction::EditIntegration, [Y, N]),
+            (TeamAction::ManageSharing, [Y, N]),
+            (TeamAction::ManageJoinAndEmbed, [Y, N]),
+            (TeamAction::Invite { role: TAdmin }, [Y, N]),
+            (TeamAction::Invite { role: Collaborator }, [Y, Y]),
+            (TeamAction::ChangeRole, [Y, N]),
+            (
+                TeamAction::RemoveMember {
+                    target: TAdmin,
+                    is_self: false,
+                },
+                [Y, N],
+            ),
+            (
+                TeamAction::RemoveMember {
+                    target: Collaborator,
+                    is_self: false,
+                },
+                [Y, Y],
+            ),
+            (
+                TeamAction::RemoveMember {
+                    target: TAdmin,
+                    is_self: true,
+                },
+                [Y, Y],
+            ),
+            (
+                TeamAction::RemoveMember {
+                    target: Collaborator,
+                    is_self: true,
+                },
+                [Y, Y],
+            ),
+            (TeamAction::AssignContact, [Y, N]),
+            (TeamAction::SendUpdate, [Y, N]),
+            (TeamAction::ChangeFeedbackStatus, [Y, N]),
+        ];
+        for (action, expected) in table {
+            for (role, want) in TeamRole::ALL.iter().zip(expected) {
+                let got = team(Some(*role), *action);
+                assert_eq!(ok(got), *want, "{role:?} {action:?}");
+            }
+            assert_eq!(
+                team(None, *action),
+                Err(Denied::NotVisible),
+                "non-member {action:?}"
+            );
+        }
+    }
+
+    // covers: IN-2, IN-3, IN-4
+    #[test]
+    fn instance_matrix() {
+        use InstanceAction::*;
+        // action, [owner, write, read]
+        let table: &[(InstanceAction, [bool; 3])] = &[
+            (View, [Y, Y, Y]),
+            (Clone, [Y, Y, Y]),
+            (Edit, [Y, Y, N]),
+            (Delete, [Y, Y, N]),
+            (Stop, [Y, Y, N]),
+            (Run, [Y, Y, N]),
+            (Share, [Y, N, N]),
+            (EditLogin, [Y, N, N]),
+        ];
+        for (action, expected) in table {
+            for (access, want) in InstanceAccess::ALL.iter().zip(expected) {
+                assert_eq!(
+                    ok(instance(Some(*access), *action)),
+                    *want,
+                    "{access:?} {action:?}"
+                );
+            }
+            assert_eq!(
+                instance(None, *action),
+                Err(Denied::NotVisible),
+                "none {action:?}"
+            );
+        }
+    }
+}

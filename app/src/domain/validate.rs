@@ -1,0 +1,63 @@
+//! Small input rules shared by forms and server functions.
+
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD_MAX: usize = 128;
+
+pub fn password(pw: &str) -> Result<(), String> {
+    let n = pw.chars().count();
+    if n < PASSWORD_MIN {
+        return Err(format!("Use at least {PASSWORD_MIN} characters."));
+    }
+    if n > PASSWORD_MAX {
+        return Err(format!("Use at most {PASSWORD_MAX} characters."));
+    }
+    Ok(())
+}
+
+/// A display name: trimmed, 1 to 100 characters, no control characters.
+pub fn name(input: &str, what: &str) -> Result<String, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(format!("Enter a {what}."));
+    }
+    if s.chars().count() > 100 {
+        return Err(format!("Keep the {what} under 100 characters."));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(format!("The {what} cannot contain control characters."));
+    }
+    Ok(s.to_string())
+}
+
+/// A path to go to after signing in: only paths of this site, never another host.
+pub fn local_path(next: &str) -> Option<&str> {
+    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_length_is_bounded() {
+        assert!(password("short").is_err());
+        assert!(password("long enough!").is_ok());
+        assert!(password(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(name("  Acme  ", "name").unwrap(), "Acme");
+        assert!(name("   ", "name").is_err());
+        assert!(name(&"a".repeat(101), "name").is_err());
+        assert!(name("a\u{7}b", "name").is_err());
+    }
+
+    #[test]
+    fn next_path_stays_on_this_site() {
+        assert_eq!(local_path("/accounts"), Some("/accounts"));
+        assert_eq!(local_path("//evil.example"), None);
+        assert_eq!(local_path("https://evil.example"), None);
+        assert_eq!(local_path("/\\evil.example"), None);
+    }
+}

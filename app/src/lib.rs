@@ -1,0 +1,119 @@
+//! Gatehouse: who may use, build and own a company's integrations and app instances.
+//!
+//! This crate holds everything shared by the browser and the server: the domain
+//! (pure rules), the wire types, the server functions and the pages. Server-only
+//! code sits behind the `ssr` feature.
+#![recursion_limit = "256"]
+
+pub mod accounts;
+pub mod auth;
+pub mod components;
+pub mod devmail;
+pub mod domain;
+pub mod error;
+pub mod nav;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_csp();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Pages get a CSP whose script nonce matches the hydration scripts of this response.
+#[cfg(feature = "ssr")]
+fn set_page_csp() {
+    if let (Some(nonce), Some(opts)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        let csp = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+             object-src 'none'; frame-ancestors 'none'",
+            &*nonce
+        );
+        if let Ok(v) = http::HeaderValue::from_str(&csp) {
+            opts.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
+        <Title text="Gatehouse" />
+        <Router>
+            <nav::Nav />
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/signup") view=auth::view::SignUpPage />
+                    <Route path=path!("/signin") view=auth::view::SignInPage />
+                    <Route path=path!("/check-email") view=auth::view::CheckEmailPage />
+                    <Route path=path!("/verify") view=auth::view::VerifyPage />
+                    <Route path=path!("/forgot") view=auth::view::ForgotPage />
+                    <Route path=path!("/forgot/sent") view=auth::view::ForgotSentPage />
+                    <Route path=path!("/reset") view=auth::view::ResetPage />
+                    <Route path=path!("/accounts") view=accounts::view::AccountsPage />
+                    <Route path=path!("/accounts/:id/members") view=accounts::view::MembersPage />
+                    <Route path=path!("/dev/mail") view=devmail::view::MailListPage />
+                    <Route path=path!("/dev/mail/:id") view=devmail::view::MailPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn HomePage() -> impl IntoView {
+    view! {
+        <section class="hero">
+            <h1>"Gatehouse"</h1>
+            <p>
+                "Decide who may use, build and own your integrations and app instances — and what happens to their work when people join or leave."
+            </p>
+            <p class="actions">
+                <a class="button" href="/accounts">"Go to your accounts"</a>
+                <a href="/signup">"Create a login"</a>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        opts.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="card narrow">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address. " <a href="/">"Go to the start page"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,171 @@
+//! Who is asking: password hashing, server-side sessions and the session cookie (AC-1).
+use super::token;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use http::header::{COOKIE, SET_COOKIE};
+use http::HeaderValue;
+use leptos::prelude::*;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub const COOKIE_NAME: &str = "gatehouse_session";
+pub const SESSION_DAYS: i64 = 14;
+
+/// Argon2id with the crate's default (OWASP) parameters, off the async executor.
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(AppError::internal)
+    })
+    .await
+    .map_err(AppError::internal)?
+}
+
+/// Checks a password; with no stored hash it still spends the same work, so
+/// an unknown email and a wrong password take as long as each other.
+pub async fn verify_password(stored: Option<String>, password: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
+        let Ok(parsed) = PasswordHash::new(&stored) else {
+            return false;
+        };
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// An Argon2id hash of a random string nobody knows, made once per process.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let (nobody_knows, _) = token::new_token();
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(nobody_knows.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// The client's address, as the listener saw it (no proxy headers are trusted).
+pub fn client_addr() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn session_token_from_request() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE_NAME)
+        .map(|(_, v)| v.to_string())
+}
+
+/// The signed-in user of this request, read on the request's own connection.
+pub async fn current_user(conn: &mut PgConnection) -> Result<Option<CurrentUser>, AppError> {
+    let Some(token) = session_token_from_request() else {
+        return Ok(None);
+    };
+    let row: Option<(Uuid, String, String, bool)> = sqlx::query_as(
+        "SELECT u.id, u.email, u.name, u.email_verified_at IS NOT NULL \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at > now()",
+    )
+    .bind(token::hash(&token))
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(id, email, name, email_verified)| CurrentUser {
+        id,
+        email,
+        name,
+        email_verified,
+    }))
+}
+
+/// Like [`current_user`], but a request without a session is refused.
+pub async fn require_user(conn: &mut PgConnection) -> Result<CurrentUser, AppError> {
+    current_user(conn).await?.ok_or(AppError::Unauthenticated)
+}
+
+/// Start a session for `user_id` and hand its cookie to the browser.
+pub async fn start_session(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    secure: bool,
+) -> Result<(), AppError> {
+    let (text, hash) = token::new_token();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, expires_at) \
+         VALUES ($1, $2, now() + make_interval(days => $3))",
+    )
+    .bind(hash)
+    .bind(user_id)
+    .bind(SESSION_DAYS as i32)
+    .execute(conn)
+    .await?;
+    set_cookie(&format!(
+        "{COOKIE_NAME}={text}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        SESSION_DAYS * 86400,
+        if secure { "; Secure" } else { "" }
+    ));
+    Ok(())
+}
+
+/// End this request's session, if any, and clear the cookie.
+pub async fn end_session(conn: &mut PgConnection, secure: bool) -> Result<(), AppError> {
+    if let Some(token) = session_token_from_request() {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token::hash(&token))
+            .execute(conn)
+            .await?;
+    }
+    set_cookie(&format!(
+        "{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    ));
+    Ok(())
+}
+
+fn set_cookie(value: &str) {
+    if let (Some(opts), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
+        opts.append_header(SET_COOKIE, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // covers: AC-1
+    #[tokio::test]
+    async fn argon2id_round_trip_and_dummy() {
+        let h = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password(Some(h.clone()), "correct horse battery".into()).await);
+        assert!(!verify_password(Some(h), "wrong horse battery".into()).await);
+        assert!(!verify_password(None, "anything at all".into()).await);
+    }
+}

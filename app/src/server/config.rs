@@ -1,0 +1,140 @@
+//! Configuration from the environment (see `.env.example`); every problem is one clear line.
+use super::crypto::Keyring;
+use std::net::SocketAddr;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub addr: SocketAddr,
+    /// Where people reach this server, used in mailed links; `https://` makes cookies Secure.
+    pub public_url: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub keyring: Keyring,
+    pub site_root: String,
+    pub demo_data: bool,
+    /// Start the outbox worker in this process (off in tests that drive it by hand).
+    pub run_mail_worker: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set; copy .env.example to .env or export it")]
+    Missing(&'static str),
+    #[error("{name} is invalid: {why}")]
+    Invalid { name: &'static str, why: String },
+}
+
+impl Config {
+    /// Read the configuration through `get`, so tests can pass a map instead of the environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url = get("DATABASE_URL").ok_or(ConfigError::Missing("DATABASE_URL"))?;
+        let addr_text = get("APP_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr: SocketAddr = addr_text.parse().map_err(|_| ConfigError::Invalid {
+            name: "APP_ADDR",
+            why: format!("{addr_text:?} is not host:port, e.g. 127.0.0.1:3000"),
+        })?;
+        let public_url = get("PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                name: "PUBLIC_URL",
+                why: "must start with http:// or https://".into(),
+            });
+        }
+        let smtp_url = get("SMTP_URL").filter(|s| !s.trim().is_empty());
+        if let Some(u) = &smtp_url {
+            super::mail::parse_smtp_url(u).map_err(|why| ConfigError::Invalid {
+                name: "SMTP_URL",
+                why,
+            })?;
+        }
+        let keys = get("SECRET_KEYS").ok_or(ConfigError::Missing("SECRET_KEYS"))?;
+        let keyring = Keyring::parse(&keys).map_err(|why| ConfigError::Invalid {
+            name: "SECRET_KEYS",
+            why,
+        })?;
+        let flag = |name: &str, default: bool| {
+            get(name)
+                .map(|v| matches!(v.as_str(), "1" | "true" | "yes"))
+                .unwrap_or(default)
+        };
+        Ok(Self {
+            database_url,
+            addr,
+            public_url,
+            smtp_url,
+            mail_from: get("MAIL_FROM")
+                .unwrap_or_else(|| "Gatehouse <no-reply@gatehouse.localhost>".into()),
+            keyring,
+            site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            demo_data: flag("DEMO_DATA", false),
+            run_mail_worker: flag("MAIL_WORKER", true),
+        })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Without SMTP, mail stays in the outbox and the in-app viewer shows it.
+    pub fn mail_viewer_enabled(&self) -> bool {
+        self.smtp_url.is_none()
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const KEY: &str = "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_errors_are_clear() {
+        let c = cfg(&[("DATABASE_URL", "postgres://x/y"), ("SECRET_KEYS", KEY)]).unwrap();
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert!(c.mail_viewer_enabled());
+        assert!(!c.secure_cookies());
+        let e = cfg(&[("SECRET_KEYS", KEY)]).unwrap_err().to_string();
+        assert!(e.contains("DATABASE_URL is not set"), "{e}");
+        let e = cfg(&[
+            ("DATABASE_URL", "x"),
+            ("SECRET_KEYS", KEY),
+            ("APP_ADDR", "nope"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("APP_ADDR is invalid"), "{e}");
+        let e = cfg(&[("DATABASE_URL", "x"), ("SECRET_KEYS", "k1:short")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("SECRET_KEYS is invalid"), "{e}");
+        let c = cfg(&[
+            ("DATABASE_URL", "x"),
+            ("SECRET_KEYS", KEY),
+            ("PUBLIC_URL", "https://gate.example.com/"),
+        ])
+        .unwrap();
+        assert!(c.secure_cookies());
+        assert_eq!(c.link("/verify"), "https://gate.example.com/verify");
+    }
+}

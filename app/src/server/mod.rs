@@ -1,0 +1,43 @@
+//! Server-only plumbing: configuration, state, sessions, the mail outbox, history, secrets.
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod history;
+pub mod mail;
+pub mod state;
+pub mod token;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+pub use state::AppState;
+
+/// The shared state, as provided to every server function and page render.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
+}
+
+/// Give an error its HTTP status for fetch callers. Plain form posts are
+/// redirected back to the form with the error in the URL, so they keep the redirect.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        let plain_form = use_context::<http::request::Parts>()
+            .and_then(|p| p.headers.get(http::header::ACCEPT).cloned())
+            .and_then(|v| v.to_str().ok().map(|s| s.contains("text/html")))
+            .unwrap_or(false);
+        if !plain_form {
+            if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+                opts.set_status(e.status());
+            }
+        }
+    }
+    result
+}
+
+/// Send the browser to `path` after a successful call, with or without JavaScript.
+pub fn redirect(path: &str) {
+    leptos_axum::redirect(path);
+}
+
+/// The schema, applied at every start (`migrations/` at the workspace root).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

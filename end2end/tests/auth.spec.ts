@@ -1,0 +1,87 @@
+import { test, expect } from '@playwright/test';
+import { AxeBuilder } from '@axe-core/playwright';
+import { DEMO_PASSWORD, freshEmail, openMail, signIn } from './helpers';
+
+// covers: AC-1, AC-2, X-3
+test('sign up, verify by mail, sign in, create an account, see its members', async ({ page }, info) => {
+  const email = freshEmail('nora', info.project.name);
+  await page.goto('/signup');
+  await page.getByLabel('Your name').fill('Nora New');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('a-good-password');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your inbox' })).toBeVisible();
+
+  await openMail(page, email, 'Confirm your email address');
+  await page.locator('.mail-links a').first().click();
+  await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await expect(page.getByText('Your email address is verified')).toBeVisible();
+
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('a-good-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Your accounts' })).toBeVisible();
+  await expect(page.getByText('You are not in any account yet')).toBeVisible();
+
+  await page.getByLabel('Account name').fill('Nora Co');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: 'Members of Nora Co' })).toBeVisible();
+  await expect(page.getByRole('row', { name: /Nora New/ })).toContainText('Owner');
+
+  // The used link is refused the second time, with a clear message.
+  await openMail(page, email, 'Confirm your email address');
+  await page.locator('.mail-links a').first().click();
+  await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'already used' })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+});
+
+// covers: X-5, AC-1
+test('bad input is explained next to the field', async ({ page }) => {
+  await page.goto('/signup');
+  await page.getByLabel('Your name').fill('Bad Input');
+  await page.getByLabel('Email').fill('someone@nowhere');
+  await page.getByLabel('Password').fill('a-good-password');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.locator('#field-email-error')).toHaveText('That is not a valid email address.');
+
+  await page.goto('/signup');
+  await page.getByLabel('Your name').fill('Bad Input');
+  await page.getByLabel('Email').fill('owner@acme.test');
+  await page.getByLabel('Password').fill('a-good-password');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.locator('#field-email-error')).toHaveText('An account with this email already exists.');
+
+  await page.goto('/signup');
+  await page.getByLabel('Your name').fill('Bad Input');
+  await page.getByLabel('Email').fill('fresh-short@example.com');
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.locator('#field-password-error')).toHaveText('Use at least 10 characters.');
+
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill('owner@acme.test');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('#field-password-error')).toHaveText('Incorrect email or password.');
+});
+
+// covers: AC-3
+test('the demo owner signs in and sees the demo account', async ({ page }) => {
+  await signIn(page, 'owner@acme.test', DEMO_PASSWORD);
+  await page.getByRole('link', { name: 'Acme Corp' }).first().click();
+  await expect(page.getByRole('heading', { name: 'Members of Acme Corp' })).toBeVisible();
+  await expect(page.getByRole('row')).toHaveCount(6); // header + 5 members
+  await expect(page.getByRole('row', { name: /Sam Super/ })).toContainText('Super admin');
+});
+
+test('sign-in screens have no serious accessibility violations', async ({ page }) => {
+  for (const path of ['/', '/signin', '/signup', '/forgot']) {
+    await page.goto(path);
+    const result = await new AxeBuilder({ page }).analyze();
+    const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(serious.map((v) => `${path}: ${v.id}`)).toEqual([]);
+  }
+});

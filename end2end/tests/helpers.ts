@@ -1,0 +1,23 @@
+import { expect, Page } from '@playwright/test';
+
+export const DEMO_PASSWORD = 'demo-password';
+
+/** A fresh address per test and per project, so runs never collide. */
+export function freshEmail(tag: string, project: string): string {
+  return `${tag}-${project}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Open the newest mail to `email` with `subject` in the in-app mail viewer. */
+export async function openMail(page: Page, email: string, subject: string) {
+  await page.goto(`/dev/mail?to=${encodeURIComponent(email)}`);
+  await page.getByRole('link', { name: subject }).first().click();
+  await expect(page.getByRole('heading', { name: subject })).toBeVisible();
+}
+
+export async function signIn(page: Page, email: string, password: string) {
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Your accounts' })).toBeVisible();
+}

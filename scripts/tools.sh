@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Install what building and testing Gatehouse needs, skipping whatever is already there.
+#   scripts/tools.sh build   wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt (npm binaryen)
+#   scripts/tools.sh test    the above, plus Chromium, Playwright and the SMTP test server
+set -euo pipefail
+want=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+LEPTOS_VERSION=0.3.11
+say() { printf '==> %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$LEPTOS_VERSION"; then
+  say "installing cargo-leptos $LEPTOS_VERSION (no_downloads; takes ~17 min once)"
+  cargo install --locked --ignore-rust-version cargo-leptos --version "$LEPTOS_VERSION" --features no_downloads
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly.
+wbg=$(awk '$0=="name = \"wasm-bindgen\"" {getline; gsub(/version = |"/, ""); print; exit}' "$root/Cargo.lock")
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wbg"; then
+  say "installing wasm-bindgen-cli $wbg"
+  if ! cargo install --locked wasm-bindgen-cli --version "$wbg"; then
+    # Its lockfile can name a webpki-roots the registry no longer serves: pin the previous one.
+    crate=$(ls ~/.cargo/registry/cache/*/wasm-bindgen-cli-"$wbg".crate | head -n1)
+    tmp=$(mktemp -d)
+    tar -xzf "$crate" -C "$tmp"
+    (cd "$tmp/wasm-bindgen-cli-$wbg" &&
+      cargo update -p webpki-roots --precise 1.0.10 &&
+      cargo install --locked --path .)
+    rm -rf "$tmp"
+  fi
+fi
+
+# npm's binaryen provides wasm-opt (Debian's is too old and breaks hydration);
+# @playwright/test drives Debian's Chromium. Never download a browser.
+if [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ] || [ "$root/end2end/package-lock.json" -nt "$root/end2end/node_modules/.stamp" ]; then
+  say "installing npm packages in end2end/ (binaryen, playwright)"
+  (cd "$root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && touch node_modules/.stamp)
+fi
+
+[ "$want" = test ] || exit 0
+
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium"
+  cfg=$(mktemp)
+  # This image deletes .debs after each dpkg run; an install of several runs then fails.
+  printf 'DPkg::Post-Invoke {};\n' > "$cfg"
+  apt-get update -qq
+  APT_CONFIG="$cfg" DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation
+  rm -f "$cfg"
+fi
+
+venv="$root/target/tools/py"
+if [ ! -x "$venv/bin/aiosmtpd" ]; then
+  say "installing aiosmtpd (the SMTP server the mail test talks to)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet aiosmtpd==1.4.6
+fi

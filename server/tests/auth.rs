@@ -1,0 +1,340 @@
+//! Sign-up, verification, sign-in, sessions and password reset, over HTTP against a real database.
+mod common;
+use common::*;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+// covers: AC-1, AC-2
+#[sqlx::test(migrations = "../migrations")]
+async fn sign_up_verify_sign_in_sign_out(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let c = app.client();
+    let (s, _) = app
+        .call(
+            &c,
+            "auth/sign_up",
+            &[
+                ("name", "Ada"),
+                ("email", "Ada@Example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(s.is_success(), "{s}");
+    let (email, verified): (String, Option<chrono::DateTime<chrono::Utc>>) =
+        sqlx::query_as("SELECT email, email_verified_at FROM users")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(email, "ada@example.com", "addresses are stored lower-cased");
+    assert!(verified.is_none());
+    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(PASSWORD));
+
+    // Not signed in yet: whoami says nobody.
+    let (_, me) = app.call(&c, "auth/whoami", &[]).await;
+    assert!(me.is_null());
+
+    let token = app.mailed_token("ada@example.com", "/verify?token=").await;
+    let stored: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT token_hash FROM user_tokens")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert!(
+        stored.iter().all(|(h,)| h != token.as_bytes()),
+        "tokens are stored hashed"
+    );
+    let (s, _) = app
+        .call(&c, "auth/verify_email", &[("token", &token)])
+        .await;
+    assert!(s.is_success(), "{s}");
+
+    let res = c
+        .post(format!("{}/api/auth/sign_in", app.base))
+        .header("Accept", "application/json")
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let (_, me) = app.call(&c, "auth/whoami", &[]).await;
+    assert_eq!(me["email"], "ada@example.com");
+    assert_eq!(me["email_verified"], true);
+    assert_eq!(app.count("sessions").await, 1);
+
+    app.call(&c, "auth/sign_out", &[]).await;
+    assert_eq!(
+        app.count("sessions").await,
+        0,
+        "sign out ends the server-side session"
+    );
+    let (_, me) = app.call(&c, "auth/whoami", &[]).await;
+    assert!(me.is_null());
+}
+
+// covers: AC-2, X-5
+#[sqlx::test(migrations = "../migrations")]
+async fn verification_links_are_single_use_and_expire(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let c = app.client();
+    app.call(
+        &c,
+        "auth/sign_up",
+        &[
+            ("name", "Bo"),
+            ("email", "bo@example.com"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let token = app.mailed_token("bo@example.com", "/verify?token=").await;
+
+    let (s, body) = app
+        .call(&c, "auth/verify_email", &[("token", "not-a-real-token")])
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&body).unwrap().0, "token");
+
+    // Expired: refused, and the user stays unverified.
+    sqlx::query("UPDATE user_tokens SET expires_at = now() - interval '1 minute'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let before = app.snapshot().await;
+    let (s, body) = app
+        .call(&c, "auth/verify_email", &[("token", &token)])
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_field(&body).unwrap().1.contains("expired"), "{body}");
+    assert_eq!(
+        app.snapshot().await,
+        before,
+        "a refused link writes nothing"
+    );
+    let (v,): (bool,) = sqlx::query_as("SELECT email_verified_at IS NOT NULL FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!v);
+
+    // Fresh link works once; the second use is refused.
+    sqlx::query("UPDATE user_tokens SET expires_at = now() + interval '1 hour'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (s, _) = app
+        .call(&c, "auth/verify_email", &[("token", &token)])
+        .await;
+    assert!(s.is_success());
+    let before = app.snapshot().await;
+    let (s, body) = app
+        .call(&c, "auth/verify_email", &[("token", &token)])
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error_field(&body).unwrap().1.contains("already used"),
+        "{body}"
+    );
+    assert_eq!(app.snapshot().await, before);
+}
+
+// covers: X-5, AC-1
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_sign_up_input_is_refused_field_by_field_and_writes_nothing(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let c = app.client();
+    app.call(
+        &c,
+        "auth/sign_up",
+        &[
+            ("name", "Taken"),
+            ("email", "taken@example.com"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let before = app.snapshot().await;
+    let cases: [(&str, &str, &str, &str, &str); 5] = [
+        (
+            "Eve",
+            "not-an-email",
+            PASSWORD,
+            "email",
+            "An email address needs an @",
+        ),
+        (
+            "Eve",
+            "eve@nowhere",
+            PASSWORD,
+            "email",
+            "That is not a valid email address.",
+        ),
+        (
+            "Eve",
+            "TAKEN@example.com",
+            PASSWORD,
+            "email",
+            "An account with this email already exists.",
+        ),
+        (
+            "Eve",
+            "eve@example.com",
+            "short",
+            "password",
+            "Use at least 10 characters.",
+        ),
+        ("   ", "eve@example.com", PASSWORD, "name", "Enter a name."),
+    ];
+    for (name, email, password, field, message) in cases {
+        let (s, body) = app
+            .call(
+                &c,
+                "auth/sign_up",
+                &[("name", name), ("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{email}");
+        let (f, m) = error_field(&body).unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(f, field, "{email}");
+        assert!(m.starts_with(message), "{m}");
+        assert_eq!(app.snapshot().await, before, "{email}: nothing written");
+    }
+}
+
+// covers: AC-1
+#[sqlx::test(migrations = "../migrations")]
+async fn one_message_for_unknown_email_and_wrong_password_and_attempts_are_limited(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let c = app.signed_in("Cy", "cy@example.com").await;
+    let other = app.client();
+    let (s1, unknown) = app
+        .call(
+            &other,
+            "auth/sign_in",
+            &[("email", "nobody@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    let (s2, wrong) = app
+        .call(
+            &other,
+            "auth/sign_in",
+            &[("email", "cy@example.com"), ("password", "wrong-password")],
+        )
+        .await;
+    assert_eq!(s1, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s1, s2);
+    assert_eq!(unknown, wrong, "the same answer for both");
+    assert_eq!(
+        error_field(&wrong).unwrap(),
+        ("password", "Incorrect email or password.")
+    );
+
+    // Four more failures for this address: then even the right password is refused.
+    for _ in 0..4 {
+        app.call(
+            &other,
+            "auth/sign_in",
+            &[("email", "cy@example.com"), ("password", "wrong-password")],
+        )
+        .await;
+    }
+    let sessions = app.count("sessions").await;
+    let (s, body) = app
+        .call(
+            &other,
+            "auth/sign_in",
+            &[("email", "cy@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(app.count("sessions").await, sessions);
+    // The existing session is untouched.
+    let (_, me) = app.call(&c, "auth/whoami", &[]).await;
+    assert_eq!(me["email"], "cy@example.com");
+}
+
+// covers: AC-1
+#[sqlx::test(migrations = "../migrations")]
+async fn password_reset_by_mail_ends_every_session(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let c = app.signed_in("Di", "di@example.com").await;
+    let anon = app.client();
+    let (s, _) = app
+        .call(
+            &anon,
+            "auth/request_password_reset",
+            &[("email", "di@example.com")],
+        )
+        .await;
+    assert!(s.is_success());
+    // An unknown address gets the same answer and no mail.
+    let mails = app.count("outbox").await;
+    let (s2, _) = app
+        .call(
+            &anon,
+            "auth/request_password_reset",
+            &[("email", "nobody@example.com")],
+        )
+        .await;
+    assert_eq!(s, s2);
+    assert_eq!(app.count("outbox").await, mails);
+
+    let token = app.mailed_token("di@example.com", "/reset?token=").await;
+    let (s, body) = app
+        .call(
+            &anon,
+            "auth/reset_password",
+            &[("token", &token), ("password", "short")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&body).unwrap().0, "password");
+    let (s, _) = app
+        .call(
+            &anon,
+            "auth/reset_password",
+            &[("token", &token), ("password", "another-good-password")],
+        )
+        .await;
+    assert!(s.is_success());
+    let (_, me) = app.call(&c, "auth/whoami", &[]).await;
+    assert!(me.is_null(), "the old session ended");
+    let (s, _) = app
+        .call(
+            &anon,
+            "auth/reset_password",
+            &[("token", &token), ("password", "third-good-password")],
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the link is single-use"
+    );
+    let (s, _) = app
+        .call(
+            &anon,
+            "auth/sign_in",
+            &[
+                ("email", "di@example.com"),
+                ("password", "another-good-password"),
+            ],
+        )
+        .await;
+    assert!(s.is_success());
+}

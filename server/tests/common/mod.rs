@@ -1,0 +1,171 @@
+//! Boot the real router on 127.0.0.1:0 over a fresh test database, and call it like a browser would.
+#![allow(dead_code)]
+use app::server::config::Config;
+use app::server::AppState;
+use reqwest::{redirect::Policy, Client, StatusCode};
+use serde_json::Value;
+use sqlx::PgPool;
+use std::sync::Arc;
+
+pub const KEYS: &str = "t1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub const PASSWORD: &str = "a-good-password";
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: PgPool,
+    pub state: AppState,
+}
+
+pub fn test_config() -> Config {
+    Config::from_lookup(|k| match k {
+        "DATABASE_URL" => Some("postgres://unused".into()),
+        "SECRET_KEYS" => Some(KEYS.into()),
+        "MAIL_WORKER" => Some("0".into()),
+        _ => None,
+    })
+    .expect("test config")
+}
+
+impl TestApp {
+    pub async fn start(pool: PgPool) -> Self {
+        Self::start_with(pool, test_config()).await
+    }
+
+    pub async fn start_with(pool: PgPool, mut config: Config) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        config.addr = addr;
+        config.public_url = format!("http://{addr}");
+        let state = AppState {
+            pool: pool.clone(),
+            leptos_options: server::leptos_options(&config),
+            config: Arc::new(config),
+        };
+        let router = server::router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Self {
+            base: format!("http://{addr}"),
+            pool,
+            state,
+        }
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// POST a server function with form fields; returns the status and the JSON body.
+    pub async fn call(
+        &self,
+        client: &Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let res = client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> reqwest::Response {
+        client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sign up, verify through the mailed link, and sign in; returns the signed-in client.
+    pub async fn signed_in(&self, name: &str, email: &str) -> Client {
+        let c = self.client();
+        let (s, b) = self
+            .call(
+                &c,
+                "auth/sign_up",
+                &[("name", name), ("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert!(s.is_success() || s.is_redirection(), "sign up {s}: {b}");
+        let token = self.mailed_token(email, "/verify?token=").await;
+        let (s, b) = self
+            .call(&c, "auth/verify_email", &[("token", &token)])
+            .await;
+        assert!(s.is_success() || s.is_redirection(), "verify {s}: {b}");
+        self.sign_in(&c, email).await;
+        c
+    }
+
+    pub async fn sign_in(&self, c: &Client, email: &str) {
+        let (s, b) = self
+            .call(
+                c,
+                "auth/sign_in",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert!(s.is_success() || s.is_redirection(), "sign in {s}: {b}");
+    }
+
+    /// The token of the newest mailed link to `email` that contains `marker`.
+    pub async fn mailed_token(&self, email: &str, marker: &str) -> String {
+        let (body,): (String,) = sqlx::query_as(
+            "SELECT body_text FROM outbox WHERE to_addr = $1 AND body_text LIKE '%' || $2 || '%' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(email)
+        .bind(marker)
+        .fetch_one(&self.pool)
+        .await
+        .expect("a mail with that link");
+        let start = body.find(marker).unwrap() + marker.len();
+        body[start..].split_whitespace().next().unwrap().to_string()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+        n
+    }
+
+    /// Row counts of every table a sign-in flow could touch, to prove a refusal wrote nothing.
+    pub async fn snapshot(&self) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for t in [
+            "users",
+            "sessions",
+            "user_tokens",
+            "accounts",
+            "account_members",
+            "outbox",
+            "history",
+        ] {
+            out.push((t.to_string(), self.count(t).await));
+        }
+        out
+    }
+}
+
+pub fn error_field(body: &Value) -> Option<(&str, &str)> {
+    let v = body.get("Validation")?;
+    Some((v.get("field")?.as_str()?, v.get("message")?.as_str()?))
+}
