@@ -30,8 +30,15 @@ tools-test:
 	@sed "s|^SECRET_KEYS=.*|SECRET_KEYS=k1:$$(head -c32 /dev/urandom | base64)|" .env.example > .env
 	@echo "==> wrote .env with a fresh SECRET_KEYS"
 
+# cargo leptos always reruns wasm-bindgen and wasm-opt (~20 s); skip it when no source changed.
+STAMP := $(CARGO_TARGET_DIR)/.gatehouse-build-stamp
+SOURCES := app frontend server style public migrations Cargo.toml Cargo.lock
 build:
-	cargo leptos build --release
+	@if [ -x $(BIN) ] && [ -f $(STAMP) ] && [ -z "$$(find $(SOURCES) -newer $(STAMP) -print -quit)" ]; then \
+	  echo "==> release build is up to date"; \
+	else \
+	  cargo leptos build --release && touch $(STAMP); \
+	fi
 
 lint:
 	cargo fmt --all --check

@@ -18,7 +18,7 @@ pub mod server;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -60,6 +60,8 @@ fn set_page_csp() {
     }
 }
 
+/// Every page is rendered whole on the server (`SsrMode::Async`): it works with
+/// JavaScript off, and a page's HTTP status can depend on its data.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -70,18 +72,18 @@ pub fn App() -> impl IntoView {
             <nav::Nav />
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/signup") view=auth::view::SignUpPage />
-                    <Route path=path!("/signin") view=auth::view::SignInPage />
-                    <Route path=path!("/check-email") view=auth::view::CheckEmailPage />
-                    <Route path=path!("/verify") view=auth::view::VerifyPage />
-                    <Route path=path!("/forgot") view=auth::view::ForgotPage />
-                    <Route path=path!("/forgot/sent") view=auth::view::ForgotSentPage />
-                    <Route path=path!("/reset") view=auth::view::ResetPage />
-                    <Route path=path!("/accounts") view=accounts::view::AccountsPage />
-                    <Route path=path!("/accounts/:id/members") view=accounts::view::MembersPage />
-                    <Route path=path!("/dev/mail") view=devmail::view::MailListPage />
-                    <Route path=path!("/dev/mail/:id") view=devmail::view::MailPage />
+                    <Route path=path!("/") ssr=SsrMode::Async view=HomePage />
+                    <Route path=path!("/signup") ssr=SsrMode::Async view=auth::view::SignUpPage />
+                    <Route path=path!("/signin") ssr=SsrMode::Async view=auth::view::SignInPage />
+                    <Route path=path!("/check-email") ssr=SsrMode::Async view=auth::view::CheckEmailPage />
+                    <Route path=path!("/verify") ssr=SsrMode::Async view=auth::view::VerifyPage />
+                    <Route path=path!("/forgot") ssr=SsrMode::Async view=auth::view::ForgotPage />
+                    <Route path=path!("/forgot/sent") ssr=SsrMode::Async view=auth::view::ForgotSentPage />
+                    <Route path=path!("/reset") ssr=SsrMode::Async view=auth::view::ResetPage />
+                    <Route path=path!("/accounts") ssr=SsrMode::Async view=accounts::view::AccountsPage />
+                    <Route path=path!("/accounts/:id/members") ssr=SsrMode::Async view=accounts::view::MembersPage />
+                    <Route path=path!("/dev/mail") ssr=SsrMode::Async view=devmail::view::MailListPage />
+                    <Route path=path!("/dev/mail/:id") ssr=SsrMode::Async view=devmail::view::MailPage />
                 </Routes>
             </main>
         </Router>

@@ -15,6 +15,7 @@ struct SmtpServer {
 impl Drop for SmtpServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
+        let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.maildir);
     }
 }
@@ -28,7 +29,7 @@ async fn start_smtp() -> SmtpServer {
         .unwrap()
         .port();
     let maildir = std::env::temp_dir().join(format!("gatehouse-maildir-{}", uuid::Uuid::new_v4()));
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .args([
             "-n",
             "-l",
@@ -54,6 +55,8 @@ async fn start_smtp() -> SmtpServer {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("aiosmtpd did not start on port {port}");
 }
 

@@ -33,9 +33,12 @@ pub fn backoff_secs(attempts: i32) -> i64 {
     (30_i64 << attempts.clamp(0, 7)).min(3600)
 }
 
+/// Host, port and optional (user, password) of the SMTP relay.
+pub type SmtpTarget = (String, u16, Option<(String, String)>);
+
 /// `smtp://[user:password@]host[:port]` (port 25 by default). The relay is
 /// expected on a trusted network (localhost or a sidecar); TLS is not spoken here.
-pub fn parse_smtp_url(url: &str) -> Result<(String, u16, Option<(String, String)>), String> {
+pub fn parse_smtp_url(url: &str) -> Result<SmtpTarget, String> {
     let rest = url
         .strip_prefix("smtp://")
         .ok_or_else(|| "SMTP_URL must look like smtp://[user:password@]host[:port]".to_string())?
