@@ -249,7 +249,7 @@ pub async fn load(pool: &PgPool, keyring: &Keyring) -> Result<bool, sqlx::Error>
     // An app instance with a login whose secret is sealed.
     let (instance,): (Uuid,) = sqlx::query_as(
         "INSERT INTO app_instances (owner_id, name, app, config, status) \
-         VALUES ($1, 'Acme Jira', 'jira', '{\"base_url\": \"https://jira.acme.test\", \"project\": \"OPS\"}', 'running') RETURNING id",
+         VALUES ($1, 'Acme Jira', 'jira', '[{\"key\": \"base_url\", \"value\": \"https://jira.acme.test\"}, {\"key\": \"project\", \"value\": \"OPS\"}]', 'running') RETURNING id",
     )
     .bind(owner)
     .fetch_one(&mut *tx)

@@ -169,3 +169,38 @@ pub fn error_field(body: &Value) -> Option<(&str, &str)> {
     let v = body.get("Validation")?;
     Some((v.get("field")?.as_str()?, v.get("message")?.as_str()?))
 }
+
+impl TestApp {
+    /// Install an instance as `c` with one login; returns its id.
+    pub async fn install(&self, c: &Client, name: &str, username: &str, secret: &str) -> String {
+        let (s, id) = self
+            .call(
+                c,
+                "instances/install_instance",
+                &[
+                    ("name", name),
+                    ("app", "jira"),
+                    ("config[0][key]", "base_url"),
+                    ("config[0][value]", "https://jira.example.com"),
+                    ("config[1][key]", "project"),
+                    ("config[1][value]", "OPS"),
+                    ("username", username),
+                    ("secret", secret),
+                ],
+            )
+            .await;
+        assert!(s.is_success(), "install: {s} {id}");
+        id.as_str().unwrap().to_string()
+    }
+
+    pub async fn share(&self, owner: &Client, id: &str, email: &str, access: &str) {
+        let (s, b) = self
+            .call(
+                owner,
+                "instances/share_instance",
+                &[("id", id), ("email", email), ("access", access)],
+            )
+            .await;
+        assert!(s.is_success(), "share: {s} {b}");
+    }
+}

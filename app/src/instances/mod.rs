@@ -1,0 +1,159 @@
+//! App instances shared user to user with read/write rights; secrets stay secret (IN-1 … IN-4).
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod view;
+
+use crate::domain::roles::InstanceAccess;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub app: String,
+    pub status: String,
+    pub owner_name: String,
+    pub access: InstanceAccess,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstancesPage {
+    pub mine: Vec<InstanceSummary>,
+    pub shared: Vec<InstanceSummary>,
+}
+
+/// One configuration field. Blank rows of a form are dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigEntry {
+    pub key: String,
+    pub value: String,
+}
+
+/// A login as anyone may see it: the username, and whether a secret is set. Never the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginView {
+    pub id: Uuid,
+    pub username: String,
+    pub secret_set: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareView {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub access: InstanceAccess,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunView {
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceDetail {
+    pub id: Uuid,
+    pub name: String,
+    pub app: String,
+    pub status: String,
+    pub owner_name: String,
+    pub owner_email: String,
+    /// The viewer's own access: what the page offers follows from it.
+    pub access: InstanceAccess,
+    pub config: Vec<ConfigEntry>,
+    pub logins: Vec<LoginView>,
+    /// Only the owner sees who else has access.
+    pub shares: Vec<ShareView>,
+    pub runs: Vec<RunView>,
+}
+
+pub const MAX_CONFIG_ENTRIES: usize = 50;
+
+/// Check a configuration form: drop blank rows, refuse bad keys, repeats and oversize values.
+pub fn clean_config(entries: Vec<ConfigEntry>) -> Result<Vec<ConfigEntry>, String> {
+    let mut out: Vec<ConfigEntry> = Vec::new();
+    for e in entries {
+        let key = e.key.trim().to_string();
+        let value = e.value.trim().to_string();
+        if key.is_empty() && value.is_empty() {
+            continue;
+        }
+        if key.is_empty() {
+            return Err(format!("The value {value:?} has no key."));
+        }
+        if key.len() > 64
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        {
+            return Err(format!(
+                "The key {key:?} may use letters, digits, '_', '.' and '-' (at most 64)."
+            ));
+        }
+        if value.chars().count() > 2000 {
+            return Err(format!(
+                "The value of {key:?} is longer than 2000 characters."
+            ));
+        }
+        if out.iter().any(|o| o.key == key) {
+            return Err(format!("The key {key:?} appears twice."));
+        }
+        out.push(ConfigEntry { key, value });
+    }
+    if out.len() > MAX_CONFIG_ENTRIES {
+        return Err(format!(
+            "Use at most {MAX_CONFIG_ENTRIES} configuration fields."
+        ));
+    }
+    Ok(out)
+}
+
+/// An app identifier, e.g. `jira` or `google-sheets`.
+pub fn clean_app(app: &str) -> Result<String, String> {
+    let a = app.trim().to_lowercase();
+    if a.is_empty()
+        || a.len() > 60
+        || !a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err("Name the app with letters, digits, '-' or '_' (e.g. jira).".into());
+    }
+    Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(k: &str, v: &str) -> ConfigEntry {
+        ConfigEntry {
+            key: k.into(),
+            value: v.into(),
+        }
+    }
+
+    // covers: IN-1, X-5
+    #[test]
+    fn config_forms_are_cleaned_and_checked() {
+        assert_eq!(
+            clean_config(vec![e(" url ", " https://x "), e("", "")]).unwrap(),
+            vec![e("url", "https://x")]
+        );
+        assert!(clean_config(vec![e("", "orphan")])
+            .unwrap_err()
+            .contains("no key"));
+        assert!(clean_config(vec![e("a b", "x")]).is_err());
+        assert!(clean_config(vec![e("a", "1"), e("a", "2")])
+            .unwrap_err()
+            .contains("twice"));
+        assert_eq!(clean_app(" Jira ").unwrap(), "jira");
+        assert!(clean_app("no spaces please").is_err());
+    }
+}

@@ -1,0 +1,336 @@
+//! SQL for app instances; no policy here. Secrets go in and out only sealed.
+use super::{ConfigEntry, InstanceSummary, LoginView, RunView, ShareView};
+use crate::domain::roles::InstanceAccess;
+use crate::server::crypto::Sealed;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+fn access(s: &str) -> Result<InstanceAccess, sqlx::Error> {
+    InstanceAccess::parse(s)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown access {s:?}").into()))
+}
+
+/// The user's access to an instance. With `lock`, the instance row is locked
+/// first, in its own statement: under READ COMMITTED the access is then read from
+/// a snapshot taken after any concurrent share change on this instance committed.
+/// (A single `... FOR UPDATE OF i` would re-check the instance row after waiting,
+/// yet still read the share row from its old snapshot.)
+pub async fn access_of(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user: Uuid,
+    lock: bool,
+) -> Result<Option<InstanceAccess>, sqlx::Error> {
+    if lock {
+        let found: Option<(i32,)> =
+            sqlx::query_as("SELECT 1 FROM app_instances WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if found.is_none() {
+            return Ok(None);
+        }
+    }
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT CASE WHEN i.owner_id = $2 THEN 'owner' ELSE s.access END FROM app_instances i \
+         LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $2 WHERE i.id = $1",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_optional(conn)
+    .await?;
+    row.and_then(|(a,)| a).map(|a| access(&a)).transpose()
+}
+
+pub async fn list_for(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> Result<Vec<InstanceSummary>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT i.id, i.name, i.app, i.status, u.name, CASE WHEN i.owner_id = $1 THEN 'owner' ELSE s.access END \
+         FROM app_instances i JOIN users u ON u.id = i.owner_id \
+         LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $1 \
+         WHERE i.owner_id = $1 OR s.user_id IS NOT NULL ORDER BY lower(i.name), i.id",
+    )
+    .bind(user)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, name, app, status, owner_name, a)| {
+            Ok(InstanceSummary {
+                id,
+                name,
+                app,
+                status,
+                owner_name,
+                access: access(&a)?,
+            })
+        })
+        .collect()
+}
+
+pub struct InstanceRow {
+    pub name: String,
+    pub app: String,
+    pub status: String,
+    pub owner_id: Uuid,
+    pub owner_name: String,
+    pub owner_email: String,
+    pub config: Vec<ConfigEntry>,
+}
+
+pub async fn instance(conn: &mut PgConnection, id: Uuid) -> Result<InstanceRow, sqlx::Error> {
+    let (name, app, status, owner_id, owner_name, owner_email, Json(config)): (
+        String,
+        String,
+        String,
+        Uuid,
+        String,
+        String,
+        Json<Vec<ConfigEntry>>,
+    ) = sqlx::query_as(
+        "SELECT i.name, i.app, i.status, i.owner_id, u.name, u.email, i.config FROM app_instances i \
+         JOIN users u ON u.id = i.owner_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(InstanceRow {
+        name,
+        app,
+        status,
+        owner_id,
+        owner_name,
+        owner_email,
+        config,
+    })
+}
+
+pub async fn logins(conn: &mut PgConnection, id: Uuid) -> Result<Vec<LoginView>, sqlx::Error> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, username FROM instance_logins WHERE instance_id = $1 ORDER BY created_at, id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username)| LoginView {
+            id,
+            username,
+            secret_set: true,
+        })
+        .collect())
+}
+
+pub async fn shares(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ShareView>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.name, u.email, s.access FROM instance_shares s JOIN users u ON u.id = s.user_id \
+         WHERE s.instance_id = $1 ORDER BY lower(u.name), u.id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(user_id, name, email, a)| {
+            Ok(ShareView {
+                user_id,
+                name,
+                email,
+                access: access(&a)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn runs(conn: &mut PgConnection, id: Uuid) -> Result<Vec<RunView>, sqlx::Error> {
+    let rows: Vec<(DateTime<Utc>, Option<String>)> = sqlx::query_as(
+        "SELECT r.at, u.name FROM instance_runs r LEFT JOIN users u ON u.id = r.run_by \
+         WHERE r.instance_id = $1 ORDER BY r.at DESC, r.id DESC LIMIT 10",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, by)| RunView {
+            at,
+            by: by.unwrap_or_else(|| "a former user".into()),
+        })
+        .collect())
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    name: &str,
+    app: &str,
+    config: &[ConfigEntry],
+) -> Result<Uuid, sqlx::Error> {
+    let (id,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO app_instances (owner_id, name, app, config) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(owner)
+    .bind(name)
+    .bind(app)
+    .bind(Json(config))
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    config: &[ConfigEntry],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE app_instances SET name = $2, config = $3, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(Json(config))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE app_instances SET status = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn record_run(conn: &mut PgConnection, id: Uuid, by: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO instance_runs (instance_id, run_by) VALUES ($1, $2)")
+        .bind(id)
+        .bind(by)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM app_instances WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Returns the previous access, if the user already had a share.
+pub async fn upsert_share(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user: Uuid,
+    a: InstanceAccess,
+) -> Result<Option<InstanceAccess>, sqlx::Error> {
+    let before: Option<(String,)> = sqlx::query_as(
+        "SELECT access FROM instance_shares WHERE instance_id = $1 AND user_id = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO instance_shares (instance_id, user_id, access) VALUES ($1, $2, $3) \
+         ON CONFLICT (instance_id, user_id) DO UPDATE SET access = EXCLUDED.access",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(a.as_str())
+    .execute(conn)
+    .await?;
+    before.map(|(b,)| access(&b)).transpose()
+}
+
+pub async fn delete_share(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user: Uuid,
+) -> Result<Option<InstanceAccess>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "DELETE FROM instance_shares WHERE instance_id = $1 AND user_id = $2 RETURNING access",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(a,)| access(&a)).transpose()
+}
+
+pub async fn insert_login(
+    conn: &mut PgConnection,
+    id: Uuid,
+    username: &str,
+    sealed: &Sealed,
+) -> Result<Uuid, sqlx::Error> {
+    let (login,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO instance_logins (instance_id, username, secret_key_id, secret_nonce, secret_ciphertext) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(id)
+    .bind(username)
+    .bind(&sealed.key_id)
+    .bind(&sealed.nonce)
+    .bind(&sealed.ciphertext)
+    .fetch_one(conn)
+    .await?;
+    Ok(login)
+}
+
+/// Replace a login's secret; returns its username, or None when the login is not on this instance.
+pub async fn replace_secret(
+    conn: &mut PgConnection,
+    id: Uuid,
+    login: Uuid,
+    sealed: &Sealed,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "UPDATE instance_logins SET secret_key_id = $3, secret_nonce = $4, secret_ciphertext = $5 \
+         WHERE id = $2 AND instance_id = $1 RETURNING username",
+    )
+    .bind(id)
+    .bind(login)
+    .bind(&sealed.key_id)
+    .bind(&sealed.nonce)
+    .bind(&sealed.ciphertext)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(u,)| u))
+}
+
+pub async fn delete_login(
+    conn: &mut PgConnection,
+    id: Uuid,
+    login: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "DELETE FROM instance_logins WHERE id = $2 AND instance_id = $1 RETURNING username",
+    )
+    .bind(id)
+    .bind(login)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(u,)| u))
+}
+
+pub async fn user_by_email(
+    conn: &mut PgConnection,
+    email: &str,
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(conn)
+        .await
+}

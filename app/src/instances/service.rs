@@ -1,0 +1,452 @@
+//! App-instance rules: every call reads the caller's access in its own transaction
+//! (locking the instance when it will write) and asks the policy before acting.
+use super::{clean_app, clean_config, repo, ConfigEntry, InstanceDetail, InstancesPage};
+use crate::auth::CurrentUser;
+use crate::domain::email::EmailAddress;
+use crate::domain::policy::{self, InstanceAction};
+use crate::domain::roles::InstanceAccess;
+use crate::domain::validate;
+use crate::error::AppError;
+use crate::server::crypto::Secret;
+use crate::server::history::{self, Entry};
+use crate::server::{auth, AppState};
+use serde_json::json;
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+/// Begin, identify the caller, lock the instance and check `action` against their access.
+async fn authorize(
+    st: &AppState,
+    id: Uuid,
+    action: InstanceAction,
+) -> Result<(Transaction<'static, Postgres>, CurrentUser, InstanceAccess), AppError> {
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    let access = repo::access_of(&mut tx, id, me.id, true).await?;
+    policy::instance(access, action)?;
+    let access = access.ok_or(AppError::NotFound)?;
+    Ok((tx, me, access))
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    me: &CurrentUser,
+    id: Uuid,
+    action: &str,
+    target: Option<String>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), AppError> {
+    history::record(
+        conn,
+        Entry {
+            actor_id: Some(me.id),
+            action,
+            instance_id: Some(id),
+            subject: Some(format!("instance:{id}")),
+            target,
+            before,
+            after,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn clean_name(name: &str) -> Result<String, AppError> {
+    validate::name(name, "name").map_err(|m| AppError::validation("name", m))
+}
+
+fn clean_secret(secret: String) -> Result<Secret, AppError> {
+    let n = secret.chars().count();
+    if n == 0 {
+        return Err(AppError::validation(
+            "secret",
+            "Enter the secret (password or API token).",
+        ));
+    }
+    if n > 4096 {
+        return Err(AppError::validation(
+            "secret",
+            "The secret is longer than 4096 characters.",
+        ));
+    }
+    Ok(Secret::new(secret))
+}
+
+fn clean_username(u: &str) -> Result<String, AppError> {
+    let u = u.trim();
+    if u.is_empty() || u.chars().count() > 200 {
+        return Err(AppError::validation(
+            "username",
+            "Enter a username of at most 200 characters.",
+        ));
+    }
+    Ok(u.to_string())
+}
+
+pub async fn list(st: &AppState) -> Result<InstancesPage, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    let all = repo::list_for(&mut conn, me.id).await?;
+    let (mine, shared) = all
+        .into_iter()
+        .partition(|i| i.access == InstanceAccess::Owner);
+    Ok(InstancesPage { mine, shared })
+}
+
+/// The caller's current access, or None: what an open page polls to notice a revoke.
+pub async fn access(st: &AppState, id: Uuid) -> Result<Option<InstanceAccess>, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    Ok(repo::access_of(&mut conn, id, me.id, false).await?)
+}
+
+pub async fn detail(st: &AppState, id: Uuid) -> Result<InstanceDetail, AppError> {
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    let access = repo::access_of(&mut tx, id, me.id, false).await?;
+    policy::instance(access, InstanceAction::View)?;
+    let access = access.ok_or(AppError::NotFound)?;
+    let row = repo::instance(&mut tx, id).await?;
+    let shares = if policy::instance(Some(access), InstanceAction::Share).is_ok() {
+        repo::shares(&mut tx, id).await?
+    } else {
+        Vec::new()
+    };
+    let logins = repo::logins(&mut tx, id).await?;
+    let runs = repo::runs(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(InstanceDetail {
+        id,
+        name: row.name,
+        app: row.app,
+        status: row.status,
+        owner_name: row.owner_name,
+        owner_email: row.owner_email,
+        access,
+        config: row.config,
+        logins,
+        shares,
+        runs,
+    })
+}
+
+pub async fn install(
+    st: &AppState,
+    name: &str,
+    app: &str,
+    config: Vec<ConfigEntry>,
+    username: &str,
+    secret: String,
+) -> Result<Uuid, AppError> {
+    let name = clean_name(name)?;
+    let app = clean_app(app).map_err(|m| AppError::validation("app", m))?;
+    let config = clean_config(config).map_err(|m| AppError::validation("config", m))?;
+    let login = if username.trim().is_empty() && secret.is_empty() {
+        None
+    } else {
+        Some((clean_username(username)?, clean_secret(secret)?))
+    };
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    let id = repo::insert(&mut tx, me.id, &name, &app, &config).await?;
+    if let Some((username, secret)) = &login {
+        repo::insert_login(&mut tx, id, username, &st.config.keyring.seal(secret)).await?;
+    }
+    record(
+        &mut tx,
+        &me,
+        id,
+        "instance.installed",
+        None,
+        None,
+        Some(json!({ "name": name, "app": app })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn edit(
+    st: &AppState,
+    id: Uuid,
+    name: &str,
+    config: Vec<ConfigEntry>,
+) -> Result<(), AppError> {
+    let name = clean_name(name)?;
+    let config = clean_config(config).map_err(|m| AppError::validation("config", m))?;
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::Edit).await?;
+    let before = repo::instance(&mut tx, id).await?;
+    repo::update(&mut tx, id, &name, &config).await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "instance.edited",
+        None,
+        Some(json!({ "name": before.name, "config": before.config.iter().map(|e| &e.key).collect::<Vec<_>>() })),
+        Some(json!({ "name": name, "config": config.iter().map(|e| &e.key).collect::<Vec<_>>() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete(st: &AppState, id: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::Delete).await?;
+    let row = repo::instance(&mut tx, id).await?;
+    repo::delete(&mut tx, id).await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "instance.deleted",
+        None,
+        Some(json!({ "name": row.name, "app": row.app })),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Run (`run = true`: records who ran it) or stop the instance.
+pub async fn set_running(st: &AppState, id: Uuid, run: bool) -> Result<(), AppError> {
+    let action = if run {
+        InstanceAction::Run
+    } else {
+        InstanceAction::Stop
+    };
+    let (mut tx, me, _) = authorize(st, id, action).await?;
+    if run {
+        repo::set_status(&mut tx, id, "running").await?;
+        repo::record_run(&mut tx, id, me.id).await?;
+    } else {
+        repo::set_status(&mut tx, id, "stopped").await?;
+    }
+    record(
+        &mut tx,
+        &me,
+        id,
+        if run {
+            "instance.run"
+        } else {
+            "instance.stopped"
+        },
+        None,
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Copy name, app and configuration into a new instance of the caller's; never the logins (IN-3).
+pub async fn clone(st: &AppState, id: Uuid) -> Result<Uuid, AppError> {
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::Clone).await?;
+    let row = repo::instance(&mut tx, id).await?;
+    let name: String = format!("{} (copy)", row.name).chars().take(200).collect();
+    let new_id = repo::insert(&mut tx, me.id, &name, &row.app, &row.config).await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "instance.cloned",
+        Some(format!("instance:{new_id}")),
+        None,
+        None,
+    )
+    .await?;
+    record(
+        &mut tx,
+        &me,
+        new_id,
+        "instance.installed",
+        None,
+        None,
+        Some(json!({ "cloned_from": id, "name": name })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new_id)
+}
+
+pub async fn share(st: &AppState, id: Uuid, email: &str, access: &str) -> Result<(), AppError> {
+    let email = EmailAddress::parse(email).map_err(|m| AppError::validation("email", m))?;
+    let access = match InstanceAccess::parse(access) {
+        Some(a @ (InstanceAccess::Read | InstanceAccess::Write)) => a,
+        _ => return Err(AppError::validation("access", "Choose read or write.")),
+    };
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::Share).await?;
+    let Some((user, _)) = repo::user_by_email(&mut tx, email.as_str()).await? else {
+        return Err(AppError::validation(
+            "email",
+            "No Gatehouse user has that address. Ask them to sign up first, then share again.",
+        ));
+    };
+    if user == me.id {
+        return Err(AppError::validation(
+            "email",
+            "That is you: you own this instance already.",
+        ));
+    }
+    let before = repo::upsert_share(&mut tx, id, user, access).await?;
+    let action = if before.is_some() {
+        "instance.share_changed"
+    } else {
+        "instance.shared"
+    };
+    record(
+        &mut tx,
+        &me,
+        id,
+        action,
+        Some(format!("user:{user}")),
+        before.map(|b| json!({ "access": b.as_str() })),
+        Some(json!({ "access": access.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn revoke(st: &AppState, id: Uuid, user: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::Share).await?;
+    let before = repo::delete_share(&mut tx, id, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "instance.share_revoked",
+        Some(format!("user:{user}")),
+        Some(json!({ "access": before.as_str() })),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn add_login(
+    st: &AppState,
+    id: Uuid,
+    username: &str,
+    secret: String,
+) -> Result<Uuid, AppError> {
+    let username = clean_username(username)?;
+    let secret = clean_secret(secret)?;
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::EditLogin).await?;
+    let login =
+        repo::insert_login(&mut tx, id, &username, &st.config.keyring.seal(&secret)).await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "instance.login_added",
+        Some(format!("login:{username}")),
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(login)
+}
+
+pub async fn replace_secret(
+    st: &AppState,
+    id: Uuid,
+    login: Uuid,
+    secret: String,
+) -> Result<(), AppError> {
+    let secret = clean_secret(secret)?;
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::EditLogin).await?;
+    let username = repo::replace_secret(&mut tx, id, login, &st.config.keyring.seal(&secret))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "instance.login_secret_replaced",
+        Some(format!("login:{username}")),
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete_login(st: &AppState, id: Uuid, login: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::EditLogin).await?;
+    let username = repo::delete_login(&mut tx, id, login)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "instance.login_deleted",
+        Some(format!("login:{username}")),
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Re-seal every secret that is not under the current key, in batches, each in
+/// one set-based UPDATE. Returns how many were re-sealed.
+pub async fn rotate_secrets(
+    pool: &sqlx::PgPool,
+    keyring: &crate::server::crypto::Keyring,
+) -> Result<u64, AppError> {
+    use crate::server::crypto::Sealed;
+    let mut total = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows: Vec<(Uuid, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, secret_key_id, secret_nonce, secret_ciphertext FROM instance_logins \
+             WHERE secret_key_id <> $1 ORDER BY id LIMIT 500 FOR UPDATE",
+        )
+        .bind(keyring.current_id())
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(total);
+        }
+        let (mut ids, mut nonces, mut cts) = (Vec::new(), Vec::new(), Vec::new());
+        for (id, key_id, nonce, ciphertext) in rows {
+            let secret = keyring
+                .open(&Sealed {
+                    key_id,
+                    nonce,
+                    ciphertext,
+                })
+                .map_err(|e| AppError::internal(format!("login {id}: {e}")))?;
+            let sealed = keyring.seal(&secret);
+            ids.push(id);
+            nonces.push(sealed.nonce);
+            cts.push(sealed.ciphertext);
+        }
+        let done = sqlx::query(
+            "UPDATE instance_logins l SET secret_key_id = $1, secret_nonce = n.nonce, secret_ciphertext = n.ct \
+             FROM unnest($2::uuid[], $3::bytea[], $4::bytea[]) AS n(id, nonce, ct) WHERE l.id = n.id",
+        )
+        .bind(keyring.current_id())
+        .bind(&ids)
+        .bind(&nonces)
+        .bind(&cts)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        total += done;
+    }
+}
