@@ -18,7 +18,7 @@ run: tools .env build
 	DATABASE_URL="$$url" DEMO_DATA=1 exec $(BIN)
 
 ## test: fmt, clippy (server and wasm), unit and database tests, Playwright
-test: tools-test .env lint unit e2e
+test: tools-test .env lint build unit e2e
 
 tools:
 	@scripts/tools.sh build
@@ -45,9 +45,11 @@ lint:
 	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-unit:
+# The secret-leak test reads the release WASM bundle, so unit tests run after the build.
+unit: build
 	DATABASE_URL="$$(scripts/db.sh server)" \
 	GATEHOUSE_AIOSMTPD="$(CURDIR)/target/tools/py/bin/aiosmtpd" \
+	GATEHOUSE_WASM="$(LEPTOS_SITE_ROOT)/pkg/gatehouse.wasm" \
 	cargo test -p app -p server --features app/ssr
 
 e2e: build

@@ -19,6 +19,8 @@ enum Command {
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Re-encrypt every app-instance secret under the first key of SECRET_KEYS.
+    RotateSecrets,
 }
 
 #[tokio::main]
@@ -45,6 +47,17 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Migrate => {
             server::connect(&config).await.map_err(|e| e.to_string())?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::RotateSecrets => {
+            let pool = server::connect(&config).await.map_err(|e| e.to_string())?;
+            let n = app::instances::service::rotate_secrets(&pool, &config.keyring)
+                .await
+                .map_err(|e| format!("rotation stopped: {e}"))?;
+            println!(
+                "re-encrypted {n} secret(s) under key {:?}",
+                config.keyring.current_id()
+            );
             Ok(())
         }
         Command::Serve => serve(config).await,

@@ -47,7 +47,8 @@ async fn owner_write_read_and_outsider_each_get_exactly_their_rights(pool: PgPoo
     assert_eq!(list["mine"].as_array().unwrap().len(), 0);
 
     // Every write, by every kind of caller: (endpoint, extra fields, [owner, write, read]) as allowed?
-    let cases: Vec<(&str, Vec<(&str, &str)>, [bool; 3])> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, [bool; 3]);
+    let cases: Vec<Case> = vec![
         ("instances/stop_instance", vec![], [true, true, false]),
         ("instances/run_instance", vec![], [true, true, false]),
         (

@@ -5,6 +5,8 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 pub const PASSWORD: &str = "demo-password";
+/// The demo instance login's secret; tests check it never leaves the server.
+pub const DEMO_SECRET: &str = "demo-jira-api-token-7f3a";
 
 /// (email, name, account role or none)
 pub const PEOPLE: [(&str, &str, Option<&str>); 6] = [
@@ -254,7 +256,7 @@ pub async fn load(pool: &PgPool, keyring: &Keyring) -> Result<bool, sqlx::Error>
     .bind(owner)
     .fetch_one(&mut *tx)
     .await?;
-    let sealed = keyring.seal(&Secret::new("demo-jira-api-token"));
+    let sealed = keyring.seal(&Secret::new(DEMO_SECRET));
     sqlx::query(
         "INSERT INTO instance_logins (instance_id, username, secret_key_id, secret_nonce, secret_ciphertext) VALUES ($1, 'jira-bot', $2, $3, $4)",
     )
