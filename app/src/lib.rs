@@ -12,6 +12,7 @@ pub mod devmail;
 pub mod domain;
 pub mod error;
 pub mod instances;
+pub mod members;
 pub mod nav;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -83,6 +84,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset") ssr=SsrMode::Async view=auth::view::ResetPage />
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=accounts::view::AccountsPage />
                     <Route path=path!("/accounts/:id/members") ssr=SsrMode::Async view=accounts::view::MembersPage />
+                    <Route path=path!("/accounts/:id/members/:uid/remove") ssr=SsrMode::Async view=members::view::RemovePage />
+                    <Route path=path!("/accounts/:id/work") ssr=SsrMode::Async view=members::work::WorkPage />
                     <Route path=path!("/instances") ssr=SsrMode::Async view=instances::view::InstancesPage />
                     <Route path=path!("/instances/:id") ssr=SsrMode::Async view=instances::view::InstancePage />
                     <Route path=path!("/dev/mail") ssr=SsrMode::Async view=devmail::view::MailListPage />

@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -86,6 +86,15 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/hooks/{token}", post(app::members::routes::catch_hook))
+        .route(
+            "/accounts/{account}/members/{user}/export.csv",
+            get(app::members::routes::member_csv),
+        )
+        .route(
+            "/transfers/{transfer}/items.csv",
+            get(app::members::routes::transfer_csv),
+        )
         .leptos_routes_with_context(&state, routes, ctx.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -108,7 +117,9 @@ const DEFAULT_CSP: &str =
 /// Refuse cross-site writes; give every response a CSP and the usual hardening headers.
 async fn security(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !same_origin(&req, &st.config.public_url) {
+    // Webhooks are called by other services by design and carry no session.
+    let webhook = req.uri().path().starts_with("/hooks/");
+    if !safe && !webhook && !same_origin(&req, &st.config.public_url) {
         tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }

@@ -33,4 +33,8 @@ pub struct Member {
 pub struct MembersPage {
     pub account: AccountSummary,
     pub members: Vec<Member>,
+    /// With SCIM on, people are removed in the identity provider, not here (OF-7).
+    pub scim_enabled: bool,
+    /// The viewer's own id, to leave themselves out of "remove".
+    pub me: Uuid,
 }

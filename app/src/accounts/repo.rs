@@ -95,3 +95,11 @@ pub async fn members(
         })
         .collect()
 }
+
+pub async fn scim_enabled(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    let (on,): (bool,) = sqlx::query_as("SELECT scim_enabled FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    Ok(on)
+}

@@ -50,7 +50,10 @@ pub async fn members_page(st: &AppState, account_id: Uuid) -> Result<MembersPage
     let role: AccountRole = role.ok_or(AppError::NotFound)?;
     let (name, plan) = repo::account(&mut conn, account_id).await?;
     let members = repo::members(&mut conn, account_id).await?;
+    let scim_enabled = repo::scim_enabled(&mut conn, account_id).await?;
     Ok(MembersPage {
+        scim_enabled,
+        me: me.id,
         account: AccountSummary {
             id: account_id,
             name,

@@ -51,14 +51,20 @@ pub fn AccountsPage() -> impl IntoView {
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
+    use crate::domain::policy::{self, AccountAction};
     let params = use_params_map();
     let account_id = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
-    let page = Resource::new(account_id, |id| async move {
-        match id {
-            Some(id) => list_members(id).await,
-            None => Err(crate::error::AppError::NotFound),
-        }
-    });
+    let scim = ServerAction::<crate::members::api::SetScim>::new();
+    let scim_error = last_error(scim.value());
+    let page = Resource::new(
+        move || (account_id(), scim.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => list_members(id).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -66,27 +72,57 @@ pub fn MembersPage() -> impl IntoView {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(p) => {
                         let count = p.members.len();
+                        let aid = p.account.id;
+                        let my_role = p.account.role;
+                        let can_csv = policy::account(Some(my_role), AccountAction::ExportMemberCsv).is_ok();
+                        let can_scim = policy::account(Some(my_role), AccountAction::ManageScim).is_ok();
+                        let scim_on = p.scim_enabled;
+                        let me = p.me;
                         view! {
                             <section aria-labelledby="members-title">
                                 <p class="crumbs"><a href="/accounts">"Accounts"</a> " / " {p.account.name.clone()}</p>
                                 <h1 id="members-title">"Members of " {p.account.name.clone()}</h1>
-                                <p>{format!("{count} member{}", if count == 1 { "" } else { "s" })} " · You are " {p.account.role.label().to_lowercase()}</p>
+                                <p>{format!("{count} member{}", if count == 1 { "" } else { "s" })} " · You are " {p.account.role.label().to_lowercase()}
+                                   " · " <a href=format!("/accounts/{aid}/work")>"Zaps and connections"</a></p>
+                                <crate::components::Notice key="removed" text="The member was removed and their work transferred. Both confirmation mails are on their way." />
+                                {scim_on.then(|| view! {
+                                    <p class="notice" role="note">"SCIM provisioning is on: people are added and removed in your identity provider, so this page cannot remove members."</p>
+                                })}
                                 <table class="members">
                                     <caption class="visually-hidden">"Members and their roles"</caption>
                                     <thead>
-                                        <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th></tr>
+                                        <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th><th scope="col">"Actions"</th></tr>
                                     </thead>
                                     <tbody>
-                                        {p.members.into_iter().map(|m| view! {
-                                            <tr>
-                                                <td>{m.name}</td>
-                                                <td>{m.email}</td>
-                                                <td>{m.role.label()}</td>
-                                                <td>{m.joined_at.format("%Y-%m-%d").to_string()}</td>
-                                            </tr>
+                                        {p.members.into_iter().map(|m| {
+                                            let can_remove = !scim_on && policy::account(Some(my_role), AccountAction::RemoveMember { target: m.role, is_self: m.user_id == me }).is_ok();
+                                            view! {
+                                                <tr>
+                                                    <td>{m.name.clone()}</td>
+                                                    <td>{m.email.clone()}</td>
+                                                    <td>{m.role.label()}</td>
+                                                    <td>{m.joined_at.format("%Y-%m-%d").to_string()}</td>
+                                                    <td class="row-actions">
+                                                        {can_csv.then(|| view! {
+                                                            <a href=format!("/accounts/{aid}/members/{}/export.csv", m.user_id) download="">{format!("CSV of {}'s work", m.name)}</a>
+                                                        })}
+                                                        {can_remove.then(|| view! {
+                                                            <a href=format!("/accounts/{aid}/members/{}/remove", m.user_id)>{format!("Remove {}…", m.name)}</a>
+                                                        })}
+                                                    </td>
+                                                </tr>
+                                            }
                                         }).collect_view()}
                                     </tbody>
                                 </table>
+                                {can_scim.then(|| view! {
+                                    <ActionForm action=scim attr:class="inline-form">
+                                        <FormError error=scim_error />
+                                        <input type="hidden" name="account_id" value=aid.to_string() />
+                                        <input type="hidden" name="on" value=(!scim_on).to_string() />
+                                        <button type="submit">{if scim_on { "Switch SCIM provisioning off" } else { "Switch SCIM provisioning on" }}</button>
+                                    </ActionForm>
+                                })}
                             </section>
                         }.into_any()
                     }

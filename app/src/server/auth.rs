@@ -68,10 +68,9 @@ pub fn client_addr() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn session_token_from_request() -> Option<String> {
-    let parts = use_context::<http::request::Parts>()?;
-    parts
-        .headers
+/// The session token from a request's cookies.
+pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -81,17 +80,21 @@ fn session_token_from_request() -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// The signed-in user of this request, read on the request's own connection.
-pub async fn current_user(conn: &mut PgConnection) -> Result<Option<CurrentUser>, AppError> {
-    let Some(token) = session_token_from_request() else {
-        return Ok(None);
-    };
+fn session_token_from_request() -> Option<String> {
+    session_token(&use_context::<http::request::Parts>()?.headers)
+}
+
+/// The user a session token belongs to, if the session is live.
+pub async fn user_for_token(
+    conn: &mut PgConnection,
+    token: &str,
+) -> Result<Option<CurrentUser>, AppError> {
     let row: Option<(Uuid, String, String, bool)> = sqlx::query_as(
         "SELECT u.id, u.email, u.name, u.email_verified_at IS NOT NULL \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > now()",
     )
-    .bind(token::hash(&token))
+    .bind(token::hash(token))
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|(id, email, name, email_verified)| CurrentUser {
@@ -100,6 +103,14 @@ pub async fn current_user(conn: &mut PgConnection) -> Result<Option<CurrentUser>
         name,
         email_verified,
     }))
+}
+
+/// The signed-in user of this request, read on the request's own connection.
+pub async fn current_user(conn: &mut PgConnection) -> Result<Option<CurrentUser>, AppError> {
+    match session_token_from_request() {
+        Some(token) => user_for_token(conn, &token).await,
+        None => Ok(None),
+    }
 }
 
 /// Like [`current_user`], but a request without a session is refused.

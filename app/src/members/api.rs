@@ -1,0 +1,58 @@
+//! Member removal server functions, under /api/members/.
+use super::{RemovalOptions, Removed, TransferReport};
+use crate::error::AppError;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[server(endpoint = "members/removal_options")]
+pub async fn get_removal_options(
+    account_id: Uuid,
+    user_id: Uuid,
+    #[server(default)] q: String,
+) -> Result<RemovalOptions, AppError> {
+    use crate::server::{respond, state};
+    respond(
+        async { super::service::removal_options(&state()?, account_id, user_id, &q).await }.await,
+    )
+}
+
+/// What removing would do: the removal itself, run and rolled back (OF-8).
+#[server(endpoint = "members/preview_removal")]
+pub async fn preview_removal(
+    account_id: Uuid,
+    user_id: Uuid,
+    #[server(default)] new_owner: Option<Uuid>,
+    expiry: String,
+) -> Result<TransferReport, AppError> {
+    use crate::server::{respond, state};
+    respond(
+        async { super::service::preview(&state()?, account_id, user_id, new_owner, &expiry).await }
+            .await,
+    )
+}
+
+#[server(endpoint = "members/remove_member")]
+pub async fn remove_member(
+    account_id: Uuid,
+    user_id: Uuid,
+    #[server(default)] new_owner: Option<Uuid>,
+    expiry: String,
+) -> Result<Removed, AppError> {
+    use crate::server::{redirect, respond, state};
+    respond(
+        async {
+            let removed =
+                super::service::remove(&state()?, account_id, user_id, new_owner, &expiry, false)
+                    .await?;
+            redirect(&format!("/accounts/{account_id}/members?removed=1"));
+            Ok(removed)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "members/set_scim")]
+pub async fn set_scim(account_id: Uuid, on: bool) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::set_scim(&state()?, account_id, on).await }.await)
+}

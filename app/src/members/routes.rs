@@ -1,0 +1,89 @@
+//! Plain HTTP routes of this feature: CSV downloads (OF-4, OF-5) and the catch-hook endpoint.
+use crate::error::AppError;
+use crate::server::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+fn csv_response(result: Result<(String, Vec<u8>), AppError>) -> Response {
+    match result {
+        Ok((name, body)) => {
+            let safe: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || " -_.'".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let mut res = body.into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => (e.status(), e.to_string()).into_response(),
+    }
+}
+
+pub async fn member_csv(
+    State(st): State<AppState>,
+    Path((account, user)): Path<(Uuid, Uuid)>,
+    headers: HeaderMap,
+) -> Response {
+    csv_response(super::service::member_csv(&st, &headers, account, user).await)
+}
+
+#[derive(serde::Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn transfer_csv(
+    State(st): State<AppState>,
+    Path(transfer): Path<Uuid>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    csv_response(super::service::transfer_csv(&st, &headers, transfer, &q.token).await)
+}
+
+/// A catch hook: a POST to a Zap's URL is recorded as a run of that Zap.
+pub async fn catch_hook(
+    State(st): State<AppState>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Response {
+    let payload = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]).into_owned();
+    let run: Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(
+        "INSERT INTO zap_runs (zap_id, payload) SELECT id, $2 FROM zaps WHERE webhook_token = $1 RETURNING id",
+    )
+    .bind(&token)
+    .bind(payload)
+    .fetch_optional(&st.pool)
+    .await;
+    match run {
+        Ok(Some(_)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "{\"status\":\"success\"}",
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "No Zap listens at this URL.").into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            (e.status(), e.to_string()).into_response()
+        }
+    }
+}

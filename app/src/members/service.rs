@@ -1,0 +1,278 @@
+//! Member removal and ownership rules (OF-1, OF-2, OF-6, OF-7's switch): policy first, then the transfer.
+use super::transfer::{self, Plan};
+use super::{ConnectionExpiry, RemovalOptions, Removed, TransferReport};
+use crate::accounts::{repo as accounts, Member};
+use crate::auth::CurrentUser;
+use crate::domain::policy::{self, AccountAction};
+use crate::domain::roles::AccountRole;
+use crate::error::AppError;
+use crate::server::history::{self, Entry};
+use crate::server::{auth, AppState};
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+async fn member(
+    conn: &mut PgConnection,
+    account: Uuid,
+    user: Uuid,
+) -> Result<Option<Member>, AppError> {
+    Ok(accounts::members(conn, account)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == user))
+}
+
+async fn account_owner(conn: &mut PgConnection, account: Uuid) -> Result<Member, AppError> {
+    let owner = accounts::members(conn, account)
+        .await?
+        .into_iter()
+        .find(|m| m.role == AccountRole::Owner);
+    owner.ok_or_else(|| AppError::internal(format!("account {account} has no owner")))
+}
+
+/// Lock the target's membership and check that `me` may remove them.
+async fn authorize_removal(
+    tx: &mut Transaction<'static, Postgres>,
+    me: &CurrentUser,
+    account: Uuid,
+    target: Uuid,
+) -> Result<AccountRole, AppError> {
+    let mine = accounts::role_of(tx, account, me.id).await?;
+    policy::account(mine, AccountAction::ViewMembers)?;
+    let row: Option<(String, bool)> = sqlx::query_as(
+        "SELECT m.role, a.scim_enabled FROM account_members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.account_id = $1 AND m.user_id = $2 FOR UPDATE OF m",
+    )
+    .bind(account)
+    .bind(target)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (role, scim) = row.ok_or(AppError::NotFound)?;
+    let role = AccountRole::parse(&role).ok_or_else(|| AppError::internal("bad role"))?;
+    policy::account(
+        mine,
+        AccountAction::RemoveMember {
+            target: role,
+            is_self: target == me.id,
+        },
+    )?;
+    if scim {
+        return Err(AppError::Conflict(
+            "SCIM provisioning is on for this account: remove people in your identity provider."
+                .into(),
+        ));
+    }
+    Ok(mine.ok_or(AppError::NotFound)?)
+}
+
+/// The new owner: the account owner unless the remover may choose (OF-2), whatever was sent.
+async fn resolve_new_owner(
+    tx: &mut Transaction<'static, Postgres>,
+    account: Uuid,
+    my_role: AccountRole,
+    target: Uuid,
+    asked: Option<Uuid>,
+) -> Result<Uuid, AppError> {
+    let owner = account_owner(tx, account).await?.user_id;
+    if policy::account(Some(my_role), AccountAction::ChooseNewOwner).is_err() {
+        return Ok(owner);
+    }
+    let chosen = asked.unwrap_or(owner);
+    if chosen == target {
+        return Err(AppError::validation(
+            "new_owner",
+            "Choose someone other than the person being removed.",
+        ));
+    }
+    if accounts::role_of(tx, account, chosen).await?.is_none() {
+        return Err(AppError::validation(
+            "new_owner",
+            "The new owner must be a member of this account.",
+        ));
+    }
+    Ok(chosen)
+}
+
+fn parse_expiry(s: &str) -> Result<ConnectionExpiry, AppError> {
+    ConnectionExpiry::parse(s).ok_or_else(|| {
+        AppError::validation(
+            "expiry",
+            "Choose how long their private connections keep working: 30 days or until they expire.",
+        )
+    })
+}
+
+pub async fn removal_options(
+    st: &AppState,
+    account: Uuid,
+    target: Uuid,
+    q: &str,
+) -> Result<RemovalOptions, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    let mine = accounts::role_of(&mut conn, account, me.id).await?;
+    policy::account(mine, AccountAction::ViewMembers)?;
+    let all = accounts::members(&mut conn, account).await?;
+    let member = all
+        .iter()
+        .find(|m| m.user_id == target)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    policy::account(
+        mine,
+        AccountAction::RemoveMember {
+            target: member.role,
+            is_self: target == me.id,
+        },
+    )?;
+    let account_owner = all
+        .iter()
+        .find(|m| m.role == AccountRole::Owner)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    let q = q.trim().to_lowercase();
+    let candidates = all
+        .into_iter()
+        .filter(|m| m.user_id != target)
+        .filter(|m| q.is_empty() || m.name.to_lowercase().contains(&q) || m.email.contains(&q))
+        .take(25)
+        .collect();
+    let (account_name, _) = accounts::account(&mut conn, account).await?;
+    Ok(RemovalOptions {
+        account_name,
+        member,
+        account_owner,
+        can_choose_owner: policy::account(mine, AccountAction::ChooseNewOwner).is_ok(),
+        candidates,
+    })
+}
+
+/// Remove `target` (commit) or show what removing would do (`preview`: the same run, rolled back).
+pub async fn remove(
+    st: &AppState,
+    account: Uuid,
+    target: Uuid,
+    new_owner: Option<Uuid>,
+    expiry: &str,
+    preview: bool,
+) -> Result<Removed, AppError> {
+    let expiry = parse_expiry(expiry)?;
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    let my_role = authorize_removal(&mut tx, &me, account, target).await?;
+    policy::account(Some(my_role), AccountAction::ChooseConnectionExpiry)?;
+    let new_owner = resolve_new_owner(&mut tx, account, my_role, target, new_owner).await?;
+    let plan = Plan {
+        account_id: account,
+        removed: target,
+        new_owner,
+        actor: me.id,
+        expiry,
+    };
+    let (transfer_id, report) = transfer::run(&mut tx, &st.config, &plan).await?;
+    if preview {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(Removed {
+        transfer_id,
+        report,
+    })
+}
+
+pub async fn preview(
+    st: &AppState,
+    account: Uuid,
+    target: Uuid,
+    new_owner: Option<Uuid>,
+    expiry: &str,
+) -> Result<TransferReport, AppError> {
+    Ok(remove(st, account, target, new_owner, expiry, true)
+        .await?
+        .report)
+}
+
+/// The CSV of a member's current Zaps and connections (OF-4), for super admins and the owner.
+pub async fn member_csv(
+    st: &AppState,
+    headers: &http::HeaderMap,
+    account: Uuid,
+    user: Uuid,
+) -> Result<(String, Vec<u8>), AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = user_from(&mut conn, headers).await?;
+    let mine = accounts::role_of(&mut conn, account, me.id).await?;
+    policy::account(mine, AccountAction::ExportMemberCsv)?;
+    let m = member(&mut conn, account, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let body = super::csv_export::member_csv(&mut conn, &st.config, account, user).await?;
+    Ok((format!("{} - Zaps and app connections.csv", m.name), body))
+}
+
+/// The CSV mailed to a new owner (OF-5): valid 7 days, only for them.
+pub async fn transfer_csv(
+    st: &AppState,
+    headers: &http::HeaderMap,
+    transfer: Uuid,
+    token: &str,
+) -> Result<(String, Vec<u8>), AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = user_from(&mut conn, headers).await?;
+    let row: Option<(Uuid, String, bool)> = sqlx::query_as(
+        "SELECT new_owner_id, removed_name, csv_expires_at > now() FROM transfers WHERE id = $1 AND csv_token_hash = $2",
+    )
+    .bind(transfer)
+    .bind(crate::server::token::hash(token))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (owner, removed, live) = row.ok_or(AppError::NotFound)?;
+    if owner != me.id {
+        return Err(AppError::NotFound);
+    }
+    if !live {
+        return Err(AppError::Conflict("This link has expired (links work for 7 days). Ask an admin to export the CSV from the Members page.".into()));
+    }
+    let body = super::csv_export::transfer_csv(&mut conn, &st.config, transfer).await?;
+    Ok((format!("Transferred from {removed}.csv"), body))
+}
+
+async fn user_from(
+    conn: &mut PgConnection,
+    headers: &http::HeaderMap,
+) -> Result<CurrentUser, AppError> {
+    let token = auth::session_token(headers).ok_or(AppError::Unauthenticated)?;
+    auth::user_for_token(conn, &token)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+pub async fn set_scim(st: &AppState, account: Uuid, on: bool) -> Result<(), AppError> {
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    let mine = accounts::role_of(&mut tx, account, me.id).await?;
+    policy::account(mine, AccountAction::ManageScim)?;
+    sqlx::query("UPDATE accounts SET scim_enabled = $2 WHERE id = $1")
+        .bind(account)
+        .bind(on)
+        .execute(&mut *tx)
+        .await?;
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action: if on {
+                "account.scim_on"
+            } else {
+                "account.scim_off"
+            },
+            account_id: Some(account),
+            subject: Some(format!("account:{account}")),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

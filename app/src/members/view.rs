@@ -1,0 +1,158 @@
+//! The remove-member dialog, as a page of its own so it works without JavaScript:
+//! search and choose the new owner, choose the expiry, preview, then confirm.
+use super::api::*;
+use super::{ConnectionExpiry, TransferReport};
+use crate::components::{last_error, FormError, LoadError, Loading};
+use crate::error::AppError;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use uuid::Uuid;
+
+fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[component]
+fn Preview(r: TransferReport) -> impl IntoView {
+    let expiry = match (r.expiry, r.private_expire_by) {
+        (Some(ConnectionExpiry::ThirtyDays), Some(t)) => {
+            format!("stop working by {}", t.format("%Y-%m-%d"))
+        }
+        (Some(ConnectionExpiry::ThirtyDays), None) => "stop working within 30 days".into(),
+        _ => "keep working until they expire on their own schedule".into(),
+    };
+    view! {
+        <section class="card preview" aria-labelledby="preview-title">
+            <h2 id="preview-title">"What will happen"</h2>
+            <ul>
+                <li>{format!("{} move to {} ({} private, {} shared); {} on stay on.",
+                    plural(r.private_zaps + r.shared_zaps, "Zap", "Zaps"), r.new_owner_name, r.private_zaps, r.shared_zaps, r.zaps_on)}</li>
+                {r.new_folder.clone().map(|f| view! { <li>{format!("A new folder “{f}” is created for {}, holding {}.", r.new_owner_name, plural(r.zaps_into_new_folder, "Zap", "Zaps"))}</li> })}
+                <li>{format!("{} change owner{}", plural(r.shared_folders, "shared folder", "shared folders"),
+                    if r.shared_folder_names.is_empty() { ".".to_string() } else { format!(": {}.", r.shared_folder_names.join(", ")) })}</li>
+                <li>{format!("{} of {} emptied and abandoned.", plural(r.personal_folders_abandoned, "personal folder", "personal folders"), r.removed_name)}</li>
+                <li>{format!("{} renamed “{} - …”; {} private ones {expiry}.",
+                    plural(r.connections, "app connection", "app connections"), r.removed_name, r.private_connections)}</li>
+                <li>{format!("{} get a new webhook URL; the old URLs stop answering.", plural(r.webhooks, "Zap", "Zaps"))}</li>
+            </ul>
+            {(!r.webhook_changes.is_empty()).then(|| view! {
+                <h3>"Webhook URLs that stop working"</h3>
+                <ul class="hooks">{r.webhook_changes.iter().map(|w| view! { <li>{w.zap.clone()}": "<code>{w.old_url.clone()}</code></li> }).collect_view()}</ul>
+            })}
+            {(!r.renames.is_empty()).then(|| view! {
+                <h3>"Connections renamed"</h3>
+                <ul class="renames">{r.renames.iter().map(|n| view! { <li>{format!("{} → {}{}", n.from, n.to, if n.private { " (private)" } else { "" })}</li> }).collect_view()}</ul>
+            })}
+        </section>
+    }
+}
+
+#[component]
+pub fn RemovePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let ids = move || {
+        params.with(|p| {
+            let a = p.get("id").and_then(|s| Uuid::parse_str(&s).ok());
+            let u = p.get("uid").and_then(|s| Uuid::parse_str(&s).ok());
+            a.zip(u)
+        })
+    };
+    let q = move || query.with(|q| q.get("q").unwrap_or_default());
+    let chosen = move || query.with(|q| q.get("new_owner").and_then(|s| Uuid::parse_str(&s).ok()));
+    let expiry = move || query.with(|q| q.get("expiry").unwrap_or_else(|| "30_days".into()));
+    let wants_preview = move || query.with(|q| q.get("preview").is_some());
+    let options = Resource::new(
+        move || (ids(), q()),
+        |(ids, q)| async move {
+            match ids {
+                Some((a, u)) => get_removal_options(a, u, q).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let preview = Resource::new(
+        move || (ids(), chosen(), expiry(), wants_preview()),
+        |(ids, owner, expiry, want)| async move {
+            match (ids, want) {
+                (Some((a, u)), true) => preview_removal(a, u, owner, expiry).await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
+    let remove = ServerAction::<RemoveMember>::new();
+    let error = last_error(remove.value());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let o = match options.await {
+                    Err(e) => return view! { <LoadError error=e /> }.into_any(),
+                    Ok(o) => o,
+                };
+                let (aid, uid) = ids().unwrap_or_default();
+                let name = o.member.name.clone();
+                let selected = chosen().unwrap_or(o.account_owner.user_id);
+                let exp = expiry();
+                let preview = preview.await;
+                view! {
+                    <p class="crumbs"><a href=format!("/accounts/{aid}/members")>{format!("Members of {}", o.account_name)}</a></p>
+                    <section class="card" role="dialog" aria-labelledby="remove-title">
+                        <h1 id="remove-title">{format!("Remove {name}")}</h1>
+                        <p>{format!("{name} ({}) leaves the account at once. Their Zaps and app connections move to a new owner.", o.member.email)}</p>
+                        <form method="get" class="remove-options">
+                            {if o.can_choose_owner {
+                                view! {
+                                    <div class="field">
+                                        <label for="member-search">"Search members"</label>
+                                        <input id="member-search" name="q" type="search" value=q() />
+                                    </div>
+                                    <div class="field">
+                                        <label for="new-owner">"Transfer ownership to"</label>
+                                        <select id="new-owner" name="new_owner">
+                                            {o.candidates.iter().map(|m| view! {
+                                                <option value=m.user_id.to_string() selected=m.user_id == selected>{format!("{} ({})", m.name, m.email)}</option>
+                                            }).collect_view()}
+                                        </select>
+                                        <p class="hint">"Defaults to the account owner. Type in the search box and press Preview to narrow the list."</p>
+                                    </div>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <p class="notice" role="note">
+                                        {format!("As an admin, you transfer everything to the account owner, {} ({}).", o.account_owner.name, o.account_owner.email)}
+                                    </p>
+                                }.into_any()
+                            }}
+                            <fieldset>
+                                <legend>{format!("How long should {name}'s private app connections keep working?")}</legend>
+                                <label><input type="radio" name="expiry" value="30_days" checked=exp == "30_days" />" 30 days"</label>
+                                <label><input type="radio" name="expiry" value="until_expiry" checked=exp == "until_expiry" />" Until the connections expire"</label>
+                            </fieldset>
+                            <input type="hidden" name="preview" value="1" />
+                            <button type="submit">"Preview"</button>
+                        </form>
+                        {match preview {
+                            Err(e) => view! { <LoadError error=e /> }.into_any(),
+                            Ok(None) => view! { <p class="hint">"Preview to see exactly what moves before you confirm."</p> }.into_any(),
+                            Ok(Some(r)) => view! {
+                                <Preview r=r />
+                                <ActionForm action=remove>
+                                    <FormError error=error />
+                                    <input type="hidden" name="account_id" value=aid.to_string() />
+                                    <input type="hidden" name="user_id" value=uid.to_string() />
+                                    {o.can_choose_owner.then(|| view! { <input type="hidden" name="new_owner" value=selected.to_string() /> })}
+                                    <input type="hidden" name="expiry" value=exp.clone() />
+                                    <button type="submit" class="danger" disabled=move || remove.pending().get()>
+                                        {move || if remove.pending().get() { "Removing…".to_string() } else { format!("Remove {}", o.member.name) }}
+                                    </button>
+                                    " " <a href=format!("/accounts/{aid}/members")>"Cancel"</a>
+                                </ActionForm>
+                            }.into_any(),
+                        }}
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
