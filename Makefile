@@ -42,7 +42,7 @@ build:
 
 lint:
 	cargo fmt --all --check
-	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p app -p server -p bench --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 # The secret-leak test reads the release WASM bundle, so unit tests run after the build.
@@ -58,4 +58,4 @@ e2e: build
 
 ## bench: timed comparisons against baselines taken in the same run (see bench/README.md)
 bench:
-	@echo "no benchmarks yet"
+	DATABASE_URL="$$(scripts/db.sh server)" cargo run --release -p bench --bin transfer-bench

@@ -229,7 +229,10 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
     out
 }
 
-async fn zap_row(app: &TestApp, id: Uuid) -> (Uuid, bool, Option<Uuid>, Option<String>) {
+/// owner, enabled, folder, webhook token
+type ZapRow = (Uuid, bool, Option<Uuid>, Option<String>);
+
+async fn zap_row(app: &TestApp, id: Uuid) -> ZapRow {
     sqlx::query_as("SELECT owner_id, enabled, folder_id, webhook_token FROM zaps WHERE id = $1")
         .bind(id)
         .fetch_one(&app.pool)
@@ -243,7 +246,7 @@ async fn removal_moves_every_kind_of_row_as_the_rules_say(pool: PgPool) {
     let app = TestApp::start(pool).await;
     let f = fixture(&app).await;
     let mia = f.member.0;
-    let before: std::collections::HashMap<&str, (Uuid, bool, Option<Uuid>, Option<String>)> = {
+    let before: std::collections::HashMap<&str, ZapRow> = {
         let mut m = std::collections::HashMap::new();
         for (name, id) in &f.zap {
             m.insert(*name, zap_row(&app, *id).await);

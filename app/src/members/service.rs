@@ -62,7 +62,7 @@ async fn authorize_removal(
                 .into(),
         ));
     }
-    Ok(mine.ok_or(AppError::NotFound)?)
+    mine.ok_or(AppError::NotFound)
 }
 
 /// The new owner: the account owner unless the remover may choose (OF-2), whatever was sent.

@@ -47,16 +47,40 @@ pub async fn run(
     .fetch_one(&mut *conn)
     .await?;
 
-    // Lock what moves, so concurrent edits wait for us and then apply to the moved rows.
-    sqlx::query(
-        "SELECT (SELECT count(*) FROM (SELECT 1 FROM zaps WHERE account_id = $1 AND owner_id = $2 FOR UPDATE) z), \
-                (SELECT count(*) FROM (SELECT 1 FROM folders WHERE account_id = $1 AND owner_id = $2 FOR UPDATE) f), \
-                (SELECT count(*) FROM (SELECT 1 FROM app_connections WHERE account_id = $1 AND owner_id = $2 FOR UPDATE) c)",
+    // The record of this transfer, and exactly which items it moves.
+    let (csv_token, csv_hash) = token::new_token();
+    let (transfer_id,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO transfers (account_id, removed_user_id, removed_name, new_owner_id, actor_id, connection_expiry, \
+                                counts, csv_token_hash, csv_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, '{}', $7, now() + interval '7 days') RETURNING id",
     )
     .bind(account)
     .bind(removed)
-    .execute(&mut *conn)
+    .bind(&removed_name)
+    .bind(new_owner)
+    .bind(plan.actor)
+    .bind(plan.expiry.as_str())
+    .bind(csv_hash)
+    .fetch_one(&mut *conn)
     .await?;
+    // Recording the items also locks them (one pass, not two): concurrent edits
+    // wait for this transaction and then apply to the moved rows.
+    for (kind, table) in [("Zap", "zaps"), ("Auth", "app_connections")] {
+        sqlx::query(&format!(
+            "INSERT INTO transfer_items (transfer_id, kind, item_id) \
+             SELECT $1, '{kind}', id FROM {table} WHERE account_id = $2 AND owner_id = $3 FOR UPDATE"
+        ))
+        .bind(transfer_id)
+        .bind(account)
+        .bind(removed)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("SELECT count(*) FROM (SELECT 1 FROM folders WHERE account_id = $1 AND owner_id = $2 FOR UPDATE) f")
+        .bind(account)
+        .bind(removed)
+        .execute(&mut *conn)
+        .await?;
 
     // The first few names, for the preview and the mail.
     let hooks: Vec<(String, String)> = sqlx::query_as(
@@ -83,33 +107,6 @@ pub async fn run(
     .bind(removed)
     .bind(LIST_CAP as i64)
     .fetch_all(&mut *conn)
-    .await?;
-
-    // The record of this transfer, and exactly which items it moves.
-    let (csv_token, csv_hash) = token::new_token();
-    let (transfer_id,): (Uuid,) = sqlx::query_as(
-        "INSERT INTO transfers (account_id, removed_user_id, removed_name, new_owner_id, actor_id, connection_expiry, \
-                                counts, csv_token_hash, csv_expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, '{}', $7, now() + interval '7 days') RETURNING id",
-    )
-    .bind(account)
-    .bind(removed)
-    .bind(&removed_name)
-    .bind(new_owner)
-    .bind(plan.actor)
-    .bind(plan.expiry.as_str())
-    .bind(csv_hash)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO transfer_items (transfer_id, kind, item_id) \
-         SELECT $1, 'Zap', id FROM zaps WHERE account_id = $2 AND owner_id = $3 \
-         UNION ALL SELECT $1, 'Auth', id FROM app_connections WHERE account_id = $2 AND owner_id = $3",
-    )
-    .bind(transfer_id)
-    .bind(account)
-    .bind(removed)
-    .execute(&mut *conn)
     .await?;
 
     // Private Zaps, and any Zap in one of the user's personal folders, go to "X's Zaps".

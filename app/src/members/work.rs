@@ -53,6 +53,28 @@ pub struct WorkPage {
     pub members: Vec<(Uuid, String)>,
 }
 
+#[cfg(feature = "ssr")]
+type ZapRow = (
+    Uuid,
+    String,
+    bool,
+    bool,
+    Uuid,
+    String,
+    Option<Uuid>,
+    Option<String>,
+);
+#[cfg(feature = "ssr")]
+type ConnectionRow = (
+    Uuid,
+    String,
+    String,
+    bool,
+    Uuid,
+    String,
+    Option<DateTime<Utc>>,
+);
+
 #[server(endpoint = "work/account_work")]
 pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
     use crate::domain::policy::{self, AccountAction};
@@ -74,7 +96,7 @@ pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
         .bind(me.id)
         .fetch_all(&mut *conn)
         .await?;
-        let zaps: Vec<(Uuid, String, bool, bool, Uuid, String, Option<Uuid>, Option<String>)> = sqlx::query_as(
+        let zaps: Vec<ZapRow> = sqlx::query_as(
             "SELECT z.id, z.name, z.enabled, z.private, z.owner_id, u.name, z.folder_id, z.webhook_token \
              FROM zaps z JOIN users u ON u.id = z.owner_id \
              WHERE z.account_id = $1 AND (z.owner_id = $2 OR NOT z.private) ORDER BY lower(z.name), z.id LIMIT 1000",
@@ -83,7 +105,7 @@ pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
         .bind(me.id)
         .fetch_all(&mut *conn)
         .await?;
-        let connections: Vec<(Uuid, String, String, bool, Uuid, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+        let connections: Vec<ConnectionRow> = sqlx::query_as(
             "SELECT c.id, c.name, c.app, c.private, c.owner_id, u.name, c.expires_at FROM app_connections c \
              JOIN users u ON u.id = c.owner_id WHERE c.account_id = $1 AND (c.owner_id = $2 OR NOT c.private) \
              ORDER BY lower(c.name), c.id LIMIT 1000",
