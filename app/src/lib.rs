@@ -12,6 +12,7 @@ pub mod devmail;
 pub mod domain;
 pub mod error;
 pub mod instances;
+pub mod integrations;
 pub mod members;
 pub mod nav;
 #[cfg(feature = "ssr")]
@@ -86,6 +87,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/:id/members") ssr=SsrMode::Async view=accounts::view::MembersPage />
                     <Route path=path!("/accounts/:id/members/:uid/remove") ssr=SsrMode::Async view=members::view::RemovePage />
                     <Route path=path!("/accounts/:id/work") ssr=SsrMode::Async view=members::work::WorkPage />
+                    <Route path=path!("/integrations") ssr=SsrMode::Async view=integrations::view::IntegrationsPage />
+                    <Route path=path!("/integrations/:id") ssr=SsrMode::Async view=integrations::view::IntegrationPage />
+                    <Route path=path!("/integrations/:id/sharing") ssr=SsrMode::Async view=integrations::view::SharingPage />
+                    <Route path=path!("/directory") ssr=SsrMode::Async view=integrations::view::DirectoryPage />
+                    <Route path=path!("/join/:token") ssr=SsrMode::Async view=integrations::view::JoinPage />
                     <Route path=path!("/instances") ssr=SsrMode::Async view=instances::view::InstancesPage />
                     <Route path=path!("/instances/:id") ssr=SsrMode::Async view=instances::view::InstancePage />
                     <Route path=path!("/dev/mail") ssr=SsrMode::Async view=devmail::view::MailListPage />

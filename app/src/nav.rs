@@ -74,6 +74,7 @@ pub fn Nav() -> impl IntoView {
                                             <li><a href="/accounts">"All accounts…"</a></li>
                                         </ul>
                                     </details>
+                                    <a href="/integrations">"Integrations"</a>
                                     <a href="/instances">"Instances"</a>
                                     {mail}
                                     <span class="who" title="Signed in as">{u.email}</span>

@@ -4,11 +4,17 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[server(endpoint = "auth/sign_up")]
-pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_up(
+    name: String,
+    email: String,
+    password: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
     use crate::server::{redirect, respond, state};
     respond(
         async {
-            super::service::sign_up(&state()?, &name, &email, password).await?;
+            let next = crate::domain::validate::local_path(&next).unwrap_or_default();
+            super::service::sign_up(&state()?, &name, &email, password, next).await?;
             redirect("/check-email");
             Ok(())
         }
@@ -48,12 +54,16 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 #[server(endpoint = "auth/verify_email")]
-pub async fn verify_email(token: String) -> Result<(), AppError> {
+pub async fn verify_email(token: String, #[server(default)] next: String) -> Result<(), AppError> {
+    use crate::domain::validate::{local_path, query_value};
     use crate::server::{redirect, respond, state};
     respond(
         async {
             super::service::verify_email(&state()?, &token).await?;
-            redirect("/signin?verified=1");
+            match local_path(&next) {
+                Some(n) => redirect(&format!("/signin?verified=1&next={}", query_value(n))),
+                None => redirect("/signin?verified=1"),
+            }
             Ok(())
         }
         .await,

@@ -33,11 +33,13 @@ fn parse_email(input: &str) -> Result<EmailAddress, AppError> {
     EmailAddress::parse(input).map_err(|m| AppError::validation("email", m))
 }
 
+/// `next`: a local path to return to after verifying and signing in ("" for none).
 pub async fn sign_up(
     st: &AppState,
     name: &str,
     email: &str,
     password: String,
+    next: &str,
 ) -> Result<Uuid, AppError> {
     let name = validate::name(name, "name").map_err(|m| AppError::validation("name", m))?;
     let email = parse_email(email)?;
@@ -63,7 +65,7 @@ pub async fn sign_up(
     .bind(hash)
     .fetch_one(&mut *tx)
     .await?;
-    send_verification(&mut tx, st, id, email.as_str(), &name).await?;
+    send_verification(&mut tx, st, id, email.as_str(), &name, next).await?;
     history::record(
         &mut tx,
         Entry {
@@ -104,9 +106,16 @@ async fn send_verification(
     user_id: Uuid,
     email: &str,
     name: &str,
+    next: &str,
 ) -> Result<(), AppError> {
     let t = issue_token(conn, user_id, Purpose::VerifyEmail, VERIFY_HOURS).await?;
-    let link = st.config.link(&format!("/verify?token={t}"));
+    let link = match validate::local_path(next) {
+        Some(n) => st.config.link(&format!(
+            "/verify?token={t}&next={}",
+            validate::query_value(n)
+        )),
+        None => st.config.link(&format!("/verify?token={t}")),
+    };
     let body = format!(
         "Hello {name},\n\nPlease confirm that this is your email address for Gatehouse:\n\n{link}\n\n\
          The link works once and expires in {VERIFY_HOURS} hours. If you did not sign up, ignore this message.\n"
@@ -246,7 +255,7 @@ pub async fn resend_verification(st: &AppState) -> Result<(), AppError> {
             "We sent several links just now; wait a few minutes.".into(),
         ));
     }
-    send_verification(&mut tx, st, me.id, &me.email, &me.name).await?;
+    send_verification(&mut tx, st, me.id, &me.email, &me.name, "").await?;
     tx.commit().await?;
     Ok(())
 }

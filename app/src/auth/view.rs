@@ -9,11 +9,14 @@ use leptos_router::hooks::use_query_map;
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let error = last_error(action.value());
+    let q = use_query_map();
+    let next = move || q.with(|q| q.get("next").unwrap_or_default());
     view! {
         <section class="card narrow" aria-labelledby="signup-title">
             <h1 id="signup-title">"Create your Gatehouse login"</h1>
             <ActionForm action=action>
                 <FormError error=error />
+                <input type="hidden" name="next" value=next />
                 <Field label="Your name" name="name" autocomplete="name" required=true error=error />
                 <Field label="Email" name="email" kind="email" autocomplete="email" required=true error=error />
                 <Field
@@ -86,11 +89,13 @@ pub fn VerifyPage() -> impl IntoView {
     let error = last_error(action.value());
     let q = use_query_map();
     let token = move || q.with(|q| q.get("token").unwrap_or_default());
+    let next = move || q.with(|q| q.get("next").unwrap_or_default());
     view! {
         <section class="card narrow">
             <h1>"Confirm your email address"</h1>
             <ActionForm action=action>
                 <input type="hidden" name="token" value=token />
+                <input type="hidden" name="next" value=next />
                 <p class="field-error" role="alert">
                     {move || error.get().map(|e| e.to_string())}
                 </p>

@@ -2,4 +2,5 @@
 pub mod email;
 pub mod policy;
 pub mod roles;
+pub mod semver;
 pub mod validate;

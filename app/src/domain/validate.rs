@@ -34,6 +34,23 @@ pub fn local_path(next: &str) -> Option<&str> {
     (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
 }
 
+/// Encode a local path for use as a query value (`next=`).
+pub fn query_value(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '_' | '.' | '~' | '/' => out.push(c),
+            other => {
+                let mut buf = [0u8; 4];
+                for b in other.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +76,6 @@ mod tests {
         assert_eq!(local_path("//evil.example"), None);
         assert_eq!(local_path("https://evil.example"), None);
         assert_eq!(local_path("/\\evil.example"), None);
+        assert_eq!(query_value("/join/a_b-C?x=1&y"), "/join/a_b-C%3Fx%3D1%26y");
     }
 }

@@ -1,0 +1,125 @@
+//! Integration and invite-link server functions, under /api/integrations/.
+use super::{
+    IntegrationPage, IntegrationSummary, Landing, MyIntegrations, RevokePreview, SharingPage,
+};
+use crate::error::AppError;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[server(endpoint = "integrations/create_integration")]
+pub async fn create_integration(
+    name: String,
+    #[server(default)] description: String,
+) -> Result<Uuid, AppError> {
+    use crate::server::{redirect, respond, state};
+    respond(
+        async {
+            let id = super::service::create(&state()?, &name, &description).await?;
+            redirect(&format!("/integrations/{id}"));
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "integrations/my_integrations")]
+pub async fn list_my_integrations() -> Result<MyIntegrations, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::mine(&state()?).await }.await)
+}
+
+#[server(endpoint = "integrations/search_directory")]
+pub async fn search_directory(
+    #[server(default)] q: String,
+) -> Result<Vec<IntegrationSummary>, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::directory(&state()?, &q).await }.await)
+}
+
+#[server(endpoint = "integrations/get_integration")]
+pub async fn get_integration(id: Uuid) -> Result<IntegrationPage, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::page(&state()?, id).await }.await)
+}
+
+#[server(endpoint = "integrations/add_version")]
+pub async fn add_version(id: Uuid, version: String) -> Result<Uuid, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::add_version(&state()?, id, &version).await }.await)
+}
+
+#[server(endpoint = "integrations/edit_integration")]
+pub async fn edit_integration(
+    id: Uuid,
+    name: String,
+    #[server(default)] description: String,
+) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::edit(&state()?, id, &name, &description).await }.await)
+}
+
+#[server(endpoint = "integrations/set_visibility")]
+pub async fn set_visibility(id: Uuid, visibility: String) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::set_visibility(&state()?, id, &visibility).await }.await)
+}
+
+#[server(endpoint = "integrations/get_sharing")]
+pub async fn get_sharing(id: Uuid) -> Result<SharingPage, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::sharing(&state()?, id).await }.await)
+}
+
+#[server(endpoint = "integrations/rotate_link")]
+pub async fn rotate_link(id: Uuid, link_id: Uuid) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::rotate_link(&state()?, id, link_id).await }.await)
+}
+
+#[server(endpoint = "integrations/link_landing")]
+pub async fn link_landing(token: String) -> Result<Landing, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::landing(&state()?, &token).await }.await)
+}
+
+#[server(endpoint = "integrations/accept_link")]
+pub async fn accept_link(token: String) -> Result<Uuid, AppError> {
+    use crate::server::{redirect, respond, state};
+    respond(
+        async {
+            let id = super::service::accept_link(&state()?, &token).await?;
+            redirect("/integrations?joined=1");
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "integrations/revoke_preview")]
+pub async fn preview_revoke(
+    id: Uuid,
+    user_id: Uuid,
+    #[server(default)] version_id: Option<Uuid>,
+) -> Result<RevokePreview, AppError> {
+    use crate::server::{respond, state};
+    respond(
+        async { super::service::revoke_preview(&state()?, id, user_id, version_id).await }.await,
+    )
+}
+
+#[server(endpoint = "integrations/revoke_access")]
+pub async fn revoke_access(
+    id: Uuid,
+    user_id: Uuid,
+    #[server(default)] version_id: Option<Uuid>,
+) -> Result<i64, AppError> {
+    use crate::server::{redirect, respond, state};
+    respond(
+        async {
+            let paused = super::service::revoke(&state()?, id, user_id, version_id).await?;
+            redirect(&format!("/integrations/{id}/sharing?revoked={paused}"));
+            Ok(paused)
+        }
+        .await,
+    )
+}

@@ -1,0 +1,112 @@
+//! Integrations, their versions and who may use them: the directory (SH-1) and
+//! invite links (SH-2). The team that manages an integration is its admins and
+//! collaborators (TM-2); users with access are another matter (access grants).
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod view;
+
+use crate::domain::roles::TeamRole;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationSummary {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: String,
+    /// The viewer's team role, if any.
+    pub role: Option<TeamRole>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyIntegrations {
+    pub team: Vec<IntegrationSummary>,
+    /// Private integrations shared with the viewer through a link or an invite.
+    pub shared: Vec<IntegrationSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub id: Uuid,
+    pub version: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationPage {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: String,
+    pub role: TeamRole,
+    pub versions: Vec<VersionView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Joiner {
+    pub name: String,
+    pub email: String,
+    pub at: DateTime<Utc>,
+    /// False once their access was revoked.
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkView {
+    pub id: Uuid,
+    /// None: all versions, present and future.
+    pub version: Option<String>,
+    /// The link itself, for admins only (collaborators see who joined).
+    pub url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub rotated: bool,
+    pub joined: Vec<Joiner>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessView {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub version_id: Option<Uuid>,
+    pub version: Option<String>,
+    pub via: String,
+    pub granted_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharingPage {
+    pub id: Uuid,
+    pub name: String,
+    pub visibility: String,
+    pub role: TeamRole,
+    /// Active links first, then rotated ones (who joined through them stays listed).
+    pub links: Vec<LinkView>,
+    pub access: Vec<AccessView>,
+}
+
+/// What someone opening an invite link sees (SH-2, TM-9).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Landing {
+    pub name: String,
+    pub description: String,
+    pub version: Option<String>,
+    pub marketing_contact: Option<(String, String)>,
+    pub has_access: bool,
+}
+
+/// What a revocation will do, for the confirmation (SH-6, SH-7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokePreview {
+    pub name: String,
+    pub email: String,
+    pub scope: String,
+    pub zaps_to_pause: i64,
+}

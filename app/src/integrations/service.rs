@@ -1,0 +1,691 @@
+//! Integration rules: team roles decide who manages; grants decide who uses (SH-1, SH-2, SH-6, SH-7).
+use super::{
+    repo, AccessView, IntegrationPage, IntegrationSummary, Joiner, Landing, LinkView,
+    MyIntegrations, RevokePreview, SharingPage, VersionView,
+};
+use crate::auth::CurrentUser;
+use crate::domain::policy::{self, TeamAction};
+use crate::domain::roles::TeamRole;
+use crate::domain::{semver, validate};
+use crate::error::AppError;
+use crate::server::crypto::{Keyring, Sealed, Secret};
+use crate::server::history::{self, Entry};
+use crate::server::{auth, token, AppState};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+type Tx = Transaction<'static, Postgres>;
+
+/// Begin, identify, lock the integration, and check `action` against the caller's team role.
+async fn authorize(
+    st: &AppState,
+    id: Uuid,
+    action: TeamAction,
+) -> Result<(Tx, CurrentUser, TeamRole), AppError> {
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    let role = repo::team_role(&mut tx, id, me.id, true).await?;
+    policy::team(role, action)?;
+    Ok((tx, me, role.ok_or(AppError::NotFound)?))
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    me: &CurrentUser,
+    id: Uuid,
+    action: &str,
+    target: Option<String>,
+    after: serde_json::Value,
+) -> Result<(), AppError> {
+    history::record(
+        conn,
+        Entry {
+            actor_id: Some(me.id),
+            action,
+            integration_id: Some(id),
+            subject: Some(format!("integration:{id}")),
+            target,
+            after: Some(after),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A new active invite link for the integration (all versions when `version` is None).
+async fn new_link(
+    conn: &mut PgConnection,
+    keyring: &Keyring,
+    id: Uuid,
+    version: Option<Uuid>,
+) -> Result<Uuid, AppError> {
+    let (text, hash) = token::new_token();
+    let sealed = keyring.seal(&Secret::new(text));
+    let (link,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO invite_links (integration_id, version_id, token_hash, token_key_id, token_nonce, token_ciphertext) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(hash)
+    .bind(&sealed.key_id)
+    .bind(&sealed.nonce)
+    .bind(&sealed.ciphertext)
+    .fetch_one(conn)
+    .await?;
+    Ok(link)
+}
+
+pub async fn create(st: &AppState, name: &str, description: &str) -> Result<Uuid, AppError> {
+    let name = validate::name(name, "name").map_err(|m| AppError::validation("name", m))?;
+    let description = description.trim().to_string();
+    if description.chars().count() > 2000 {
+        return Err(AppError::validation(
+            "description",
+            "Keep the description under 2000 characters.",
+        ));
+    }
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    let base = semver::slug(&name);
+    let taken: Vec<(String,)> =
+        sqlx::query_as("SELECT slug FROM integrations WHERE slug = $1 OR slug LIKE $1 || '-%'")
+            .bind(&base)
+            .fetch_all(&mut *tx)
+            .await?;
+    let slug = (1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .find(|s| !taken.iter().any(|(t,)| t == s))
+        .unwrap_or(base);
+    let (id,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO integrations (slug, name, description) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(&slug)
+    .bind(&name)
+    .bind(&description)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO team_members (integration_id, user_id, email, role, status, accepted_at) VALUES ($1, $2, $3, 'admin', 'accepted', now())",
+    )
+    .bind(id)
+    .bind(me.id)
+    .bind(&me.email)
+    .execute(&mut *tx)
+    .await?;
+    new_link(&mut tx, &st.config.keyring, id, None).await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "integration.created",
+        Some(format!("user:{}", me.id)),
+        json!({ "name": name, "slug": slug, "role": "admin" }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn add_version(st: &AppState, id: Uuid, version: &str) -> Result<Uuid, AppError> {
+    let version = semver::parse(version).map_err(|m| AppError::validation("version", m))?;
+    let (mut tx, me, _) = authorize(st, id, TeamAction::EditIntegration).await?;
+    let exists: Option<(i32,)> = sqlx::query_as(
+        "SELECT 1 FROM integration_versions WHERE integration_id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(&version)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if exists.is_some() {
+        return Err(AppError::validation(
+            "version",
+            format!("Version {version} exists already."),
+        ));
+    }
+    let (vid,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO integration_versions (integration_id, version) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(id)
+    .bind(&version)
+    .fetch_one(&mut *tx)
+    .await?;
+    new_link(&mut tx, &st.config.keyring, id, Some(vid)).await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "integration.version_added",
+        None,
+        json!({ "version": version }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(vid)
+}
+
+pub async fn edit(st: &AppState, id: Uuid, name: &str, description: &str) -> Result<(), AppError> {
+    let name = validate::name(name, "name").map_err(|m| AppError::validation("name", m))?;
+    let description = description.trim();
+    if description.chars().count() > 2000 {
+        return Err(AppError::validation(
+            "description",
+            "Keep the description under 2000 characters.",
+        ));
+    }
+    let (mut tx, me, _) = authorize(st, id, TeamAction::EditIntegration).await?;
+    sqlx::query("UPDATE integrations SET name = $2, description = $3 WHERE id = $1")
+        .bind(id)
+        .bind(&name)
+        .bind(description)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "integration.edited",
+        None,
+        json!({ "name": name }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_visibility(st: &AppState, id: Uuid, visibility: &str) -> Result<(), AppError> {
+    if visibility != "public" && visibility != "private" {
+        return Err(AppError::validation(
+            "visibility",
+            "Choose public or private.",
+        ));
+    }
+    let (mut tx, me, _) = authorize(st, id, TeamAction::EditIntegration).await?;
+    // Going private also ends self-serve joining, which only public integrations offer (SJ-1).
+    sqlx::query("UPDATE integrations SET visibility = $2, join_enabled = join_enabled AND $2 = 'public' WHERE id = $1")
+        .bind(id)
+        .bind(visibility)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "integration.visibility_changed",
+        None,
+        json!({ "visibility": visibility }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+type SummaryRow = (Uuid, String, String, String, String, Option<String>);
+
+fn summaries(rows: Vec<SummaryRow>) -> Vec<IntegrationSummary> {
+    rows.into_iter()
+        .map(
+            |(id, slug, name, description, visibility, role)| IntegrationSummary {
+                id,
+                slug,
+                name,
+                description,
+                visibility,
+                role: role.and_then(|r| TeamRole::parse(&r)),
+            },
+        )
+        .collect()
+}
+
+/// Public integrations by name, for every signed-in user (SH-1). Private ones never appear.
+pub async fn directory(st: &AppState, q: &str) -> Result<Vec<IntegrationSummary>, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    auth::require_user(&mut conn).await?;
+    let pattern = format!(
+        "%{}%",
+        q.trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT id, slug, name, description, visibility, NULL::text FROM integrations \
+         WHERE visibility = 'public' AND name ILIKE $1 ORDER BY lower(name), id LIMIT 50",
+    )
+    .bind(pattern)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(summaries(rows))
+}
+
+pub async fn mine(st: &AppState) -> Result<MyIntegrations, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    let team: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT i.id, i.slug, i.name, i.description, i.visibility, t.role FROM integrations i \
+         JOIN team_members t ON t.integration_id = i.id AND t.user_id = $1 AND t.status = 'accepted' ORDER BY lower(i.name), i.id",
+    )
+    .bind(me.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let shared: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT DISTINCT i.id, i.slug, i.name, i.description, i.visibility, NULL::text FROM integrations i \
+         JOIN access_grants g ON g.integration_id = i.id AND g.user_id = $1 AND g.revoked_at IS NULL \
+         WHERE NOT EXISTS (SELECT 1 FROM team_members t WHERE t.integration_id = i.id AND t.user_id = $1 AND t.status = 'accepted') \
+         ORDER BY 3, 1",
+    )
+    .bind(me.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(MyIntegrations {
+        team: summaries(team),
+        shared: summaries(shared),
+    })
+}
+
+async fn versions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<VersionView>, AppError> {
+    let rows: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT id, version, created_at FROM integration_versions WHERE integration_id = $1 ORDER BY created_at, version",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, version, created_at)| VersionView {
+            id,
+            version,
+            created_at,
+        })
+        .collect())
+}
+
+pub async fn page(st: &AppState, id: Uuid) -> Result<IntegrationPage, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    let role = repo::team_role(&mut conn, id, me.id, false).await?;
+    policy::team(role, TeamAction::View)?;
+    let (slug, name, description, visibility): (String, String, String, String) = sqlx::query_as(
+        "SELECT slug, name, description, visibility FROM integrations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(IntegrationPage {
+        id,
+        slug,
+        name,
+        description,
+        visibility,
+        role: role.ok_or(AppError::NotFound)?,
+        versions: versions(&mut conn, id).await?,
+    })
+}
+
+type LinkRow = (
+    Uuid,
+    Option<String>,
+    DateTime<Utc>,
+    bool,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+);
+type GrantRow = (
+    Uuid,
+    String,
+    String,
+    Option<Uuid>,
+    Option<String>,
+    String,
+    DateTime<Utc>,
+    Option<Uuid>,
+    bool,
+);
+
+pub async fn sharing(st: &AppState, id: Uuid) -> Result<SharingPage, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    let role = repo::team_role(&mut conn, id, me.id, false).await?;
+    policy::team(role, TeamAction::View)?;
+    let role = role.ok_or(AppError::NotFound)?;
+    let admin = policy::team(Some(role), TeamAction::ManageSharing).is_ok();
+    let (name, visibility): (String, String) =
+        sqlx::query_as("SELECT name, visibility FROM integrations WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let links: Vec<LinkRow> = sqlx::query_as(
+        "SELECT l.id, v.version, l.created_at, l.active, coalesce(l.token_key_id, ''), coalesce(l.token_nonce, ''::bytea), \
+                coalesce(l.token_ciphertext, ''::bytea) \
+         FROM invite_links l LEFT JOIN integration_versions v ON v.id = l.version_id \
+         WHERE l.integration_id = $1 ORDER BY l.active DESC, v.created_at NULLS FIRST, l.created_at",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let grants: Vec<GrantRow> = sqlx::query_as(
+        "SELECT u.id, u.name, u.email, g.version_id, v.version, g.via, g.granted_at, g.source_id, g.revoked_at IS NULL \
+         FROM access_grants g JOIN users u ON u.id = g.user_id LEFT JOIN integration_versions v ON v.id = g.version_id \
+         WHERE g.integration_id = $1 ORDER BY g.granted_at DESC",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let links = links
+        .into_iter()
+        .map(
+            |(lid, version, created_at, active, key_id, nonce, ciphertext)| {
+                let url = (admin && active)
+                    .then(|| {
+                        st.config
+                            .keyring
+                            .open(&Sealed {
+                                key_id,
+                                nonce,
+                                ciphertext,
+                            })
+                            .ok()
+                    })
+                    .flatten()
+                    .map(|t| st.config.link(&format!("/join/{}", t.expose())));
+                let joined = grants
+                    .iter()
+                    .filter(|g| g.7 == Some(lid) && g.5 == "link")
+                    .map(|g| Joiner {
+                        name: g.1.clone(),
+                        email: g.2.clone(),
+                        at: g.6,
+                        active: g.8,
+                    })
+                    .collect();
+                LinkView {
+                    id: lid,
+                    version,
+                    url,
+                    created_at,
+                    rotated: !active,
+                    joined,
+                }
+            },
+        )
+        .collect();
+    let access = grants
+        .into_iter()
+        .filter(|g| g.8)
+        .map(
+            |(user_id, name, email, version_id, version, via, granted_at, _, _)| AccessView {
+                user_id,
+                name,
+                email,
+                version_id,
+                version,
+                via,
+                granted_at,
+            },
+        )
+        .collect();
+    Ok(SharingPage {
+        id,
+        name,
+        visibility,
+        role,
+        links,
+        access,
+    })
+}
+
+pub async fn rotate_link(st: &AppState, id: Uuid, link: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+    let row: Option<(Option<Uuid>,)> = sqlx::query_as(
+        "UPDATE invite_links SET active = false, rotated_at = now() WHERE id = $1 AND integration_id = $2 AND active RETURNING version_id",
+    )
+    .bind(link)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (version,) = row.ok_or(AppError::NotFound)?;
+    let new = new_link(&mut tx, &st.config.keyring, id, version).await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "link.rotated",
+        Some(format!("link:{link}")),
+        json!({ "new_link": new, "version": version }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const LINK_GONE: &str = "This link is no longer valid. Ask the integration's team for a new one.";
+
+async fn live_link(
+    conn: &mut PgConnection,
+    text: &str,
+) -> Result<(Uuid, Uuid, Option<Uuid>), AppError> {
+    let row: Option<(Uuid, Uuid, Option<Uuid>, bool)> = sqlx::query_as(
+        "SELECT id, integration_id, version_id, active FROM invite_links WHERE token_hash = $1",
+    )
+    .bind(token::hash(text))
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some((link, integration, version, true)) => Ok((link, integration, version)),
+        _ => Err(AppError::Conflict(LINK_GONE.into())),
+    }
+}
+
+pub async fn landing(st: &AppState, text: &str) -> Result<Landing, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    let (_, id, version) = live_link(&mut conn, text).await?;
+    let (name, description, version_label, contact_name, contact_email): (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT i.name, i.description, v.version, u.name, u.email FROM integrations i \
+             LEFT JOIN integration_versions v ON v.id = $2 \
+             LEFT JOIN integration_contacts c ON c.integration_id = i.id AND c.kind = 'marketing' \
+             LEFT JOIN users u ON u.id = c.user_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (has_access,): (bool,) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 AND user_id = $2 AND revoked_at IS NULL \
+           AND (version_id IS NULL OR version_id IS NOT DISTINCT FROM $3))",
+    )
+    .bind(id)
+    .bind(me.id)
+    .bind(version)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Landing {
+        name,
+        description,
+        version: version_label,
+        marketing_contact: contact_name.zip(contact_email),
+        has_access,
+    })
+}
+
+pub async fn accept_link(st: &AppState, text: &str) -> Result<Uuid, AppError> {
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    let (link, id, version) = live_link(&mut tx, text).await?;
+    sqlx::query("SELECT 1 FROM integrations WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let granted = sqlx::query(
+        "INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id) \
+         SELECT $1, $2, $3, 'link', $4 WHERE NOT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 AND user_id = $2 \
+           AND revoked_at IS NULL AND version_id IS NOT DISTINCT FROM $3)",
+    )
+    .bind(id)
+    .bind(me.id)
+    .bind(version)
+    .bind(link)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if granted > 0 {
+        record(
+            &mut tx,
+            &me,
+            id,
+            "access.granted",
+            Some(format!("user:{}", me.id)),
+            json!({ "via": "link", "link": link, "version": version }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The grants a revocation ends: one version's ($3), or all of the user's ($3 NULL).
+const SCOPE: &str = "integration_id = $1 AND user_id = $2 AND revoked_at IS NULL AND ($3::uuid IS NULL OR version_id = $3)";
+
+/// Zaps of `user` that use a version of the integration they can no longer use.
+const ORPHANED_ZAPS: &str = "SELECT z.id FROM zaps z WHERE z.owner_id = $2 AND z.enabled AND EXISTS ( \
+      SELECT 1 FROM zap_versions zv JOIN integration_versions v ON v.id = zv.version_id \
+      JOIN integrations i ON i.id = v.integration_id \
+      WHERE zv.zap_id = z.id AND v.integration_id = $1 AND i.visibility = 'private' \
+        AND NOT EXISTS (SELECT 1 FROM access_grants g WHERE g.integration_id = $1 AND g.user_id = $2 \
+                        AND g.revoked_at IS NULL AND (g.version_id IS NULL OR g.version_id = v.id)))";
+
+async fn revoke_in(
+    tx: &mut Tx,
+    id: Uuid,
+    user: Uuid,
+    version: Option<Uuid>,
+) -> Result<(i64, i64), AppError> {
+    if let Some(v) = version {
+        let (all,): (bool,) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 AND user_id = $2 AND revoked_at IS NULL AND version_id IS NULL) \
+             OR NOT EXISTS (SELECT 1 FROM integration_versions WHERE id = $3 AND integration_id = $1)",
+        )
+        .bind(id)
+        .bind(user)
+        .bind(v)
+        .fetch_one(&mut **tx)
+        .await?;
+        if all {
+            return Err(AppError::validation(
+                "version",
+                "They have access to all versions: remove them from all versions instead.",
+            ));
+        }
+    }
+    let revoked = sqlx::query(&format!(
+        "UPDATE access_grants SET revoked_at = now() WHERE {SCOPE}"
+    ))
+    .bind(id)
+    .bind(user)
+    .bind(version)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected() as i64;
+    if revoked == 0 {
+        return Err(AppError::NotFound);
+    }
+    sqlx::query(
+        "UPDATE email_invites SET status = 'revoked', revoked_at = now() WHERE integration_id = $1 AND accepted_user_id = $2 \
+         AND status = 'accepted' AND ($3::uuid IS NULL OR version_id = $3)",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(version)
+    .execute(&mut **tx)
+    .await?;
+    let paused = sqlx::query(&format!(
+        "UPDATE zaps SET enabled = false, updated_at = now(), \
+           paused_reason = 'Access to ' || (SELECT name FROM integrations WHERE id = $1) || ' was revoked' \
+         WHERE id IN ({ORPHANED_ZAPS})"
+    ))
+    .bind(id)
+    .bind(user)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected() as i64;
+    Ok((revoked, paused))
+}
+
+/// What revoking would do: the revocation itself, run and rolled back.
+pub async fn revoke_preview(
+    st: &AppState,
+    id: Uuid,
+    user: Uuid,
+    version: Option<Uuid>,
+) -> Result<RevokePreview, AppError> {
+    let (mut tx, _, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+    let (name, email): (String, String) =
+        sqlx::query_as("SELECT name, email FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    let scope = match version {
+        Some(v) => {
+            let (label,): (String,) = sqlx::query_as(
+                "SELECT version FROM integration_versions WHERE id = $1 AND integration_id = $2",
+            )
+            .bind(v)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(AppError::NotFound)?;
+            format!("version {label}")
+        }
+        None => "all versions".into(),
+    };
+    let (_, paused) = revoke_in(&mut tx, id, user, version).await?;
+    tx.rollback().await?;
+    Ok(RevokePreview {
+        name,
+        email,
+        scope,
+        zaps_to_pause: paused,
+    })
+}
+
+pub async fn revoke(
+    st: &AppState,
+    id: Uuid,
+    user: Uuid,
+    version: Option<Uuid>,
+) -> Result<i64, AppError> {
+    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+    let (revoked, paused) = revoke_in(&mut tx, id, user, version).await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        if version.is_some() {
+            "access.revoked"
+        } else {
+            "access.removed_from_all"
+        },
+        Some(format!("user:{user}")),
+        json!({ "version": version, "grants": revoked, "zaps_paused": paused }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(paused)
+}

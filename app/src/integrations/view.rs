@@ -1,0 +1,391 @@
+//! Integration pages: yours and the directory, an integration, its Sharing screen, and the
+//! invite-link landing page. Collaborators see everything read-only (TM-2).
+use super::api::*;
+use super::IntegrationSummary;
+use crate::components::{last_error, Field, FormError, LoadError, Loading, Notice};
+use crate::domain::policy::{self, TeamAction};
+use crate::error::AppError;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use uuid::Uuid;
+
+fn id_param() -> impl Fn() -> Option<Uuid> + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()))
+}
+
+fn list(items: Vec<IntegrationSummary>) -> AnyView {
+    view! {
+        <ul class="account-list">
+            {items.into_iter().map(|i| {
+                let href = if i.role.is_some() { format!("/integrations/{}", i.id) } else { format!("/directory?q={}", i.name) };
+                view! {
+                    <li>
+                        <span><a href=href>{i.name.clone()}</a>" "<span class="hint">{i.description.clone()}</span></span>
+                        <span class="role">{i.visibility.clone()}{i.role.map(|r| format!(" · {}", r.as_str()))}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn IntegrationsPage() -> impl IntoView {
+    let create = ServerAction::<CreateIntegration>::new();
+    let error = last_error(create.value());
+    let mine = Resource::new(|| (), |_| list_my_integrations());
+    view! {
+        <h1>"Integrations"</h1>
+        <Notice key="joined" text="You have joined. The integration is listed under “Shared with you”." />
+        <p><a href="/directory">"Search the directory of public integrations"</a></p>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match mine.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(m) => view! {
+                        <section aria-labelledby="team-title">
+                            <h2 id="team-title">"Your teams"</h2>
+                            {if m.team.is_empty() { view! { <p class="empty">"You are not on any integration team. Create an integration below."</p> }.into_any() } else { list(m.team) }}
+                        </section>
+                        <section aria-labelledby="shared-title">
+                            <h2 id="shared-title">"Shared with you"</h2>
+                            {if m.shared.is_empty() { view! { <p class="empty">"No private integration is shared with you."</p> }.into_any() } else { list(m.shared) }}
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+        <section class="card narrow" aria-labelledby="create-int-title">
+            <h2 id="create-int-title">"Create an integration"</h2>
+            <p class="hint">"You become the first admin of its team. It starts private."</p>
+            <ActionForm action=create>
+                <FormError error=error />
+                <Field label="Integration name" name="name" required=true error=error />
+                <Field label="Description" name="description" error=error />
+                <button type="submit">"Create integration"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn DirectoryPage() -> impl IntoView {
+    let q = use_query_map();
+    let term = move || q.with(|q| q.get("q").unwrap_or_default());
+    let results = Resource::new(term, search_directory);
+    view! {
+        <h1>"Directory"</h1>
+        <form method="get" class="inline-form" role="search">
+            <label for="dir-q">"Search public integrations"</label>
+            <input id="dir-q" name="q" type="search" value=term />
+            <button type="submit">"Search"</button>
+        </form>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match results.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(r) if r.is_empty() => view! { <p class="empty">"No public integration matches."</p> }.into_any(),
+                    Ok(r) => list(r),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn IntegrationPage() -> impl IntoView {
+    let id = id_param();
+    let add = ServerAction::<AddVersion>::new();
+    let edit = ServerAction::<EditIntegration>::new();
+    let vis = ServerAction::<SetVisibility>::new();
+    let page = Resource::new(
+        move || {
+            (
+                id(),
+                add.version().get() + edit.version().get() + vis.version().get(),
+            )
+        },
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_integration(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let p = match page.await {
+                    Err(e) => return view! { <LoadError error=e /> }.into_any(),
+                    Ok(p) => p,
+                };
+                let admin = policy::team(Some(p.role), TeamAction::EditIntegration).is_ok();
+                let iid = p.id.to_string();
+                let iid2 = iid.clone();
+                let iid3 = iid.clone();
+                let add_error = last_error(add.value());
+                let edit_error = last_error(edit.value());
+                let to = if p.visibility == "public" { "private" } else { "public" };
+                view! {
+                    <p class="crumbs"><a href="/integrations">"Integrations"</a></p>
+                    <h1>{p.name.clone()}</h1>
+                    <p>{p.description.clone()}</p>
+                    <p>"Visibility: "<strong>{p.visibility.clone()}</strong>" · your role: "{p.role.as_str()}" · "
+                       <a href=format!("/integrations/{}/sharing", p.id)>"Sharing"</a></p>
+                    <section aria-labelledby="versions-title">
+                        <h2 id="versions-title">"Versions"</h2>
+                        {if p.versions.is_empty() { view! { <p class="empty">"No versions yet."</p> }.into_any() } else { view! {
+                            <ul class="versions">{p.versions.iter().map(|v| view! { <li>{v.version.clone()}</li> }).collect_view()}</ul>
+                        }.into_any() }}
+                        {admin.then(|| view! {
+                            <ActionForm action=add attr:class="card narrow">
+                                <FormError error=add_error />
+                                <input type="hidden" name="id" value=iid.clone() />
+                                <Field label="New version" name="version" hint="Semantic version, e.g. 1.4.0" required=true error=add_error />
+                                <button type="submit">"Add version"</button>
+                            </ActionForm>
+                        })}
+                    </section>
+                    {admin.then(|| view! {
+                        <section aria-labelledby="settings-title">
+                            <h2 id="settings-title">"Settings"</h2>
+                            <ActionForm action=edit attr:class="card narrow">
+                                <FormError error=edit_error />
+                                <input type="hidden" name="id" value=iid2 />
+                                <Field label="Name" name="name" value=p.name.clone() required=true error=edit_error />
+                                <Field label="Description" name="description" value=p.description.clone() error=edit_error />
+                                <button type="submit">"Save"</button>
+                            </ActionForm>
+                            <ActionForm action=vis>
+                                <input type="hidden" name="id" value=iid3 />
+                                <input type="hidden" name="visibility" value=to />
+                                <button type="submit">{format!("Make it {to}")}</button>
+                            </ActionForm>
+                        </section>
+                    })}
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// A link in a read-only field, with a Copy button once the page is interactive.
+#[component]
+fn CopyField(label: String, value: String) -> impl IntoView {
+    let field_id = format!(
+        "link-{}",
+        value.len()
+            ^ value
+                .bytes()
+                .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize))
+    );
+    let interactive = RwSignal::new(false);
+    let copied = RwSignal::new(false);
+    Effect::new(move |_| interactive.set(true));
+    let fid = field_id.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let doc = document();
+            if let Some(input) = doc
+                .get_element_by_id(&fid)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            {
+                input.select();
+                if let Ok(html) = doc.dyn_into::<web_sys::HtmlDocument>() {
+                    copied.set(html.exec_command("copy").unwrap_or(false));
+                }
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &fid;
+    };
+    view! {
+        <div class="copy-field">
+            <label for=field_id.clone()>{label}</label>
+            <input id=field_id readonly value=value />
+            {move || interactive.get().then(|| view! { <button type="button" on:click=copy.clone()>{move || if copied.get() { "Copied" } else { "Copy" }}</button> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn SharingPage() -> impl IntoView {
+    let id = id_param();
+    let q = use_query_map();
+    let rotate = ServerAction::<RotateLink>::new();
+    let revoke = ServerAction::<RevokeAccess>::new();
+    let page = Resource::new(
+        move || (id(), rotate.version().get() + revoke.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_sharing(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let revoking = move || {
+        q.with(|q| {
+            let user = q.get("revoke").and_then(|s| Uuid::parse_str(&s).ok())?;
+            let version = q.get("version").and_then(|s| Uuid::parse_str(&s).ok());
+            Some((user, version))
+        })
+    };
+    let preview = Resource::new(
+        move || (id(), revoking()),
+        |(id, r)| async move {
+            match (id, r) {
+                (Some(id), Some((user, version))) => {
+                    preview_revoke(id, user, version).await.map(Some)
+                }
+                _ => Ok(None),
+            }
+        },
+    );
+    let revoke_error = last_error(revoke.value());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let p = match page.await {
+                    Err(e) => return view! { <LoadError error=e /> }.into_any(),
+                    Ok(p) => p,
+                };
+                let admin = policy::team(Some(p.role), TeamAction::ManageSharing).is_ok();
+                let iid = p.id;
+                let revoked = q.with(|q| q.get("revoked"));
+                let preview = preview.await;
+                view! {
+                    <p class="crumbs"><a href=format!("/integrations/{iid}")>{p.name.clone()}</a></p>
+                    <h1>{format!("Sharing {}", p.name)}</h1>
+                    {revoked.map(|n| view! { <p class="notice" role="status">{format!("Access revoked; {n} of their Zaps were paused.")}</p> })}
+                    {(!admin).then(|| view! { <p class="hint">"You are a collaborator: you see who has access; admins manage it."</p> })}
+                    {match preview {
+                        Ok(Some(r)) if admin => {
+                            let (user, version) = revoking().unwrap_or_default();
+                            view! {
+                                <section class="card confirm" role="alertdialog" aria-labelledby="revoke-title">
+                                    <h2 id="revoke-title">{format!("Revoke {}'s access to {}?", r.name, r.scope)}</h2>
+                                    <p>{format!("{} ({}) loses access at once, and {} of their Zaps that use it will be paused.", r.name, r.email, r.zaps_to_pause)}</p>
+                                    <ActionForm action=revoke>
+                                        <FormError error=revoke_error />
+                                        <input type="hidden" name="id" value=iid.to_string() />
+                                        <input type="hidden" name="user_id" value=user.to_string() />
+                                        {version.map(|v| view! { <input type="hidden" name="version_id" value=v.to_string() /> })}
+                                        <button type="submit" class="danger">"Revoke access"</button>
+                                        " " <a href="?">"Cancel"</a>
+                                    </ActionForm>
+                                </section>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        _ => ().into_any(),
+                    }}
+                    <section aria-labelledby="links-title">
+                        <h2 id="links-title">"Invite links"</h2>
+                        <p class="hint">"Anyone with a link can join after signing in. Rotating a link stops it admitting new people; those who joined keep access."</p>
+                        {p.links.into_iter().map(|l| {
+                            let label = match &l.version { Some(v) => format!("Link to version {v}"), None => "Link to all versions (present and future)".into() };
+                            view! {
+                                <div class="card link">
+                                    <h3>{label.clone()}{l.rotated.then_some(" (rotated)")}</h3>
+                                    {l.url.clone().map(|u| view! { <CopyField label=label.clone() value=u /> })}
+                                    {(admin && !l.rotated).then(|| view! {
+                                        <ActionForm action=rotate>
+                                            <input type="hidden" name="id" value=iid.to_string() />
+                                            <input type="hidden" name="link_id" value=l.id.to_string() />
+                                            <button type="submit">{format!("Rotate: {}", label.to_lowercase())}</button>
+                                        </ActionForm>
+                                    })}
+                                    {if l.joined.is_empty() { view! { <p class="hint">"Nobody joined through this link yet."</p> }.into_any() } else { view! {
+                                        <ul class="joined">{l.joined.iter().map(|j| view! { <li>{format!("{} ({}) joined {}{}", j.name, j.email, j.at.format("%Y-%m-%d"), if j.active { "" } else { " · access revoked" })}</li> }).collect_view()}</ul>
+                                    }.into_any() }}
+                                </div>
+                            }
+                        }).collect_view()}
+                    </section>
+                    <section aria-labelledby="access-title">
+                        <h2 id="access-title">"People with access"</h2>
+                        {if p.access.is_empty() { view! { <p class="empty">"Nobody has been given access yet."</p> }.into_any() } else { view! {
+                            <table class="access">
+                                <thead><tr><th scope="col">"Person"</th><th scope="col">"Versions"</th><th scope="col">"Through"</th><th scope="col">"Since"</th>{admin.then(|| view! { <th scope="col">"Revoke"</th> })}</tr></thead>
+                                <tbody>
+                                    {p.access.into_iter().map(|a| {
+                                        let href = match a.version_id { Some(v) => format!("?revoke={}&version={v}", a.user_id), None => format!("?revoke={}", a.user_id) };
+                                        view! {
+                                            <tr>
+                                                <td>{a.name.clone()}" "<span class="hint">{a.email.clone()}</span></td>
+                                                <td>{a.version.clone().unwrap_or_else(|| "all versions".into())}</td>
+                                                <td>{a.via.replace('_', " ")}</td>
+                                                <td>{a.granted_at.format("%Y-%m-%d").to_string()}</td>
+                                                {admin.then(|| view! {
+                                                    <td>
+                                                        <a href=href>{format!("Revoke {} ({})…", a.name, a.version.clone().unwrap_or_else(|| "all".into()))}</a>
+                                                        " " <a href=format!("?revoke={}", a.user_id)>{format!("Remove {} from all versions…", a.name)}</a>
+                                                    </td>
+                                                })}
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any() }}
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn JoinPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    let landing = Resource::new(token, link_landing);
+    let accept = ServerAction::<AcceptLink>::new();
+    let error = last_error(accept.value());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match landing.await {
+                    Err(AppError::Unauthenticated) => {
+                        let next = format!("/join/{}", token());
+                        view! {
+                            <section class="card narrow">
+                                <h1>"You are invited to an integration"</h1>
+                                <p>"Sign in, or create a login, to see it and accept."</p>
+                                <p class="actions">
+                                    <a class="button" href=format!("/signin?next={next}")>"Sign in"</a>
+                                    <a href=format!("/signup?next={next}")>"Create a login"</a>
+                                </p>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <section class="card narrow"><h1>"Invite link"</h1><LoadError error=e /></section> }.into_any(),
+                    Ok(l) => view! {
+                        <section class="card narrow" aria-labelledby="landing-title">
+                            <h1 id="landing-title">{l.name.clone()}</h1>
+                            <p>{l.description.clone()}</p>
+                            <p>{match &l.version { Some(v) => format!("This invitation is for version {v}."), None => "This invitation is for all versions, present and future.".into() }}</p>
+                            {l.marketing_contact.clone().map(|(n, e)| view! { <p class="contact">"Marketing contact: "{n}" "<a href=format!("mailto:{e}")>{e.clone()}</a></p> })}
+                            {if l.has_access {
+                                view! { <p class="notice">"You already have access."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ActionForm action=accept>
+                                        <FormError error=error />
+                                        <input type="hidden" name="token" value=token() />
+                                        <button type="submit">"Accept"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            }}
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
