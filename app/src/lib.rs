@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/:id/sharing") ssr=SsrMode::Async view=integrations::view::SharingPage />
                     <Route path=path!("/directory") ssr=SsrMode::Async view=integrations::view::DirectoryPage />
                     <Route path=path!("/join/:token") ssr=SsrMode::Async view=integrations::view::JoinPage />
+                    <Route path=path!("/invite/:token") ssr=SsrMode::Async view=integrations::view::InvitePage />
                     <Route path=path!("/instances") ssr=SsrMode::Async view=instances::view::InstancesPage />
                     <Route path=path!("/instances/:id") ssr=SsrMode::Async view=instances::view::InstancePage />
                     <Route path=path!("/dev/mail") ssr=SsrMode::Async view=devmail::view::MailListPage />

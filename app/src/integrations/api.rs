@@ -123,3 +123,55 @@ pub async fn revoke_access(
         .await,
     )
 }
+
+#[server(endpoint = "integrations/invite_by_email")]
+pub async fn invite_by_email(
+    id: Uuid,
+    emails: String,
+    #[server(default)] version_id: String,
+) -> Result<super::InviteReport, AppError> {
+    use crate::server::{respond, state};
+    respond(
+        async {
+            let version = match version_id.trim() {
+                "" | "all" => None,
+                v => Some(Uuid::parse_str(v).map_err(|_| {
+                    AppError::validation("version", "Choose a version of this integration.")
+                })?),
+            };
+            super::service::invite(&state()?, id, &emails, version).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "integrations/resend_invite")]
+pub async fn resend_invite(id: Uuid, invite_id: Uuid) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::resend(&state()?, id, invite_id).await }.await)
+}
+
+#[server(endpoint = "integrations/cancel_invite")]
+pub async fn cancel_invite(id: Uuid, invite_id: Uuid) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::cancel(&state()?, id, invite_id).await }.await)
+}
+
+#[server(endpoint = "integrations/invite_landing")]
+pub async fn get_invite_landing(token: String) -> Result<Landing, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::invite_landing(&state()?, &token).await }.await)
+}
+
+#[server(endpoint = "integrations/accept_invite")]
+pub async fn accept_invite(token: String) -> Result<Uuid, AppError> {
+    use crate::server::{redirect, respond, state};
+    respond(
+        async {
+            let id = super::service::accept_invite(&state()?, &token).await?;
+            redirect("/integrations?joined=1");
+            Ok(id)
+        }
+        .await,
+    )
+}

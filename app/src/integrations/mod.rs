@@ -90,6 +90,8 @@ pub struct SharingPage {
     /// Active links first, then rotated ones (who joined through them stays listed).
     pub links: Vec<LinkView>,
     pub access: Vec<AccessView>,
+    pub invites: Vec<InviteView>,
+    pub versions: Vec<VersionView>,
 }
 
 /// What someone opening an invite link sees (SH-2, TM-9).
@@ -109,4 +111,46 @@ pub struct RevokePreview {
     pub email: String,
     pub scope: String,
     pub zaps_to_pause: i64,
+}
+
+/// The most people invited by email per integration, pending and accepted (SH-4).
+pub const INVITE_CAP: i64 = 200;
+pub const INVITE_DAYS: i32 = 14;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub id: Uuid,
+    pub email: String,
+    pub version: Option<String>,
+    /// pending / accepted / expired / revoked
+    pub status: String,
+    pub invited_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteReport {
+    pub invited: Vec<String>,
+    /// (address, why it was skipped)
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Split a pasted list of addresses: one per line, or separated by commas, semicolons or spaces.
+pub fn split_addresses(input: &str) -> Vec<&str> {
+    input
+        .split(|c: char| c == '\n' || c == ',' || c == ';' || c.is_whitespace())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pasted_lists_split_on_any_separator() {
+        assert_eq!(
+            super::split_addresses("a@x.com, b@x.com;c@x.com\n\n d@x.com"),
+            ["a@x.com", "b@x.com", "c@x.com", "d@x.com"]
+        );
+    }
 }

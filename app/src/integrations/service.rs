@@ -434,6 +434,8 @@ pub async fn sharing(st: &AppState, id: Uuid) -> Result<SharingPage, AppError> {
             },
         )
         .collect();
+    let invites = invites(&mut conn, id).await?;
+    let versions = versions(&mut conn, id).await?;
     Ok(SharingPage {
         id,
         name,
@@ -441,6 +443,8 @@ pub async fn sharing(st: &AppState, id: Uuid) -> Result<SharingPage, AppError> {
         role,
         links,
         access,
+        invites,
+        versions,
     })
 }
 
@@ -688,4 +692,343 @@ pub async fn revoke(
     .await?;
     tx.commit().await?;
     Ok(paused)
+}
+
+// Email invites (SH-3, SH-4, SH-5) ----------------------------------------------
+
+/// A pending invite counts until it expires; an accepted one always counts.
+const COUNTED: &str =
+    "integration_id = $1 AND (status = 'accepted' OR (status = 'pending' AND expires_at > now()))";
+
+pub async fn invites(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<super::InviteView>, AppError> {
+    let rows: Vec<(Uuid, String, Option<String>, String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT e.id, e.email, v.version, \
+                CASE WHEN e.status = 'pending' AND e.expires_at <= now() THEN 'expired' ELSE e.status END, \
+                e.invited_at, e.accepted_at \
+         FROM email_invites e LEFT JOIN integration_versions v ON v.id = e.version_id \
+         WHERE e.integration_id = $1 ORDER BY e.invited_at DESC, e.email",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, email, version, status, invited_at, accepted_at)| super::InviteView {
+                id,
+                email,
+                version,
+                status,
+                invited_at,
+                accepted_at,
+            },
+        )
+        .collect())
+}
+
+async fn invite_mail(
+    conn: &mut PgConnection,
+    st: &AppState,
+    me: &CurrentUser,
+    id: Uuid,
+    version: Option<Uuid>,
+    emails: &[String],
+) -> Result<(), AppError> {
+    let (name, label): (String, Option<String>) = sqlx::query_as(
+        "SELECT i.name, v.version FROM integrations i LEFT JOIN integration_versions v ON v.id = $2 WHERE i.id = $1",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_one(&mut *conn)
+    .await?;
+    let scope = label
+        .map(|v| format!("version {v}"))
+        .unwrap_or_else(|| "all versions".into());
+    let (mut tokens, mut hashes, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
+    for email in emails {
+        let (text, hash) = token::new_token();
+        let link = st.config.link(&format!("/invite/{text}"));
+        bodies.push(format!(
+            "Hello,\n\n{} ({}) invited you to use {name} ({scope}) on Gatehouse.\n\nTo accept, open:\n\n{link}\n\n\
+             Sign in (or sign up) with this address, {email}. The invitation works once and expires in {} days.\n",
+            me.name,
+            me.email,
+            super::INVITE_DAYS
+        ));
+        tokens.push(text);
+        hashes.push(hash);
+    }
+    // One statement per kind of row: the invites' tokens, then their mails.
+    sqlx::query(
+        "UPDATE email_invites e SET token_hash = n.hash, expires_at = now() + make_interval(days => $3), invited_at = now(), invited_by = $4 \
+         FROM unnest($2::text[], $5::bytea[]) AS n(email, hash) \
+         WHERE e.integration_id = $1 AND e.email = n.email AND e.status = 'pending' AND e.version_id IS NOT DISTINCT FROM $6",
+    )
+    .bind(id)
+    .bind(emails)
+    .bind(super::INVITE_DAYS)
+    .bind(me.id)
+    .bind(&hashes)
+    .bind(version)
+    .execute(&mut *conn)
+    .await?;
+    let subject = format!("You are invited to use {name}");
+    crate::server::mail::enqueue_many(conn, emails, &subject, &bodies).await?;
+    Ok(())
+}
+
+/// Invite every address of a pasted list to one version or all (SH-3). Any bad
+/// address, or a batch that would pass the cap (SH-4), refuses the whole batch.
+pub async fn invite(
+    st: &AppState,
+    id: Uuid,
+    list: &str,
+    version: Option<Uuid>,
+) -> Result<super::InviteReport, AppError> {
+    let lines = super::split_addresses(list);
+    if lines.is_empty() {
+        return Err(AppError::validation(
+            "emails",
+            "Enter at least one email address.",
+        ));
+    }
+    let mut bad = Vec::new();
+    let mut emails: Vec<String> = Vec::new();
+    for (n, line) in lines.iter().enumerate() {
+        match crate::domain::email::EmailAddress::parse(line) {
+            Ok(e) if !emails.contains(&e.as_str().to_string()) => {
+                emails.push(e.as_str().to_string())
+            }
+            Ok(_) => {}
+            Err(why) => bad.push(format!("{} “{line}”: {why}", n + 1)),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(AppError::validation(
+            "emails",
+            format!(
+                "Nothing was sent. Fix these and try again:\n{}",
+                bad.join("\n")
+            ),
+        ));
+    }
+    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+    if let Some(v) = version {
+        let ok: Option<(i32,)> = sqlx::query_as(
+            "SELECT 1 FROM integration_versions WHERE id = $1 AND integration_id = $2",
+        )
+        .bind(v)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if ok.is_none() {
+            return Err(AppError::validation(
+                "version",
+                "Choose a version of this integration.",
+            ));
+        }
+    }
+    let already: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT DISTINCT email FROM email_invites WHERE {COUNTED} AND email = ANY($2)"
+    ))
+    .bind(id)
+    .bind(&emails)
+    .fetch_all(&mut *tx)
+    .await?;
+    let (fresh, skipped): (Vec<String>, Vec<String>) = emails
+        .into_iter()
+        .partition(|e| !already.iter().any(|(a,)| a == e));
+    let (counted,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(DISTINCT email) FROM email_invites WHERE {COUNTED}"
+    ))
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if counted + fresh.len() as i64 > super::INVITE_CAP {
+        return Err(AppError::Conflict(format!(
+            "An integration can have at most {} people invited by email (pending and accepted). It has {counted}; \
+             inviting {} more would pass the limit. Nothing was sent.",
+            super::INVITE_CAP,
+            fresh.len()
+        )));
+    }
+    if !fresh.is_empty() {
+        sqlx::query(
+            "INSERT INTO email_invites (integration_id, email, version_id, invited_by, expires_at) \
+             SELECT $1, e, $3, $4, now() FROM unnest($2::text[]) AS e",
+        )
+        .bind(id)
+        .bind(&fresh)
+        .bind(version)
+        .bind(me.id)
+        .execute(&mut *tx)
+        .await?;
+        invite_mail(&mut tx, st, &me, id, version, &fresh).await?;
+        record(
+            &mut tx,
+            &me,
+            id,
+            "invite.sent",
+            None,
+            json!({ "emails": fresh, "version": version }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(super::InviteReport {
+        invited: fresh,
+        skipped: skipped
+            .into_iter()
+            .map(|e| (e, "already invited".to_string()))
+            .collect(),
+    })
+}
+
+async fn pending_invite(
+    tx: &mut Tx,
+    id: Uuid,
+    invite: Uuid,
+) -> Result<(String, Option<Uuid>), AppError> {
+    sqlx::query_as("SELECT email, version_id FROM email_invites WHERE id = $1 AND integration_id = $2 AND status = 'pending' FOR UPDATE")
+        .bind(invite)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Send a pending (or expired) invite again with a new token; the old link stops working.
+pub async fn resend(st: &AppState, id: Uuid, invite: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+    let (email, version) = pending_invite(&mut tx, id, invite).await?;
+    invite_mail(&mut tx, st, &me, id, version, std::slice::from_ref(&email)).await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "invite.resent",
+        Some(email),
+        json!({ "invite": invite }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn cancel(st: &AppState, id: Uuid, invite: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+    let (email, _) = pending_invite(&mut tx, id, invite).await?;
+    sqlx::query("UPDATE email_invites SET status = 'revoked', revoked_at = now(), token_hash = NULL WHERE id = $1")
+        .bind(invite)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "invite.cancelled",
+        Some(email),
+        json!({ "invite": invite }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The invite a token names, if it can still be accepted.
+async fn live_invite(
+    conn: &mut PgConnection,
+    text: &str,
+    lock: bool,
+) -> Result<(Uuid, Uuid, String, Option<Uuid>), AppError> {
+    let row: Option<(Uuid, Uuid, String, Option<Uuid>, String, bool)> = sqlx::query_as(&format!(
+        "SELECT id, integration_id, email, version_id, status, expires_at <= now() FROM email_invites WHERE token_hash = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    ))
+    .bind(token::hash(text))
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some((_, _, _, _, status, _)) if status == "revoked" => Err(AppError::Conflict("This invitation was cancelled.".into())),
+        Some((_, _, _, _, _, true)) => Err(AppError::Conflict("This invitation has expired. Ask the team for a new one.".into())),
+        Some((invite, id, email, version, _, false)) => Ok((invite, id, email, version)),
+        None => Err(AppError::Conflict("This invitation is not valid: it may have been used already, or replaced by a newer one.".into())),
+    }
+}
+
+pub async fn invite_landing(st: &AppState, text: &str) -> Result<Landing, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    auth::require_user(&mut conn).await?;
+    let (_, id, _, version) = live_invite(&mut conn, text, false).await?;
+    let (name, description, version_label, contact_name, contact_email): (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT i.name, i.description, v.version, u.name, u.email FROM integrations i \
+             LEFT JOIN integration_versions v ON v.id = $2 \
+             LEFT JOIN integration_contacts c ON c.integration_id = i.id AND c.kind = 'marketing' \
+             LEFT JOIN users u ON u.id = c.user_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Landing {
+        name,
+        description,
+        version: version_label,
+        marketing_contact: contact_name.zip(contact_email),
+        has_access: false,
+    })
+}
+
+/// Accept an invite: only signed in with the invited, verified address; the token then stops working.
+pub async fn accept_invite(st: &AppState, text: &str) -> Result<Uuid, AppError> {
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
+    let (invite, id, email, version) = live_invite(&mut tx, text, true).await?;
+    if me.email != email {
+        return Err(AppError::Conflict(format!(
+            "This invitation was sent to another address. You are signed in as {}: sign in with the invited address to accept it.",
+            me.email
+        )));
+    }
+    if !me.email_verified {
+        return Err(AppError::Conflict(
+            "Verify your email address first (see the mail we sent you), then accept.".into(),
+        ));
+    }
+    sqlx::query("UPDATE email_invites SET status = 'accepted', accepted_at = now(), accepted_user_id = $2, token_hash = NULL WHERE id = $1")
+        .bind(invite)
+        .bind(me.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id) \
+         SELECT $1, $2, $3, 'email_invite', $4 WHERE NOT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 \
+           AND user_id = $2 AND revoked_at IS NULL AND version_id IS NOT DISTINCT FROM $3)",
+    )
+    .bind(id)
+    .bind(me.id)
+    .bind(version)
+    .bind(invite)
+    .execute(&mut *tx)
+    .await?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "invite.accepted",
+        Some(format!("user:{}", me.id)),
+        json!({ "invite": invite, "version": version }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }

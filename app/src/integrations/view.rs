@@ -219,8 +219,18 @@ pub fn SharingPage() -> impl IntoView {
     let q = use_query_map();
     let rotate = ServerAction::<RotateLink>::new();
     let revoke = ServerAction::<RevokeAccess>::new();
+    let invite = ServerAction::<InviteByEmail>::new();
+    let resend = ServerAction::<ResendInvite>::new();
+    let cancel = ServerAction::<CancelInvite>::new();
+    let changes = move || {
+        rotate.version().get()
+            + revoke.version().get()
+            + invite.version().get()
+            + resend.version().get()
+            + cancel.version().get()
+    };
     let page = Resource::new(
-        move || (id(), rotate.version().get() + revoke.version().get()),
+        move || (id(), changes()),
         |(id, _)| async move {
             match id {
                 Some(id) => get_sharing(id).await,
@@ -307,6 +317,7 @@ pub fn SharingPage() -> impl IntoView {
                             }
                         }).collect_view()}
                     </section>
+                    <InvitesSection admin=admin id=iid invites=p.invites.clone() versions=p.versions.clone() invite=invite resend=resend cancel=cancel />
                     <section aria-labelledby="access-title">
                         <h2 id="access-title">"People with access"</h2>
                         {if p.access.is_empty() { view! { <p class="empty">"Nobody has been given access yet."</p> }.into_any() } else { view! {
@@ -382,6 +393,179 @@ pub fn JoinPage() -> impl IntoView {
                                     </ActionForm>
                                 }.into_any()
                             }}
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn InvitesSection(
+    admin: bool,
+    id: Uuid,
+    invites: Vec<super::InviteView>,
+    versions: Vec<super::VersionView>,
+    invite: ServerAction<InviteByEmail>,
+    resend: ServerAction<ResendInvite>,
+    cancel: ServerAction<CancelInvite>,
+) -> impl IntoView {
+    let q = use_query_map();
+    let sort = q.with_untracked(|q| q.get("sort").unwrap_or_else(|| "invited".into()));
+    let status = q.with_untracked(|q| q.get("status").unwrap_or_default());
+    let mut rows: Vec<_> = invites
+        .into_iter()
+        .filter(|i| status.is_empty() || i.status == status)
+        .collect();
+    match sort.as_str() {
+        "email" => rows.sort_by(|a, b| a.email.cmp(&b.email)),
+        "status" => rows.sort_by(|a, b| a.status.cmp(&b.status).then(a.email.cmp(&b.email))),
+        _ => rows.sort_by(|a, b| b.invited_at.cmp(&a.invited_at)),
+    }
+    let error = last_error(invite.value());
+    let row_error = Signal::derive(move || {
+        last_error(resend.value())
+            .get()
+            .or_else(|| last_error(cancel.value()).get())
+    });
+    let sorted = |key: &str, label: &'static str| {
+        let href = format!(
+            "?sort={key}{}",
+            if status.is_empty() {
+                String::new()
+            } else {
+                format!("&status={status}")
+            }
+        );
+        view! { <a href=href aria-current=(sort == key).then_some("true")>{label}</a> }
+    };
+    let count = rows.len();
+    view! {
+        <section aria-labelledby="invites-title">
+            <h2 id="invites-title">"Email invitations"</h2>
+            {admin.then(|| view! {
+                <ActionForm action=invite attr:class="card">
+                    <FormError error=error />
+                    <input type="hidden" name="id" value=id.to_string() />
+                    <div class="field">
+                        <label for="invite-emails">"Email addresses"</label>
+                        <p class="hint" id="invite-emails-hint">"One per line, or separated by commas. At most 200 people per integration, pending and accepted."</p>
+                        <textarea id="invite-emails" name="emails" rows="4" required aria-describedby="invite-emails-hint invite-emails-error"></textarea>
+                        <p class="field-error" id="invite-emails-error" role="alert">{move || error.get().and_then(|e| e.field_message("emails"))}</p>
+                    </div>
+                    <div class="field">
+                        <label for="invite-version">"Versions"</label>
+                        <select id="invite-version" name="version_id">
+                            <option value="all">"All versions (present and future)"</option>
+                            {versions.iter().map(|v| view! { <option value=v.id.to_string()>{format!("Version {}", v.version)}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" disabled=move || invite.pending().get()>{move || if invite.pending().get() { "Sending…" } else { "Send invitations" }}</button>
+                    {move || match invite.value().get() {
+                        Some(Ok(r)) => Some(view! {
+                            <p class="notice" role="status">
+                                {format!("Invited {}.", if r.invited.is_empty() { "nobody new".to_string() } else { r.invited.join(", ") })}
+                                {(!r.skipped.is_empty()).then(|| format!(" Skipped: {}.", r.skipped.iter().map(|(e, why)| format!("{e} ({why})")).collect::<Vec<_>>().join(", ")))}
+                            </p>
+                        }),
+                        _ => None,
+                    }}
+                </ActionForm>
+            })}
+            <form method="get" class="inline-form">
+                <input type="hidden" name="sort" value=sort.clone() />
+                <label for="invite-status">"Status"</label>
+                <select id="invite-status" name="status">
+                    {["", "pending", "accepted", "expired", "revoked"].into_iter().map(|s| view! {
+                        <option value=s selected=s == status>{if s.is_empty() { "all" } else { s }}</option>
+                    }).collect_view()}
+                </select>
+                <button type="submit">"Filter"</button>
+            </form>
+            <FormError error=row_error />
+            {if count == 0 { view! { <p class="empty">"No invitations here."</p> }.into_any() } else { view! {
+                <table class="invites">
+                    <thead><tr>
+                        <th scope="col">{sorted("email", "Email")}</th>
+                        <th scope="col">"Versions"</th>
+                        <th scope="col">{sorted("status", "Status")}</th>
+                        <th scope="col">{sorted("invited", "Invited")}</th>
+                        <th scope="col">"Accepted"</th>
+                        {admin.then(|| view! { <th scope="col">"Actions"</th> })}
+                    </tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|i| {
+                            let open = i.status == "pending" || i.status == "expired";
+                            let (e1, e2) = (i.email.clone(), i.email.clone());
+                            view! {
+                                <tr>
+                                    <td>{i.email.clone()}</td>
+                                    <td>{i.version.clone().unwrap_or_else(|| "all".into())}</td>
+                                    <td><span class=format!("status {}", i.status)>{i.status.clone()}</span></td>
+                                    <td>{i.invited_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                    <td>{i.accepted_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()}</td>
+                                    {(admin && open).then(|| view! {
+                                        <td class="row-actions">
+                                            <ActionForm action=resend>
+                                                <input type="hidden" name="id" value=id.to_string() />
+                                                <input type="hidden" name="invite_id" value=i.id.to_string() />
+                                                <button type="submit" class="link-button">{format!("Resend to {e1}")}</button>
+                                            </ActionForm>
+                                            <ActionForm action=cancel>
+                                                <input type="hidden" name="id" value=id.to_string() />
+                                                <input type="hidden" name="invite_id" value=i.id.to_string() />
+                                                <button type="submit" class="link-button">{format!("Cancel invitation of {e2}")}</button>
+                                            </ActionForm>
+                                        </td>
+                                    })}
+                                    {(admin && !open).then(|| view! { <td></td> })}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any() }}
+        </section>
+    }
+}
+
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    let landing = Resource::new(token, get_invite_landing);
+    let accept = ServerAction::<AcceptInvite>::new();
+    let error = last_error(accept.value());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match landing.await {
+                    Err(AppError::Unauthenticated) => {
+                        let next = format!("/invite/{}", token());
+                        view! {
+                            <section class="card narrow">
+                                <h1>"You are invited to an integration"</h1>
+                                <p>"Sign in with the address the invitation was sent to, or create a login with it, to see it and accept."</p>
+                                <p class="actions">
+                                    <a class="button" href=format!("/signin?next={next}")>"Sign in"</a>
+                                    <a href=format!("/signup?next={next}")>"Create a login"</a>
+                                </p>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <section class="card narrow"><h1>"Invitation"</h1><LoadError error=e /></section> }.into_any(),
+                    Ok(l) => view! {
+                        <section class="card narrow" aria-labelledby="invite-title">
+                            <h1 id="invite-title">{l.name.clone()}</h1>
+                            <p>{l.description.clone()}</p>
+                            <p>{match &l.version { Some(v) => format!("This invitation is for version {v}."), None => "This invitation is for all versions, present and future.".into() }}</p>
+                            {l.marketing_contact.clone().map(|(n, e)| view! { <p class="contact">"Marketing contact: "{n}" "<a href=format!("mailto:{e}")>{e.clone()}</a></p> })}
+                            <ActionForm action=accept>
+                                <FormError error=error />
+                                <input type="hidden" name="token" value=token() />
+                                <button type="submit">"Accept invitation"</button>
+                            </ActionForm>
                         </section>
                     }.into_any(),
                 }

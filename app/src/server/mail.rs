@@ -196,3 +196,21 @@ mod tests {
         assert_eq!(backoff_secs(20), 3600);
     }
 }
+
+/// Queue several messages in one statement: `to[i]` gets `bodies[i]`.
+pub async fn enqueue_many(
+    conn: &mut PgConnection,
+    to: &[String],
+    subject: &str,
+    bodies: &[String],
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO outbox (to_addr, subject, body_text) SELECT t, $2, b FROM unnest($1::text[], $3::text[]) AS m(t, b)",
+    )
+    .bind(to)
+    .bind(subject)
+    .bind(bodies)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
