@@ -704,7 +704,15 @@ pub async fn invites(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Vec<super::InviteView>, AppError> {
-    let rows: Vec<(Uuid, String, Option<String>, String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+    type InviteRow = (
+        Uuid,
+        String,
+        Option<String>,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    );
+    let rows: Vec<InviteRow> = sqlx::query_as(
         "SELECT e.id, e.email, v.version, \
                 CASE WHEN e.status = 'pending' AND e.expires_at <= now() THEN 'expired' ELSE e.status END, \
                 e.invited_at, e.accepted_at \

@@ -421,7 +421,7 @@ fn InvitesSection(
     match sort.as_str() {
         "email" => rows.sort_by(|a, b| a.email.cmp(&b.email)),
         "status" => rows.sort_by(|a, b| a.status.cmp(&b.status).then(a.email.cmp(&b.email))),
-        _ => rows.sort_by(|a, b| b.invited_at.cmp(&a.invited_at)),
+        _ => rows.sort_by_key(|r| std::cmp::Reverse(r.invited_at)),
     }
     let error = last_error(invite.value());
     let row_error = Signal::derive(move || {

@@ -21,6 +21,8 @@ pub struct ZapView {
     pub folder_id: Option<Uuid>,
     /// Only the Zap's owner sees its webhook URL.
     pub webhook_url: Option<String>,
+    /// Why it was switched off, when the system did it (SH-6).
+    pub paused_reason: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +65,7 @@ type ZapRow = (
     String,
     Option<Uuid>,
     Option<String>,
+    Option<String>,
 );
 #[cfg(feature = "ssr")]
 type ConnectionRow = (
@@ -97,7 +100,7 @@ pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
         .fetch_all(&mut *conn)
         .await?;
         let zaps: Vec<ZapRow> = sqlx::query_as(
-            "SELECT z.id, z.name, z.enabled, z.private, z.owner_id, u.name, z.folder_id, z.webhook_token \
+            "SELECT z.id, z.name, z.enabled, z.private, z.owner_id, u.name, z.folder_id, z.webhook_token, z.paused_reason \
              FROM zaps z JOIN users u ON u.id = z.owner_id \
              WHERE z.account_id = $1 AND (z.owner_id = $2 OR NOT z.private) ORDER BY lower(z.name), z.id LIMIT 1000",
         )
@@ -125,7 +128,7 @@ pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
             folders: folders.into_iter().map(|(id, name, kind, owner_name)| FolderView { id, name, kind, owner_name }).collect(),
             zaps: zaps
                 .into_iter()
-                .map(|(id, name, enabled, private, owner_id, owner_name, folder_id, token)| ZapView {
+                .map(|(id, name, enabled, private, owner_id, owner_name, folder_id, token, paused_reason)| ZapView {
                     id,
                     name,
                     enabled,
@@ -134,6 +137,7 @@ pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
                     owner_name,
                     folder_id,
                     webhook_url: token.filter(|_| owner_id == me.id).map(|t| super::transfer::hook_url(&st.config, &t)),
+                    paused_reason,
                 })
                 .collect(),
             connections: connections
@@ -271,7 +275,7 @@ pub fn WorkPage() -> impl IntoView {
                         view! {
                             <li id=format!("zap-{}", z.id) class="zap">
                                 <strong>{z.name.clone()}</strong>
-                                " · " {if z.enabled { "on" } else { "off" }}
+                                " · " {if z.enabled { "on".to_string() } else { z.paused_reason.clone().map(|r| format!("paused: {r}")).unwrap_or_else(|| "off".into()) }}
                                 " · " {if z.private { "private" } else { "shared" }}
                                 " · owner " {z.owner_name.clone()}
                                 {z.webhook_url.clone().map(|u| view! { <div class="hint">"Webhook URL: "<code>{u}</code></div> })}

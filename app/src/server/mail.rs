@@ -169,6 +169,24 @@ pub async fn run_worker(pool: PgPool, mailer: Mailer) {
     }
 }
 
+/// Queue several messages in one statement: `to[i]` gets `bodies[i]`.
+pub async fn enqueue_many(
+    conn: &mut PgConnection,
+    to: &[String],
+    subject: &str,
+    bodies: &[String],
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO outbox (to_addr, subject, body_text) SELECT t, $2, b FROM unnest($1::text[], $3::text[]) AS m(t, b)",
+    )
+    .bind(to)
+    .bind(subject)
+    .bind(bodies)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{backoff_secs, parse_smtp_url};
@@ -195,22 +213,4 @@ mod tests {
         assert!(backoff_secs(6) > backoff_secs(5));
         assert_eq!(backoff_secs(20), 3600);
     }
-}
-
-/// Queue several messages in one statement: `to[i]` gets `bodies[i]`.
-pub async fn enqueue_many(
-    conn: &mut PgConnection,
-    to: &[String],
-    subject: &str,
-    bodies: &[String],
-) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO outbox (to_addr, subject, body_text) SELECT t, $2, b FROM unnest($1::text[], $3::text[]) AS m(t, b)",
-    )
-    .bind(to)
-    .bind(subject)
-    .bind(bodies)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
 }
