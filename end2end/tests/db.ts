@@ -41,3 +41,20 @@ export async function memberWithWork(name: string, email: string, zaps = 30): Pr
   );
   return user;
 }
+
+/** Give `email` an account of their own with a Zap using `version` of integration `name`. */
+export async function zapUsing(email: string, integration: string, version: string, zapName: string): Promise<string> {
+  const [{ id: user }] = await sql<{ id: string }>('SELECT id FROM users WHERE email = $1', [email]);
+  const [{ id: account }] = await sql<{ id: string }>("INSERT INTO accounts (name) VALUES ($1 || ' Co') RETURNING id", [zapName]);
+  await sql("INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, 'owner')", [account, user]);
+  const [{ id: zap }] = await sql<{ id: string }>(
+    'INSERT INTO zaps (account_id, owner_id, name, enabled, private) VALUES ($1, $2, $3, true, false) RETURNING id',
+    [account, user, zapName],
+  );
+  await sql(
+    `INSERT INTO zap_versions (zap_id, version_id)
+     SELECT $1, v.id FROM integration_versions v JOIN integrations i ON i.id = v.integration_id WHERE i.name = $2 AND v.version = $3`,
+    [zap, integration, version],
+  );
+  return account;
+}

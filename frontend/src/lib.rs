@@ -1,4 +1,6 @@
 //! The browser entry: hydrate the server-rendered page, nothing else.
+// The view types of the larger pages are deep; their layouts need more than the default 128.
+#![recursion_limit = "512"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
