@@ -130,6 +130,12 @@ async fn the_directory_shows_public_only_and_private_is_a_404_to_outsiders(pool:
         ("integrations/rotate_link", vec![("link_id", &link)]),
         ("integrations/revoke_preview", vec![("user_id", &una)]),
         ("integrations/revoke_access", vec![("user_id", &una)]),
+        (
+            "integrations/invite_by_email",
+            vec![("emails", "x@example.com")],
+        ),
+        ("integrations/resend_invite", vec![("invite_id", &link)]),
+        ("integrations/cancel_invite", vec![("invite_id", &link)]),
     ];
     let before = app.count("history").await;
     for (endpoint, extra) in &cases {
@@ -441,6 +447,31 @@ async fn revoking_pauses_exactly_the_zaps_using_that_version(pool: PgPool) {
     assert!(!state("uses 1.0.0").await.0);
     assert_eq!(state("other integration").await, (true, None));
 
+    // Without access, the owner cannot switch the paused Zap back on.
+    let switch_on = |name: &'static str| {
+        let (a, z) = (account.to_string(), zap[name].to_string());
+        let bo = bo.clone();
+        let app = &app;
+        async move {
+            app.call(
+                &bo,
+                "work/set_zap_enabled",
+                &[("account_id", &a), ("zap_id", &z), ("on", "true")],
+            )
+            .await
+        }
+    };
+    let (s, b) = switch_on("uses 1.1.0").await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(
+        b["Conflict"]
+            .as_str()
+            .unwrap()
+            .contains("no longer have access to Acme Billing 1.1.0"),
+        "{b}"
+    );
+    assert!(!state("uses 1.1.0").await.0);
+
     // Going public restores the right to use it; paused Zaps stay paused until their owner acts.
     app.call(
         &admin,
@@ -453,6 +484,13 @@ async fn revoking_pauses_exactly_the_zaps_using_that_version(pool: PgPool) {
         .await;
     assert_eq!(found[0]["name"], "Acme Billing");
     assert!(!state("uses 1.1.0").await.0, "paused Zaps stay paused");
+    let (s, b) = switch_on("uses 1.1.0").await;
+    assert!(s.is_success(), "{b}");
+    assert_eq!(
+        state("uses 1.1.0").await,
+        (true, None),
+        "switched on by its owner, the pause reason is gone"
+    );
     let actions: Vec<(String, Value)> = sqlx::query_as(
         "SELECT action, after FROM history WHERE action LIKE 'access.re%' ORDER BY id",
     )

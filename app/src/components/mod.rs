@@ -92,6 +92,14 @@ pub fn Loading() -> impl IntoView {
 /// An error from loading a page's data, in plain words.
 #[component]
 pub fn LoadError(error: AppError) -> impl IntoView {
+    // Pages render whole on the server, so the page's status can follow its data:
+    // a missing and a forbidden object answer 404 and 403 like the server functions.
+    #[cfg(feature = "ssr")]
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        if matches!(error, AppError::NotFound | AppError::Forbidden) {
+            opts.set_status(error.status());
+        }
+    }
     let text = match &error {
         AppError::NotFound => {
             "We could not find that. It may have been removed, or you may not have access."

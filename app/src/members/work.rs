@@ -53,6 +53,7 @@ pub struct WorkPage {
     pub connections: Vec<ConnectionView>,
     /// Filled when the viewer may move shared items to another member (OF-6).
     pub members: Vec<(Uuid, String)>,
+    pub me: Uuid,
 }
 
 #[cfg(feature = "ssr")]
@@ -123,6 +124,7 @@ pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
             Vec::new()
         };
         Ok(WorkPage {
+            me: me.id,
             account_name,
             my_role,
             folders: folders.into_iter().map(|(id, name, kind, owner_name)| FolderView { id, name, kind, owner_name }).collect(),
@@ -220,6 +222,66 @@ pub async fn change_owner(
     .await)
 }
 
+/// Switch one's own Zap on or off. Switching on needs access to every integration
+/// version it uses: a Zap paused by a revocation stays off until access returns (SH-6).
+#[server(endpoint = "work/set_zap_enabled")]
+pub async fn set_zap_enabled(account_id: Uuid, zap_id: Uuid, on: bool) -> Result<(), AppError> {
+    use crate::domain::policy::{self, AccountAction};
+    use crate::server::history::{self, Entry};
+    use crate::server::{auth, respond, state};
+    respond(async {
+        let st = state()?;
+        let mut tx = st.pool.begin().await?;
+        let me = auth::require_user(&mut tx).await?;
+        let role = crate::accounts::repo::role_of(&mut tx, account_id, me.id).await?;
+        policy::account(role, AccountAction::ManageOwnWork)?;
+        let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM zaps WHERE id = $1 AND account_id = $2 AND owner_id = $3 FOR UPDATE")
+            .bind(zap_id)
+            .bind(account_id)
+            .bind(me.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        found.ok_or(AppError::NotFound)?;
+        if on {
+            let blocked: Vec<(String, String)> = sqlx::query_as(
+                "SELECT i.name, v.version FROM zap_versions zv JOIN integration_versions v ON v.id = zv.version_id \
+                 JOIN integrations i ON i.id = v.integration_id WHERE zv.zap_id = $1 AND i.visibility = 'private' \
+                 AND NOT EXISTS (SELECT 1 FROM access_grants g WHERE g.integration_id = i.id AND g.user_id = $2 \
+                                 AND g.revoked_at IS NULL AND (g.version_id IS NULL OR g.version_id = v.id)) \
+                 ORDER BY 1, 2",
+            )
+            .bind(zap_id)
+            .bind(me.id)
+            .fetch_all(&mut *tx)
+            .await?;
+            if let Some((name, version)) = blocked.first() {
+                return Err(AppError::Conflict(format!(
+                    "You no longer have access to {name} {version}, which this Zap uses. Ask its team to invite you again."
+                )));
+            }
+        }
+        sqlx::query("UPDATE zaps SET enabled = $2, paused_reason = NULL, updated_at = now() WHERE id = $1")
+            .bind(zap_id)
+            .bind(on)
+            .execute(&mut *tx)
+            .await?;
+        history::record(
+            &mut tx,
+            Entry {
+                actor_id: Some(me.id),
+                action: if on { "zap.switched_on" } else { "zap.switched_off" },
+                account_id: Some(account_id),
+                subject: Some(format!("zap:{zap_id}")),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await)
+}
+
 #[component]
 fn OwnerForm(
     account: Uuid,
@@ -249,9 +311,14 @@ pub fn WorkPage() -> impl IntoView {
     let params = use_params_map();
     let account = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
     let change = ServerAction::<ChangeOwner>::new();
-    let error = last_error(change.value());
+    let toggle = ServerAction::<SetZapEnabled>::new();
+    let error = Signal::derive(move || {
+        last_error(change.value())
+            .get()
+            .or_else(|| last_error(toggle.value()).get())
+    });
     let page = Resource::new(
-        move || (account(), change.version().get()),
+        move || (account(), change.version().get() + toggle.version().get()),
         |(id, _)| async move {
             match id {
                 Some(id) => account_work(id).await,
@@ -268,10 +335,20 @@ pub fn WorkPage() -> impl IntoView {
                 };
                 let aid = account().unwrap_or_default();
                 let can_move = !p.members.is_empty();
+                let me = p.me;
                 let zap_row = {
                     let members = p.members.clone();
                     move |z: ZapView| {
                         let form = (can_move && !z.private).then(|| view! { <OwnerForm account=aid kind="zap" item=z.id current=z.owner_id members=members.clone() action=change /> });
+                        let label = format!("Switch {} {}", if z.enabled { "off" } else { "on" }, z.name);
+                        let switch = (z.owner_id == me).then(|| view! {
+                            <ActionForm action=toggle attr:class="inline-form">
+                                <input type="hidden" name="account_id" value=aid.to_string() />
+                                <input type="hidden" name="zap_id" value=z.id.to_string() />
+                                <input type="hidden" name="on" value=(!z.enabled).to_string() />
+                                <button type="submit" class="link-button">{label}</button>
+                            </ActionForm>
+                        });
                         view! {
                             <li id=format!("zap-{}", z.id) class="zap">
                                 <strong>{z.name.clone()}</strong>
@@ -279,6 +356,7 @@ pub fn WorkPage() -> impl IntoView {
                                 " · " {if z.private { "private" } else { "shared" }}
                                 " · owner " {z.owner_name.clone()}
                                 {z.webhook_url.clone().map(|u| view! { <div class="hint">"Webhook URL: "<code>{u}</code></div> })}
+                                {switch}
                                 {form}
                             </li>
                         }
