@@ -472,6 +472,38 @@ pub async fn rotate_link(st: &AppState, id: Uuid, link: Uuid) -> Result<(), AppE
     Ok(())
 }
 
+/// What an invite (link or mail) shows: the integration, the version, its marketing contact (TM-9).
+async fn landing_of(
+    conn: &mut PgConnection,
+    id: Uuid,
+    version: Option<Uuid>,
+) -> Result<Landing, AppError> {
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let (name, description, version, contact_name, contact_email): Row = sqlx::query_as(
+        "SELECT i.name, i.description, v.version, u.name, u.email FROM integrations i \
+         LEFT JOIN integration_versions v ON v.id = $2 \
+         LEFT JOIN integration_contacts c ON c.integration_id = i.id AND c.kind = 'marketing' \
+         LEFT JOIN users u ON u.id = c.user_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_one(conn)
+    .await?;
+    Ok(Landing {
+        name,
+        description,
+        version,
+        marketing_contact: contact_name.zip(contact_email),
+        has_access: false,
+    })
+}
+
 const LINK_GONE: &str = "This link is no longer valid. Ask the integration's team for a new one.";
 
 async fn live_link(
@@ -494,22 +526,7 @@ pub async fn landing(st: &AppState, text: &str) -> Result<Landing, AppError> {
     let mut conn = st.pool.acquire().await?;
     let me = auth::require_user(&mut conn).await?;
     let (_, id, version) = live_link(&mut conn, text).await?;
-    let (name, description, version_label, contact_name, contact_email): (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) = sqlx::query_as(
-        "SELECT i.name, i.description, v.version, u.name, u.email FROM integrations i \
-             LEFT JOIN integration_versions v ON v.id = $2 \
-             LEFT JOIN integration_contacts c ON c.integration_id = i.id AND c.kind = 'marketing' \
-             LEFT JOIN users u ON u.id = c.user_id WHERE i.id = $1",
-    )
-    .bind(id)
-    .bind(version)
-    .fetch_one(&mut *conn)
-    .await?;
+    let mut landing = landing_of(&mut conn, id, version).await?;
     let (has_access,): (bool,) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 AND user_id = $2 AND revoked_at IS NULL \
            AND (version_id IS NULL OR version_id IS NOT DISTINCT FROM $3))",
@@ -519,13 +536,8 @@ pub async fn landing(st: &AppState, text: &str) -> Result<Landing, AppError> {
     .bind(version)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(Landing {
-        name,
-        description,
-        version: version_label,
-        marketing_contact: contact_name.zip(contact_email),
-        has_access,
-    })
+    landing.has_access = has_access;
+    Ok(landing)
 }
 
 pub async fn accept_link(st: &AppState, text: &str) -> Result<Uuid, AppError> {
@@ -971,29 +983,7 @@ pub async fn invite_landing(st: &AppState, text: &str) -> Result<Landing, AppErr
     let mut conn = st.pool.acquire().await?;
     auth::require_user(&mut conn).await?;
     let (_, id, _, version) = live_invite(&mut conn, text, false).await?;
-    let (name, description, version_label, contact_name, contact_email): (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) = sqlx::query_as(
-        "SELECT i.name, i.description, v.version, u.name, u.email FROM integrations i \
-             LEFT JOIN integration_versions v ON v.id = $2 \
-             LEFT JOIN integration_contacts c ON c.integration_id = i.id AND c.kind = 'marketing' \
-             LEFT JOIN users u ON u.id = c.user_id WHERE i.id = $1",
-    )
-    .bind(id)
-    .bind(version)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(Landing {
-        name,
-        description,
-        version: version_label,
-        marketing_contact: contact_name.zip(contact_email),
-        has_access: false,
-    })
+    landing_of(&mut conn, id, version).await
 }
 
 /// Accept an invite: only signed in with the invited, verified address; the token then stops working.

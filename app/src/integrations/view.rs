@@ -362,26 +362,14 @@ pub fn JoinPage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match landing.await {
-                    Err(AppError::Unauthenticated) => {
-                        let next = format!("/join/{}", token());
-                        view! {
-                            <section class="card narrow">
-                                <h1>"You are invited to an integration"</h1>
-                                <p>"Sign in, or create a login, to see it and accept."</p>
-                                <p class="actions">
-                                    <a class="button" href=format!("/signin?next={next}")>"Sign in"</a>
-                                    <a href=format!("/signup?next={next}")>"Create a login"</a>
-                                </p>
-                            </section>
-                        }.into_any()
-                    }
+                    Err(AppError::Unauthenticated) => view! {
+                        <SignInToAccept next=format!("/join/{}", token()) text="Sign in, or create a login, to see it and accept." />
+                    }.into_any(),
                     Err(e) => view! { <section class="card narrow"><h1>"Invite link"</h1><LoadError error=e /></section> }.into_any(),
                     Ok(l) => view! {
                         <section class="card narrow" aria-labelledby="landing-title">
                             <h1 id="landing-title">{l.name.clone()}</h1>
-                            <p>{l.description.clone()}</p>
-                            <p>{match &l.version { Some(v) => format!("This invitation is for version {v}."), None => "This invitation is for all versions, present and future.".into() }}</p>
-                            {l.marketing_contact.clone().map(|(n, e)| view! { <p class="contact">"Marketing contact: "{n}" "<a href=format!("mailto:{e}")>{e.clone()}</a></p> })}
+                            <LandingInfo l=l.clone() />
                             {if l.has_access {
                                 view! { <p class="notice">"You already have access."</p> }.into_any()
                             } else {
@@ -541,26 +529,14 @@ pub fn InvitePage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match landing.await {
-                    Err(AppError::Unauthenticated) => {
-                        let next = format!("/invite/{}", token());
-                        view! {
-                            <section class="card narrow">
-                                <h1>"You are invited to an integration"</h1>
-                                <p>"Sign in with the address the invitation was sent to, or create a login with it, to see it and accept."</p>
-                                <p class="actions">
-                                    <a class="button" href=format!("/signin?next={next}")>"Sign in"</a>
-                                    <a href=format!("/signup?next={next}")>"Create a login"</a>
-                                </p>
-                            </section>
-                        }.into_any()
-                    }
+                    Err(AppError::Unauthenticated) => view! {
+                        <SignInToAccept next=format!("/invite/{}", token()) text="Sign in with the address the invitation was sent to, or create a login with it, to see it and accept." />
+                    }.into_any(),
                     Err(e) => view! { <section class="card narrow"><h1>"Invitation"</h1><LoadError error=e /></section> }.into_any(),
                     Ok(l) => view! {
                         <section class="card narrow" aria-labelledby="invite-title">
                             <h1 id="invite-title">{l.name.clone()}</h1>
-                            <p>{l.description.clone()}</p>
-                            <p>{match &l.version { Some(v) => format!("This invitation is for version {v}."), None => "This invitation is for all versions, present and future.".into() }}</p>
-                            {l.marketing_contact.clone().map(|(n, e)| view! { <p class="contact">"Marketing contact: "{n}" "<a href=format!("mailto:{e}")>{e.clone()}</a></p> })}
+                            <LandingInfo l=l.clone() />
                             <ActionForm action=accept>
                                 <FormError error=error />
                                 <input type="hidden" name="token" value=token() />
@@ -571,5 +547,34 @@ pub fn InvitePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn SignInToAccept(next: String, text: &'static str) -> impl IntoView {
+    view! {
+        <section class="card narrow">
+            <h1>"You are invited to an integration"</h1>
+            <p>{text}</p>
+            <p class="actions">
+                <a class="button" href=format!("/signin?next={next}")>"Sign in"</a>
+                <a href=format!("/signup?next={next}")>"Create a login"</a>
+            </p>
+        </section>
+    }
+}
+
+/// The description, the version and the marketing contact (TM-9) of an invitation.
+#[component]
+fn LandingInfo(l: super::Landing) -> impl IntoView {
+    view! {
+        <p>{l.description.clone()}</p>
+        <p>
+            {match &l.version {
+                Some(v) => format!("This invitation is for version {v}."),
+                None => "This invitation is for all versions, present and future.".into(),
+            }}
+        </p>
+        {l.marketing_contact.clone().map(|(n, e)| view! { <p class="contact">"Marketing contact: "{n}" "<a href=format!("mailto:{e}")>{e.clone()}</a></p> })}
     }
 }
