@@ -31,22 +31,13 @@ pub async fn team_role(
     Ok(row.and_then(|(r,)| TeamRole::parse(&r)))
 }
 
-/// May `user` use `version` of the integration in a Zap? Public, or an active grant
-/// for that version or for all versions (SH-1, SH-6).
-pub async fn can_use(
-    conn: &mut PgConnection,
-    user: Uuid,
-    version: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let (ok,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM integration_versions v JOIN integrations i ON i.id = v.integration_id \
-           WHERE v.id = $2 AND (i.visibility = 'public' OR EXISTS (SELECT 1 FROM access_grants g \
-             WHERE g.integration_id = i.id AND g.user_id = $1 AND g.revoked_at IS NULL \
-               AND (g.version_id IS NULL OR g.version_id = v.id))))",
+/// The one rule of who may use an integration version in a Zap (SH-1, SH-6), as a SQL
+/// condition over `i` (integrations) and `v` (integration_versions) for the user whose id
+/// is the SQL expression `user` (e.g. `$2`): the integration is public, or an active grant
+/// covers that version or all versions.
+pub fn may_use_sql(user: &str) -> String {
+    format!(
+        "(i.visibility = 'public' OR EXISTS (SELECT 1 FROM access_grants g WHERE g.integration_id = i.id \
+           AND g.user_id = {user} AND g.revoked_at IS NULL AND (g.version_id IS NULL OR g.version_id = v.id)))"
     )
-    .bind(user)
-    .bind(version)
-    .fetch_one(conn)
-    .await?;
-    Ok(ok)
 }

@@ -578,13 +578,16 @@ pub async fn accept_link(st: &AppState, text: &str) -> Result<Uuid, AppError> {
 /// The grants a revocation ends: one version's ($3), or all of the user's ($3 NULL).
 const SCOPE: &str = "integration_id = $1 AND user_id = $2 AND revoked_at IS NULL AND ($3::uuid IS NULL OR version_id = $3)";
 
-/// Zaps of `user` that use a version of the integration they can no longer use.
-const ORPHANED_ZAPS: &str = "SELECT z.id FROM zaps z WHERE z.owner_id = $2 AND z.enabled AND EXISTS ( \
-      SELECT 1 FROM zap_versions zv JOIN integration_versions v ON v.id = zv.version_id \
-      JOIN integrations i ON i.id = v.integration_id \
-      WHERE zv.zap_id = z.id AND v.integration_id = $1 AND i.visibility = 'private' \
-        AND NOT EXISTS (SELECT 1 FROM access_grants g WHERE g.integration_id = $1 AND g.user_id = $2 \
-                        AND g.revoked_at IS NULL AND (g.version_id IS NULL OR g.version_id = v.id)))";
+/// Zaps of the user ($2) that are on and use a version of the integration ($1) they may no longer use.
+fn orphaned_zaps() -> String {
+    format!(
+        "SELECT z.id FROM zaps z WHERE z.owner_id = $2 AND z.enabled AND EXISTS ( \
+           SELECT 1 FROM zap_versions zv JOIN integration_versions v ON v.id = zv.version_id \
+           JOIN integrations i ON i.id = v.integration_id \
+           WHERE zv.zap_id = z.id AND v.integration_id = $1 AND NOT {})",
+        repo::may_use_sql("$2")
+    )
+}
 
 async fn revoke_in(
     tx: &mut Tx,
@@ -633,7 +636,8 @@ async fn revoke_in(
     let paused = sqlx::query(&format!(
         "UPDATE zaps SET enabled = false, updated_at = now(), \
            paused_reason = 'Access to ' || (SELECT name FROM integrations WHERE id = $1) || ' was revoked' \
-         WHERE id IN ({ORPHANED_ZAPS})"
+         WHERE id IN ({})",
+        orphaned_zaps()
     ))
     .bind(id)
     .bind(user)

@@ -243,13 +243,11 @@ pub async fn set_zap_enabled(account_id: Uuid, zap_id: Uuid, on: bool) -> Result
             .await?;
         found.ok_or(AppError::NotFound)?;
         if on {
-            let blocked: Vec<(String, String)> = sqlx::query_as(
+            let blocked: Vec<(String, String)> = sqlx::query_as(&format!(
                 "SELECT i.name, v.version FROM zap_versions zv JOIN integration_versions v ON v.id = zv.version_id \
-                 JOIN integrations i ON i.id = v.integration_id WHERE zv.zap_id = $1 AND i.visibility = 'private' \
-                 AND NOT EXISTS (SELECT 1 FROM access_grants g WHERE g.integration_id = i.id AND g.user_id = $2 \
-                                 AND g.revoked_at IS NULL AND (g.version_id IS NULL OR g.version_id = v.id)) \
-                 ORDER BY 1, 2",
-            )
+                 JOIN integrations i ON i.id = v.integration_id WHERE zv.zap_id = $1 AND NOT {} ORDER BY 1, 2",
+                crate::integrations::repo::may_use_sql("$2")
+            ))
             .bind(zap_id)
             .bind(me.id)
             .fetch_all(&mut *tx)
