@@ -11,12 +11,15 @@ pub mod components;
 pub mod devmail;
 pub mod domain;
 pub mod error;
+pub mod insights;
 pub mod instances;
 pub mod integrations;
+pub mod join;
 pub mod members;
 pub mod nav;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod team;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -90,6 +93,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations") ssr=SsrMode::Async view=integrations::view::IntegrationsPage />
                     <Route path=path!("/integrations/:id") ssr=SsrMode::Async view=integrations::view::IntegrationPage />
                     <Route path=path!("/integrations/:id/sharing") ssr=SsrMode::Async view=integrations::view::SharingPage />
+                    <Route path=path!("/integrations/:id/team") ssr=SsrMode::Async view=team::view::TeamPage />
+                    <Route path=path!("/integrations/:id/performance") ssr=SsrMode::Async view=insights::view::PerformancePage />
+                    <Route path=path!("/integrations/:id/history") ssr=SsrMode::Async view=insights::view::HistoryPage />
+                    <Route path=path!("/integrations/:id/feedback") ssr=SsrMode::Async view=insights::view::FeedbackPage />
+                    <Route path=path!("/integrations/:id/feedback/new") ssr=SsrMode::Async view=insights::view::NewFeedbackPage />
+                    <Route path=path!("/integrations/:id/embed") ssr=SsrMode::Async view=join::view::EmbedPage />
+                    <Route path=path!("/team-invite/:token") ssr=SsrMode::Async view=team::view::TeamInvitePage />
+                    <Route path=path!("/teams/join") ssr=SsrMode::Async view=join::view::JoinTeamPage />
                     <Route path=path!("/directory") ssr=SsrMode::Async view=integrations::view::DirectoryPage />
                     <Route path=path!("/join/:token") ssr=SsrMode::Async view=integrations::view::JoinPage />
                     <Route path=path!("/invite/:token") ssr=SsrMode::Async view=integrations::view::InvitePage />

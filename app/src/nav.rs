@@ -75,6 +75,7 @@ pub fn Nav() -> impl IntoView {
                                         </ul>
                                     </details>
                                     <a href="/integrations">"Integrations"</a>
+                                    <a href="/teams/join">"Join a team"</a>
                                     <a href="/instances">"Instances"</a>
                                     {mail}
                                     <span class="who" title="Signed in as">{u.email}</span>

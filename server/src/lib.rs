@@ -88,6 +88,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/hooks/{token}", post(app::members::routes::catch_hook))
         .route(
+            "/widget/join/{id}",
+            get(app::join::widget::show).post(app::join::widget::submit),
+        )
+        .route("/embed.js", get(app::join::widget::embed_js))
+        .route("/widget.js", get(app::join::widget::widget_js))
+        .route("/widget.css", get(app::join::widget::widget_css))
+        .route(
             "/accounts/{account}/members/{user}/export.csv",
             get(app::members::routes::member_csv),
         )

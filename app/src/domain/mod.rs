@@ -3,4 +3,5 @@ pub mod email;
 pub mod policy;
 pub mod roles;
 pub mod semver;
+pub mod team;
 pub mod validate;

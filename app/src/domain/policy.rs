@@ -155,6 +155,31 @@ pub fn team(role: Option<TeamRole>, action: TeamAction) -> Result<Authorized, De
     }
 }
 
+/// What someone who uses an integration (not its team) may do with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UseAction {
+    /// Send a feature request or a bug report to the team (TM-2).
+    SendFeedback,
+    /// Ask to join the team as a collaborator (SJ-2): the integration must be public
+    /// and accepting joins; the address is checked separately.
+    RequestJoin,
+}
+
+/// `may_use`: the integration is public, an active grant covers it, or they are on its team.
+/// `joinable`: it is public with "join as collaborator" on. Someone it is not
+/// visible to sees nothing (AC-3).
+pub fn integration_use(
+    may_use: bool,
+    joinable: bool,
+    action: UseAction,
+) -> Result<Authorized, Denied> {
+    match (action, may_use, joinable) {
+        (UseAction::SendFeedback, true, _) => allow(),
+        (UseAction::RequestJoin, _, true) => allow(),
+        _ => Err(Denied::NotVisible),
+    }
+}
+
 /// Actions on an app instance (IN-2, IN-3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceAction {
@@ -276,7 +301,7 @@ mod tests {
         }
     }
 
-    // covers: TM-2, TM-3, TM-5, X-1
+    // covers: TM-2, TM-3, TM-5, TM-7, TM-8, X-1
     #[test]
     fn team_matrix() {
         // action, [admin, collaborator]
@@ -332,6 +357,29 @@ mod tests {
                 Err(Denied::NotVisible),
                 "non-member {action:?}"
             );
+        }
+    }
+
+    // covers: SJ-2, AC-3
+    #[test]
+    fn integration_use_matrix() {
+        use UseAction::*;
+        // action, [(may_use, joinable) = (N,N), (N,Y), (Y,N), (Y,Y)]
+        let table: &[(UseAction, [bool; 4])] =
+            &[(SendFeedback, [N, N, Y, Y]), (RequestJoin, [N, Y, N, Y])];
+        let cases = [(N, N), (N, Y), (Y, N), (Y, Y)];
+        for (action, expected) in table {
+            for ((may_use, joinable), want) in cases.iter().zip(expected) {
+                let got = integration_use(*may_use, *joinable, *action);
+                assert_eq!(ok(got), *want, "{action:?} use={may_use} join={joinable}");
+                if !want {
+                    assert_eq!(
+                        got,
+                        Err(Denied::NotVisible),
+                        "refusals look like a missing integration"
+                    );
+                }
+            }
         }
     }
 

@@ -16,10 +16,10 @@ use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
-type Tx = Transaction<'static, Postgres>;
+pub(crate) type Tx = Transaction<'static, Postgres>;
 
 /// Begin, identify, lock the integration, and check `action` against the caller's team role.
-async fn authorize(
+pub(crate) async fn authorize(
     st: &AppState,
     id: Uuid,
     action: TeamAction,
@@ -31,7 +31,21 @@ async fn authorize(
     Ok((tx, me, role.ok_or(AppError::NotFound)?))
 }
 
-async fn record(
+/// One connection, the caller, and their team role, checked against `action` (a read).
+pub(crate) async fn viewer(
+    st: &AppState,
+    id: Uuid,
+    action: TeamAction,
+) -> Result<(sqlx::pool::PoolConnection<Postgres>, CurrentUser, TeamRole), AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let me = auth::require_user(&mut conn).await?;
+    let role = repo::team_role(&mut conn, id, me.id, false).await?;
+    policy::team(role, action)?;
+    Ok((conn, me, role.ok_or(AppError::NotFound)?))
+}
+
+/// Write an integration's history entry.
+pub(crate) async fn record(
     conn: &mut PgConnection,
     me: &CurrentUser,
     id: Uuid,
@@ -310,10 +324,7 @@ async fn versions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<VersionView>,
 }
 
 pub async fn page(st: &AppState, id: Uuid) -> Result<IntegrationPage, AppError> {
-    let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
-    let role = repo::team_role(&mut conn, id, me.id, false).await?;
-    policy::team(role, TeamAction::View)?;
+    let (mut conn, _, role) = viewer(st, id, TeamAction::View).await?;
     let (slug, name, description, visibility): (String, String, String, String) = sqlx::query_as(
         "SELECT slug, name, description, visibility FROM integrations WHERE id = $1",
     )
@@ -326,7 +337,7 @@ pub async fn page(st: &AppState, id: Uuid) -> Result<IntegrationPage, AppError> 
         name,
         description,
         visibility,
-        role: role.ok_or(AppError::NotFound)?,
+        role,
         versions: versions(&mut conn, id).await?,
     })
 }
@@ -353,11 +364,7 @@ type GrantRow = (
 );
 
 pub async fn sharing(st: &AppState, id: Uuid) -> Result<SharingPage, AppError> {
-    let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
-    let role = repo::team_role(&mut conn, id, me.id, false).await?;
-    policy::team(role, TeamAction::View)?;
-    let role = role.ok_or(AppError::NotFound)?;
+    let (mut conn, _, role) = viewer(st, id, TeamAction::View).await?;
     let admin = policy::team(Some(role), TeamAction::ManageSharing).is_ok();
     let (name, visibility): (String, String) =
         sqlx::query_as("SELECT name, visibility FROM integrations WHERE id = $1")
@@ -473,7 +480,7 @@ pub async fn rotate_link(st: &AppState, id: Uuid, link: Uuid) -> Result<(), AppE
 }
 
 /// What an invite (link or mail) shows: the integration, the version, its marketing contact (TM-9).
-async fn landing_of(
+pub(crate) async fn landing_of(
     conn: &mut PgConnection,
     id: Uuid,
     version: Option<Uuid>,

@@ -10,9 +10,32 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-fn id_param() -> impl Fn() -> Option<Uuid> + Copy + Send + Sync + 'static {
+pub fn id_param() -> impl Fn() -> Option<Uuid> + Copy + Send + Sync + 'static {
     let params = use_params_map();
     move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()))
+}
+
+/// The screens of one integration, for its team (TM-2). Collaborators see every tab read-only.
+#[component]
+pub fn IntegrationTabs(id: Uuid, current: &'static str) -> impl IntoView {
+    const TABS: [(&str, &str, &str); 7] = [
+        ("overview", "Overview", ""),
+        ("team", "Team", "/team"),
+        ("sharing", "Sharing", "/sharing"),
+        ("performance", "Performance", "/performance"),
+        ("history", "History", "/history"),
+        ("feedback", "Feedback", "/feedback"),
+        ("embed", "Embed tools", "/embed"),
+    ];
+    view! {
+        <nav class="tabs" aria-label="Integration screens">
+            <ul>
+                {TABS.into_iter().map(|(key, label, path)| view! {
+                    <li><a href=format!("/integrations/{id}{path}") aria-current=(key == current).then_some("page")>{label}</a></li>
+                }).collect_view()}
+            </ul>
+        </nav>
+    }
 }
 
 fn list(items: Vec<IntegrationSummary>) -> AnyView {
@@ -23,7 +46,8 @@ fn list(items: Vec<IntegrationSummary>) -> AnyView {
                 view! {
                     <li>
                         <span><a href=href>{i.name.clone()}</a>" "<span class="hint">{i.description.clone()}</span></span>
-                        <span class="role">{i.visibility.clone()}{i.role.map(|r| format!(" · {}", r.as_str()))}</span>
+                        <span class="role">{i.visibility.clone()}{i.role.map(|r| format!(" · {}", r.as_str()))}
+                            " · "<a href=format!("/integrations/{}/feedback/new", i.id)>{format!("Send feedback on {}", i.name)}</a></span>
                     </li>
                 }
             }).collect_view()}
@@ -40,6 +64,7 @@ pub fn IntegrationsPage() -> impl IntoView {
     view! {
         <h1>"Integrations"</h1>
         <Notice key="joined" text="You have joined. The integration is listed under “Shared with you”." />
+        <Notice key="left" text="You have left the team." />
         <p><a href="/directory">"Search the directory of public integrations"</a></p>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -132,9 +157,9 @@ pub fn IntegrationPage() -> impl IntoView {
                 view! {
                     <p class="crumbs"><a href="/integrations">"Integrations"</a></p>
                     <h1>{p.name.clone()}</h1>
+                    <IntegrationTabs id=p.id current="overview" />
                     <p>{p.description.clone()}</p>
-                    <p>"Visibility: "<strong>{p.visibility.clone()}</strong>" · your role: "{p.role.as_str()}" · "
-                       <a href=format!("/integrations/{}/sharing", p.id)>"Sharing"</a></p>
+                    <p>"Visibility: "<strong>{p.visibility.clone()}</strong>" · your role: "{p.role.as_str()}</p>
                     <section aria-labelledby="versions-title">
                         <h2 id="versions-title">"Versions"</h2>
                         {if p.versions.is_empty() { view! { <p class="empty">"No versions yet."</p> }.into_any() } else { view! {
@@ -174,7 +199,7 @@ pub fn IntegrationPage() -> impl IntoView {
 
 /// A link in a read-only field, with a Copy button once the page is interactive.
 #[component]
-fn CopyField(label: String, value: String) -> impl IntoView {
+pub fn CopyField(label: String, value: String) -> impl IntoView {
     let field_id = format!(
         "link-{}",
         value.len()
@@ -271,6 +296,7 @@ pub fn SharingPage() -> impl IntoView {
                 view! {
                     <p class="crumbs"><a href=format!("/integrations/{iid}")>{p.name.clone()}</a></p>
                     <h1>{format!("Sharing {}", p.name)}</h1>
+                    <IntegrationTabs id=iid current="sharing" />
                     {revoked.map(|n| view! { <p class="notice" role="status">{format!("Access revoked; {n} of their Zaps were paused.")}</p> })}
                     {(!admin).then(|| view! { <p class="hint">"You are a collaborator: you see who has access; admins manage it."</p> })}
                     {match preview {
@@ -551,7 +577,7 @@ pub fn InvitePage() -> impl IntoView {
 }
 
 #[component]
-fn SignInToAccept(next: String, text: &'static str) -> impl IntoView {
+pub fn SignInToAccept(next: String, text: &'static str) -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"You are invited to an integration"</h1>

@@ -110,6 +110,35 @@ pub async fn load(pool: &PgPool, keyring: &Keyring) -> Result<bool, sqlx::Error>
         .bind(owner)
         .execute(&mut *tx)
         .await?;
+    // Partners on partner.test may join Acme CRM's team themselves (SJ-1).
+    sqlx::query("UPDATE integrations SET join_enabled = true WHERE id = $1")
+        .bind(crm.0)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO join_domains (integration_id, domain) VALUES ($1, 'partner.test')")
+        .bind(crm.0)
+        .execute(&mut *tx)
+        .await?;
+    // Feedback from people who use Acme CRM, with a comment from its team.
+    let (request,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO feedback (integration_id, kind, author_id, title, body) VALUES          ($1, 'feature', $2, 'Sync custom deal fields', 'We keep the region in a custom field; please sync it too.') RETURNING id",
+    )
+    .bind(crm.0)
+    .bind(maria)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO feedback (integration_id, kind, author_id, title, body, status) VALUES          ($1, 'bug', $2, 'Contacts without a company fail to sync', 'The run stops with \"company is required\".', 'planned')",
+    )
+    .bind(crm.0)
+    .bind(dev)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO feedback_comments (feedback_id, author_id, body) VALUES ($1, $2, 'Thanks! On our list for 2.1.')")
+        .bind(request)
+        .bind(partner)
+        .execute(&mut *tx)
+        .await?;
     // Maria was invited by email to Acme Billing 1.0.0 and accepted.
     let (_, invite_hash) = token::new_token();
     let (invite,): (Uuid,) = sqlx::query_as(

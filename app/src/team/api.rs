@@ -1,0 +1,127 @@
+//! Team server functions, under /api/team/.
+use super::{TeamInviteLanding, TeamPage};
+use crate::error::AppError;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[server(endpoint = "team/get_team")]
+pub async fn get_team(id: Uuid) -> Result<TeamPage, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::page(&state()?, id).await }.await)
+}
+
+#[server(endpoint = "team/invite_member")]
+pub async fn invite_member(
+    id: Uuid,
+    email: String,
+    role: String,
+    #[server(default)] note: String,
+) -> Result<String, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::invite(&state()?, id, &email, &role, &note).await }.await)
+}
+
+#[server(endpoint = "team/change_role")]
+pub async fn change_role(id: Uuid, member_id: Uuid, role: String) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::change_role(&state()?, id, member_id, &role).await }.await)
+}
+
+#[server(endpoint = "team/remove_member")]
+pub async fn remove_member(id: Uuid, member_id: Uuid) -> Result<(), AppError> {
+    use crate::server::{redirect, respond, state};
+    respond(
+        async {
+            if super::service::remove(&state()?, id, member_id).await? {
+                redirect("/integrations?left=1");
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "team/leave_team")]
+pub async fn leave_team(id: Uuid) -> Result<(), AppError> {
+    use crate::server::{redirect, respond, state};
+    respond(
+        async {
+            super::service::leave(&state()?, id).await?;
+            redirect("/integrations?left=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "team/resend_invitation")]
+pub async fn resend_invitation(id: Uuid, member_id: Uuid) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::resend(&state()?, id, member_id).await }.await)
+}
+
+/// `user_id` empty revokes the contact.
+#[server(endpoint = "team/set_contact")]
+pub async fn set_contact(
+    id: Uuid,
+    kind: String,
+    #[server(default)] user_id: String,
+) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(
+        async {
+            let user = match user_id.trim() {
+                "" => None,
+                u => Some(Uuid::parse_str(u).map_err(|_| {
+                    AppError::validation("user_id", "Choose a member of the team.")
+                })?),
+            };
+            super::service::set_contact(&state()?, id, &kind, user).await
+        }
+        .await,
+    )
+}
+
+/// A checkbox: present (any value) means on.
+#[server(endpoint = "team/set_subscription")]
+pub async fn set_subscription(
+    id: Uuid,
+    #[server(default)] marketing: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::{respond, state};
+    respond(
+        async { super::service::set_subscription(&state()?, id, marketing.is_some()).await }.await,
+    )
+}
+
+#[server(endpoint = "team/send_update")]
+pub async fn send_update(
+    id: Uuid,
+    kind: String,
+    subject: String,
+    body: String,
+) -> Result<i64, AppError> {
+    use crate::server::{respond, state};
+    respond(
+        async { super::service::send_update(&state()?, id, &kind, &subject, &body).await }.await,
+    )
+}
+
+#[server(endpoint = "team/invitation")]
+pub async fn get_team_invitation(token: String) -> Result<TeamInviteLanding, AppError> {
+    use crate::server::{respond, state};
+    respond(async { super::service::invite_landing(&state()?, &token).await }.await)
+}
+
+#[server(endpoint = "team/accept_invitation")]
+pub async fn accept_team_invitation(token: String) -> Result<Uuid, AppError> {
+    use crate::server::{redirect, respond, state};
+    respond(
+        async {
+            let id = super::service::accept(&state()?, &token).await?;
+            redirect(&format!("/integrations/{id}/team?welcome=1"));
+            Ok(id)
+        }
+        .await,
+    )
+}
