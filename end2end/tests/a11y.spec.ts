@@ -9,6 +9,7 @@ test('signed-in screens have no serious accessibility violations @js-only', asyn
   const [{ id: account }] = await sql<{ id: string }>("SELECT id FROM accounts WHERE name = 'Acme Corp'");
   const [{ id: instance }] = await sql<{ id: string }>("SELECT id FROM app_instances WHERE name = 'Acme Jira'");
   const [{ id: member }] = await sql<{ id: string }>("SELECT id FROM users WHERE email = 'maria@acme.test'");
+  const [{ id: crm }] = await sql<{ id: string }>("SELECT id FROM integrations WHERE name = 'Acme CRM'");
   for (const path of [
     '/accounts',
     `/accounts/${account}/members`,
@@ -18,6 +19,15 @@ test('signed-in screens have no serious accessibility violations @js-only', asyn
     `/instances/${instance}`,
     `/instances/${instance}?confirm=delete`,
     '/dev/mail',
+    `/integrations/${crm}`,
+    `/integrations/${crm}/team`,
+    `/integrations/${crm}/sharing`,
+    `/integrations/${crm}/performance`,
+    `/integrations/${crm}/history`,
+    `/integrations/${crm}/feedback`,
+    `/integrations/${crm}/feedback/new`,
+    `/integrations/${crm}/embed`,
+    '/teams/join',
   ]) {
     await page.goto(path);
     await expect(page.locator('main h1').first()).toBeVisible();

@@ -21,3 +21,22 @@ export async function signIn(page: Page, email: string, password: string) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { name: 'Your accounts' })).toBeVisible();
 }
+
+/** Follow the newest mailed link to `email`, sign up with that address, verify, sign in. */
+export async function signUpFromMail(p: Page, email: string, subject: string, name: string) {
+  await openMail(p, email, subject);
+  await p.locator('.mail-links a').first().click();
+  await p.getByRole('link', { name: 'Create a login' }).click();
+  await p.getByLabel('Your name').fill(name);
+  await p.getByLabel('Email').fill(email);
+  await p.getByLabel('Password').fill('a-good-password');
+  await p.getByRole('button', { name: 'Sign up' }).click();
+  await expect(p.getByRole('heading', { name: 'Check your inbox' })).toBeVisible();
+  await openMail(p, email, 'Confirm your email address');
+  await p.locator('.mail-links a').first().click();
+  await p.getByRole('button', { name: 'Confirm my email address' }).click();
+  await p.getByLabel('Email').fill(email);
+  await p.getByLabel('Password').fill('a-good-password');
+  await p.getByRole('button', { name: 'Sign in' }).click();
+}
+
