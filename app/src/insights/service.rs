@@ -106,13 +106,7 @@ pub async fn history(
     q: &str,
 ) -> Result<HistoryPage, AppError> {
     let (mut conn, _, _) = viewer(st, id, TeamAction::View).await?;
-    let pattern = format!(
-        "%{}%",
-        q.trim()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = crate::integrations::repo::contains_pattern(q);
     let rows: Vec<HistoryRow> = sqlx::query_as(
         "SELECT h.at, a.name, h.action, coalesce(t.name || ' (' || t.email || ')', h.target), h.after \
          FROM history h LEFT JOIN users a ON a.id = h.actor_id \

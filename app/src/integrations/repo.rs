@@ -41,3 +41,23 @@ pub fn may_use_sql(user: &str) -> String {
            AND g.user_id = {user} AND g.revoked_at IS NULL AND (g.version_id IS NULL OR g.version_id = v.id)))"
     )
 }
+
+/// An `ILIKE` pattern matching `q` anywhere, with its wildcards taken literally.
+pub fn contains_pattern(q: &str) -> String {
+    format!(
+        "%{}%",
+        q.trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn search_patterns_take_wildcards_literally() {
+        assert_eq!(super::contains_pattern(" 50%_off "), "%50\\%\\_off%");
+        assert_eq!(super::contains_pattern("a\\b"), "%a\\\\b%");
+    }
+}

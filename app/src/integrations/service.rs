@@ -264,13 +264,7 @@ fn summaries(rows: Vec<SummaryRow>) -> Vec<IntegrationSummary> {
 pub async fn directory(st: &AppState, q: &str) -> Result<Vec<IntegrationSummary>, AppError> {
     let mut conn = st.pool.acquire().await?;
     auth::require_user(&mut conn).await?;
-    let pattern = format!(
-        "%{}%",
-        q.trim()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = crate::integrations::repo::contains_pattern(q);
     let rows: Vec<SummaryRow> = sqlx::query_as(
         "SELECT id, slug, name, description, visibility, NULL::text FROM integrations \
          WHERE visibility = 'public' AND name ILIKE $1 ORDER BY lower(name), id LIMIT 50",

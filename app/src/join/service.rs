@@ -178,13 +178,7 @@ pub async fn remove_origin(st: &AppState, id: Uuid, origin: &str) -> Result<(), 
 pub async fn joinable(st: &AppState, q: &str) -> Result<Vec<IntegrationSummary>, AppError> {
     let mut conn = st.pool.acquire().await?;
     let me = auth::require_user(&mut conn).await?;
-    let pattern = format!(
-        "%{}%",
-        q.trim()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = crate::integrations::repo::contains_pattern(q);
     let rows: Vec<(Uuid, String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT i.id, i.slug, i.name, i.description, t.role FROM integrations i \
          LEFT JOIN team_members t ON t.integration_id = i.id AND t.user_id = $2 AND t.status = 'accepted' \
