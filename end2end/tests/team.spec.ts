@@ -77,7 +77,7 @@ test('a collaborator joins with a note, reads every screen, cannot invite an adm
   await page.goto(`/integrations/${id}/team`);
   await expect(page.getByRole('row', { name: /Cleo Collab/ })).not.toContainText('marketing');
   await expect(page.getByRole('row', { name: /Cleo Collab/ })).toContainText('technical');
-  await expect(page.getByRole('row', { name: /Olivia Owner/ })).toContainText('marketing');
+  await expect(page.getByRole('row', { name: /Olivia Owner \(you\)/ })).toContainText('marketing');
 
   // The invite landing page shows the new marketing contact.
   await page.goto(`/integrations/${id}/sharing`);
