@@ -766,12 +766,32 @@ async fn collaborators_read_everything_and_change_nothing_but_comments(pool: PgP
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
+    // Uma builds two Zaps on 1.0.0, one of them switched off.
+    sqlx::query(
+        "WITH a AS (INSERT INTO accounts (name) VALUES ('Uma Co') RETURNING id), \
+              m AS (INSERT INTO account_members (account_id, user_id, role) SELECT a.id, u.id, 'owner' FROM a, users u WHERE u.email = 'uma@example.com' RETURNING account_id, user_id), \
+              z AS (INSERT INTO zaps (account_id, owner_id, name, enabled, private) SELECT m.account_id, m.user_id, 'Zap ' || g, g = 1, false FROM m, generate_series(1, 2) g RETURNING id) \
+         INSERT INTO zap_versions (zap_id, version_id) SELECT z.id, v.id FROM z, integration_versions v WHERE v.integration_id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
     // Reads: the collaborator sees performance (real figures), history and feedback, and the embed tools.
     let (s, perf) = app
         .call(&cole, "insights/performance", &[("id", &id)])
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(perf["versions"][0]["users"], 1, "{perf}");
+    assert_eq!(perf["versions"][0]["zap_owners"], 1, "{perf}");
+    assert_eq!(
+        (
+            perf["versions"][0]["zaps_on"].as_i64(),
+            perf["versions"][0]["zaps_off"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
     assert_eq!(perf["people_with_access"], 1);
     let weeks = perf["accepted_by_week"].as_array().unwrap();
     assert_eq!(weeks.len(), 12);

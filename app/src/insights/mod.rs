@@ -15,6 +15,8 @@ pub struct VersionStats {
     pub version: String,
     /// People with an active grant that covers this version.
     pub users: i64,
+    /// People who own a Zap that uses this version.
+    pub zap_owners: i64,
     pub zaps_on: i64,
     pub zaps_off: i64,
 }

@@ -21,11 +21,11 @@ pub async fn performance(st: &AppState, id: Uuid) -> Result<Performance, AppErro
     .bind(id)
     .fetch_one(&mut *conn)
     .await?;
-    let versions: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+    let versions: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT v.version, \
            (SELECT count(DISTINCT g.user_id) FROM access_grants g WHERE g.integration_id = v.integration_id \
               AND g.revoked_at IS NULL AND (g.version_id IS NULL OR g.version_id = v.id)), \
-           count(z.id) FILTER (WHERE z.enabled), count(z.id) FILTER (WHERE NOT z.enabled) \
+           count(DISTINCT z.owner_id), count(z.id) FILTER (WHERE z.enabled), count(z.id) FILTER (WHERE NOT z.enabled) \
          FROM integration_versions v LEFT JOIN zap_versions zv ON zv.version_id = v.id LEFT JOIN zaps z ON z.id = zv.zap_id \
          WHERE v.integration_id = $1 GROUP BY v.id ORDER BY v.created_at, v.version",
     )
@@ -48,12 +48,15 @@ pub async fn performance(st: &AppState, id: Uuid) -> Result<Performance, AppErro
         people_with_access,
         versions: versions
             .into_iter()
-            .map(|(version, users, zaps_on, zaps_off)| VersionStats {
-                version,
-                users,
-                zaps_on,
-                zaps_off,
-            })
+            .map(
+                |(version, users, zap_owners, zaps_on, zaps_off)| VersionStats {
+                    version,
+                    users,
+                    zap_owners,
+                    zaps_on,
+                    zaps_off,
+                },
+            )
             .collect(),
         accepted_by_week: weeks,
     })

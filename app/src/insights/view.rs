@@ -64,27 +64,29 @@ pub fn PerformancePage() -> impl IntoView {
                 };
                 let iid = id().unwrap_or_default();
                 let chart = week_chart(&p);
+                let accepted: i64 = p.accepted_by_week.iter().map(|(_, n)| n).sum();
                 view! {
                     <p class="crumbs"><a href="/integrations">"Integrations"</a></p>
                     <h1>{format!("{} performance", p.name)}</h1>
                     <IntegrationTabs id=iid current="performance" />
                     <p>
                         {format!("{} people have been given access.", p.people_with_access)}
-                        {p.public.then_some(" The integration is public: every signed-in user may use it, so the counts below are those given access explicitly.")}
+                        {p.public.then_some(" The integration is public: every signed-in user may use it, so “people given access” counts only those invited or admitted by link.")}
                     </p>
                     <section aria-labelledby="perf-versions">
                         <h2 id="perf-versions">"By version"</h2>
                         {if p.versions.is_empty() { view! { <p class="empty">"No versions yet."</p> }.into_any() } else { view! {
                             <table>
-                                <thead><tr><th scope="col">"Version"</th><th scope="col">"People with access"</th><th scope="col">"Zaps on"</th><th scope="col">"Zaps off"</th></tr></thead>
+                                <thead><tr><th scope="col">"Version"</th><th scope="col">"People given access"</th><th scope="col">"People with Zaps on it"</th><th scope="col">"Zaps on"</th><th scope="col">"Zaps off"</th></tr></thead>
                                 <tbody>{p.versions.iter().map(|v| view! {
-                                    <tr><td>{v.version.clone()}</td><td>{v.users}</td><td>{v.zaps_on}</td><td>{v.zaps_off}</td></tr>
+                                    <tr><td>{v.version.clone()}</td><td>{v.users}</td><td>{v.zap_owners}</td><td>{v.zaps_on}</td><td>{v.zaps_off}</td></tr>
                                 }).collect_view()}</tbody>
                             </table>
                         }.into_any() }}
                     </section>
                     <section aria-labelledby="perf-weeks">
                         <h2 id="perf-weeks">"Invitations accepted per week"</h2>
+                        {(accepted == 0).then(|| view! { <p class="empty">"No invitation was accepted in the last 12 weeks."</p> })}
                         {chart}
                         <details>
                             <summary>"The figures as a table"</summary>
@@ -261,7 +263,7 @@ pub fn FeedbackPage() -> impl IntoView {
                                             <select id=sid name="status">
                                                 {FEEDBACK_STATUSES.into_iter().map(|v| view! { <option value=v selected=v == current>{v}</option> }).collect_view()}
                                             </select>
-                                            <button type="submit">{format!("Set status of “{title2}”")}</button>
+                                            <button type="submit">"Set status"<span class="visually-hidden">{format!(" of “{title2}”")}</span></button>
                                         </ActionForm>
                                     }
                                 })}

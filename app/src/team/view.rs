@@ -151,7 +151,7 @@ pub fn TeamPage() -> impl IntoView {
                                             <td>{label.clone()}{m.is_me.then_some(" (you)")}" "<span class="hint">{m.email.clone()}</span></td>
                                             <td>{target.as_str()}</td>
                                             <td><span class=format!("status {}", m.status)>{m.status.clone()}</span>{(m.source == "join").then_some(" · joined by domain")}</td>
-                                            <td>{m.invited_by.clone().map(|b| format!("by {b}, ")).unwrap_or_default()}{m.invited_at.format("%Y-%m-%d").to_string()}</td>
+                                            <td>{m.invited_by.clone().map(|b| format!("by {b}, ")).unwrap_or_default()}<span class="date">{m.invited_at.format("%Y-%m-%d").to_string()}</span></td>
                                             <td>{contacts.join(", ")}</td>
                                             <td class="row-actions">
                                                 {may_role.then(|| view! {
