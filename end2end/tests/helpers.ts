@@ -40,3 +40,13 @@ export async function signUpFromMail(p: Page, email: string, subject: string, na
   await p.getByRole('button', { name: 'Sign in' }).click();
 }
 
+
+/** As the demo owner: a fresh (private) integration; returns its id, on its Overview page. */
+export async function createIntegration(page: Page, name: string): Promise<string> {
+  await signIn(page, 'owner@acme.test', DEMO_PASSWORD);
+  await page.goto('/integrations');
+  await page.getByLabel('Integration name').fill(name);
+  await page.getByRole('button', { name: 'Create integration' }).click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  return page.url().split('/').pop()!;
+}

@@ -1,15 +1,11 @@
 import { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { DEMO_PASSWORD, freshEmail, openMail, signIn } from './helpers';
+import { createIntegration, DEMO_PASSWORD, freshEmail, signIn, signUpFromMail } from './helpers';
 import { zapUsing } from './db';
 
 /** As the demo owner: a fresh private integration with version 1.1.0; returns its Sharing URL. */
 async function newIntegration(page: Page, name: string): Promise<string> {
-  await signIn(page, 'owner@acme.test', DEMO_PASSWORD);
-  await page.goto('/integrations');
-  await page.getByLabel('Integration name').fill(name);
-  await page.getByRole('button', { name: 'Create integration' }).click();
-  await expect(page.getByRole('heading', { name })).toBeVisible();
+  await createIntegration(page, name);
   await page.getByLabel('New version').fill('1.1.0');
   await page.getByRole('button', { name: 'Add version' }).click();
   await expect(page.getByRole('listitem').filter({ hasText: '1.1.0' })).toBeVisible();
@@ -31,25 +27,12 @@ test('invite by email, sign up from the link, accept, revoke: the Zap pauses', a
 
   // The invitee: the mail, the link, sign up (the link survives the detour), verify, sign in, accept.
   const ivy = await (await browser.newContext()).newPage();
-  await openMail(ivy, email, `You are invited to use ${name}`);
-  await ivy.locator('.mail-links a').first().click();
-  await ivy.getByRole('link', { name: 'Create a login' }).click();
-  await ivy.getByLabel('Your name').fill('Ivy Invitee');
-  await ivy.getByLabel('Email').fill(email);
-  await ivy.getByLabel('Password').fill('a-good-password');
-  await ivy.getByRole('button', { name: 'Sign up' }).click();
-  await expect(ivy.getByRole('heading', { name: 'Check your inbox' })).toBeVisible();
-  await openMail(ivy, email, 'Confirm your email address');
-  await ivy.locator('.mail-links a').first().click();
-  await ivy.getByRole('button', { name: 'Confirm my email address' }).click();
-  await ivy.getByLabel('Email').fill(email);
-  await ivy.getByLabel('Password').fill('a-good-password');
-  await ivy.getByRole('button', { name: 'Sign in' }).click();
+  await signUpFromMail(ivy, email, `You are invited to use ${name}`, 'Ivy Invitee');
   await expect(ivy.getByRole('heading', { name })).toBeVisible();
   await expect(ivy.getByText('This invitation is for version 1.1.0.')).toBeVisible();
   await ivy.getByRole('button', { name: 'Accept invitation' }).click();
   await expect(ivy.getByRole('heading', { name: 'Shared with you' })).toBeVisible();
-  await expect(ivy.getByRole('link', { name })).toBeVisible();
+  await expect(ivy.getByRole('link', { name, exact: true })).toBeVisible();
   const account = await zapUsing(email, name, '1.1.0', `Ivy sync ${info.project.name}`);
 
   // The admin sees "accepted", then revokes after confirming.
@@ -76,7 +59,7 @@ test('a per-version link admits a second user, then rotation retires it', async 
   await maria.goto(oldLink);
   await expect(maria.getByRole('heading', { name })).toBeVisible();
   await maria.getByRole('button', { name: 'Accept' }).click();
-  await expect(maria.getByRole('link', { name })).toBeVisible();
+  await expect(maria.getByRole('link', { name, exact: true })).toBeVisible();
 
   await page.goto(sharing);
   const card = page.locator('.link').filter({ hasText: 'Link to version 1.1.0' }).first();

@@ -1,21 +1,10 @@
-import { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { DEMO_PASSWORD, freshEmail, openMail, signIn, signUpFromMail } from './helpers';
-
-/** As the demo owner: a fresh integration; returns its id. */
-async function newIntegration(page: Page, name: string): Promise<string> {
-  await signIn(page, 'owner@acme.test', DEMO_PASSWORD);
-  await page.goto('/integrations');
-  await page.getByLabel('Integration name').fill(name);
-  await page.getByRole('button', { name: 'Create integration' }).click();
-  await expect(page.getByRole('heading', { name })).toBeVisible();
-  return page.url().split('/').pop()!;
-}
+import { createIntegration, DEMO_PASSWORD, freshEmail, openMail, signIn, signUpFromMail } from './helpers';
 
 // covers: TM-2, TM-3, TM-4, TM-5, TM-7, TM-9
 test('a collaborator joins with a note, reads every screen, cannot invite an admin, and leaves', async ({ page, browser }, info) => {
   const name = `Team ${info.project.name} ${Date.now()}`;
-  const id = await newIntegration(page, name);
+  const id = await createIntegration(page, name);
   await page.getByRole('navigation', { name: 'Integration screens' }).getByRole('link', { name: 'Team' }).click();
   await expect(page.getByRole('heading', { name: `${name} team` })).toBeVisible();
 
@@ -101,7 +90,7 @@ test('a collaborator joins with a note, reads every screen, cannot invite an adm
 
 // covers: TM-6
 test('the last admin is told why they cannot leave', async ({ page }, info) => {
-  const id = await newIntegration(page, `Solo ${info.project.name} ${Date.now()}`);
+  const id = await createIntegration(page, `Solo ${info.project.name} ${Date.now()}`);
   await page.goto(`/integrations/${id}/team?leave=1`);
   await page.getByRole('button', { name: 'Leave the team' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'without an admin' }).first()).toBeVisible();

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { AxeBuilder } from '@axe-core/playwright';
 import { test, expect } from './fixtures';
-import { DEMO_PASSWORD, signIn, signUpFromMail } from './helpers';
+import { createIntegration, signUpFromMail } from './helpers';
 
 /** A partner's page, on its own origin (another port of this machine), with the snippet pasted in. */
 async function partnerSite(snippet: string): Promise<{ url: string; close: () => void }> {
@@ -22,13 +22,9 @@ async function partnerSite(snippet: string): Promise<{ url: string; close: () =>
 test('a visitor joins through the widget on a partner page; an unlisted site cannot frame it @js-only', async ({ page, browser }, info) => {
   const name = `Widget ${info.project.name} ${Date.now()}`;
   const domain = `w${Date.now()}.test`;
-  await signIn(page, 'owner@acme.test', DEMO_PASSWORD);
-  await page.goto('/integrations');
-  await page.getByLabel('Integration name').fill(name);
-  await page.getByRole('button', { name: 'Create integration' }).click();
+  const id = await createIntegration(page, name);
   await page.getByRole('button', { name: 'Make it public' }).click();
   await expect(page.getByText('Visibility: public')).toBeVisible();
-  const id = page.url().split('/').pop()!;
 
   // SJ-1: switch joining on for one domain, on the team screen.
   await page.goto(`/integrations/${id}/team`);

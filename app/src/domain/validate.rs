@@ -14,6 +14,13 @@ pub fn password(pw: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Free text, trimmed, of `min` to `max` characters; `None` when it is out of bounds.
+pub fn text(input: &str, min: usize, max: usize) -> Option<&str> {
+    let s = input.trim();
+    let n = s.chars().count();
+    (min..=max).contains(&n).then_some(s)
+}
+
 /// A display name: trimmed, 1 to 100 characters, no control characters.
 pub fn name(input: &str, what: &str) -> Result<String, String> {
     let s = input.trim();

@@ -5,6 +5,7 @@ use super::{
     FEEDBACK_STATUSES,
 };
 use crate::domain::policy::{self, TeamAction, UseAction};
+use crate::domain::validate;
 use crate::error::AppError;
 use crate::integrations::service::{authorize, viewer};
 use crate::server::{auth, AppState};
@@ -217,13 +218,9 @@ pub async fn feedback(
 }
 
 pub async fn comment(st: &AppState, id: Uuid, feedback: Uuid, body: &str) -> Result<(), AppError> {
-    let body = body.trim();
-    if body.is_empty() || body.chars().count() > 5000 {
-        return Err(AppError::validation(
-            "body",
-            "Write a comment of at most 5,000 characters.",
-        ));
-    }
+    let body = validate::text(body, 1, 5000).ok_or_else(|| {
+        AppError::validation("body", "Write a comment of at most 5,000 characters.")
+    })?;
     let (mut tx, me, _) = authorize(st, id, TeamAction::Comment).await?;
     let done = sqlx::query(
         "INSERT INTO feedback_comments (feedback_id, author_id, body) \
@@ -304,20 +301,11 @@ pub async fn submit(
             "Choose a feature request or a bug report.",
         ));
     }
-    let title = title.trim();
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err(AppError::validation(
-            "title",
-            "Write a title of at most 200 characters.",
-        ));
-    }
-    let body = body.trim();
-    if body.chars().count() > 10_000 {
-        return Err(AppError::validation(
-            "body",
-            "Keep the description under 10,000 characters.",
-        ));
-    }
+    let title = validate::text(title, 1, 200)
+        .ok_or_else(|| AppError::validation("title", "Write a title of at most 200 characters."))?;
+    let body = validate::text(body, 0, 10_000).ok_or_else(|| {
+        AppError::validation("body", "Keep the description under 10,000 characters.")
+    })?;
     let mut conn = st.pool.acquire().await?;
     let me = auth::require_user(&mut conn).await?;
     used_by(&mut conn, id, me.id).await?;

@@ -95,13 +95,9 @@ async fn new_link(
 
 pub async fn create(st: &AppState, name: &str, description: &str) -> Result<Uuid, AppError> {
     let name = validate::name(name, "name").map_err(|m| AppError::validation("name", m))?;
-    let description = description.trim().to_string();
-    if description.chars().count() > 2000 {
-        return Err(AppError::validation(
-            "description",
-            "Keep the description under 2000 characters.",
-        ));
-    }
+    let description = validate::text(description, 0, 2000).ok_or_else(|| {
+        AppError::validation("description", "Keep the description under 2000 characters.")
+    })?;
     let mut tx = st.pool.begin().await?;
     let me = auth::require_user(&mut tx).await?;
     let base = semver::slug(&name);
@@ -125,7 +121,7 @@ pub async fn create(st: &AppState, name: &str, description: &str) -> Result<Uuid
     )
     .bind(&slug)
     .bind(&name)
-    .bind(&description)
+    .bind(description)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
@@ -189,13 +185,9 @@ pub async fn add_version(st: &AppState, id: Uuid, version: &str) -> Result<Uuid,
 
 pub async fn edit(st: &AppState, id: Uuid, name: &str, description: &str) -> Result<(), AppError> {
     let name = validate::name(name, "name").map_err(|m| AppError::validation("name", m))?;
-    let description = description.trim();
-    if description.chars().count() > 2000 {
-        return Err(AppError::validation(
-            "description",
-            "Keep the description under 2000 characters.",
-        ));
-    }
+    let description = validate::text(description, 0, 2000).ok_or_else(|| {
+        AppError::validation("description", "Keep the description under 2000 characters.")
+    })?;
     let (mut tx, me, _) = authorize(st, id, TeamAction::EditIntegration).await?;
     sqlx::query("UPDATE integrations SET name = $2, description = $3 WHERE id = $1")
         .bind(id)

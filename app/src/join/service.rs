@@ -7,14 +7,14 @@ use crate::domain::email::EmailAddress;
 use crate::domain::policy::{self, TeamAction, UseAction};
 use crate::domain::roles::TeamRole;
 use crate::domain::team::{
-    default_note, email_domain, embed_origin, join_domain, TEAM_CAP, TEAM_INVITE_DAYS,
+    default_note, email_domain, embed_origin, join_domain, TEAM_INVITE_DAYS,
 };
 use crate::error::AppError;
 use crate::integrations::service::{authorize, record, viewer};
 use crate::integrations::IntegrationSummary;
 use crate::server::history::{self, Entry};
 use crate::server::{auth, mail, AppState};
-use crate::team::service::{cap_error, counted, issue_token};
+use crate::team::service::{add_pending, issue_token};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -310,20 +310,16 @@ pub async fn request(st: &AppState, id: Uuid, who: &Requester) -> Result<JoinOut
         }
         Some((mid, ..)) => mid,
         None => {
-            let n = counted(&mut tx, id).await?;
-            if n >= TEAM_CAP {
-                return Err(cap_error(n));
-            }
-            let (mid,): (Uuid,) = sqlx::query_as(
-                "INSERT INTO team_members (integration_id, email, role, status, note, source, expires_at) \
-                 VALUES ($1, $2, 'collaborator', 'pending', $3, 'join', now()) RETURNING id",
+            add_pending(
+                &mut tx,
+                id,
+                who.email.as_str(),
+                TeamRole::Collaborator,
+                &default_note(TeamRole::Collaborator, &name),
+                None,
+                "join",
             )
-            .bind(id)
-            .bind(who.email.as_str())
-            .bind(default_note(TeamRole::Collaborator, &name))
-            .fetch_one(&mut *tx)
-            .await?;
-            mid
+            .await?
         }
     };
     let text = issue_token(&mut tx, member).await?;

@@ -7,6 +7,7 @@ use crate::domain::email::EmailAddress;
 use crate::domain::policy::{self, TeamAction};
 use crate::domain::roles::TeamRole;
 use crate::domain::team::{default_note, UpdateKind, NOTE_MAX, TEAM_CAP, TEAM_INVITE_DAYS};
+use crate::domain::validate;
 use crate::error::AppError;
 use crate::integrations::{
     repo,
@@ -37,6 +38,36 @@ pub(crate) fn cap_error(counted: i64) -> AppError {
         "A team can have at most {TEAM_CAP} members, pending invitations included. It has {counted}: \
          remove someone or cancel an invitation first."
     ))
+}
+
+/// A new pending team row, if the team has room (TM-1); the caller holds the integration's
+/// lock. Invitations from members and self-serve join requests both come through here.
+pub(crate) async fn add_pending(
+    conn: &mut PgConnection,
+    id: Uuid,
+    email: &str,
+    role: TeamRole,
+    note: &str,
+    invited_by: Option<Uuid>,
+    source: &str,
+) -> Result<Uuid, AppError> {
+    let n = counted(&mut *conn, id).await?;
+    if n >= TEAM_CAP {
+        return Err(cap_error(n));
+    }
+    let (member,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO team_members (integration_id, email, role, status, note, invited_by, source, expires_at) \
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6, now()) RETURNING id",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(role.as_str())
+    .bind(note)
+    .bind(invited_by)
+    .bind(source)
+    .fetch_one(conn)
+    .await?;
+    Ok(member)
 }
 
 type MemberRow = (
@@ -273,22 +304,16 @@ pub async fn invite(
             mid
         }
         None => {
-            let n = counted(&mut tx, id).await?;
-            if n >= TEAM_CAP {
-                return Err(cap_error(n));
-            }
-            let (mid,): (Uuid,) = sqlx::query_as(
-                "INSERT INTO team_members (integration_id, email, role, status, note, invited_by, expires_at) \
-                 VALUES ($1, $2, $3, 'pending', $4, $5, now()) RETURNING id",
+            add_pending(
+                &mut tx,
+                id,
+                email.as_str(),
+                role,
+                &note,
+                Some(me.id),
+                "invite",
             )
-            .bind(id)
-            .bind(email.as_str())
-            .bind(role.as_str())
-            .bind(&note)
-            .bind(me.id)
-            .fetch_one(&mut *tx)
-            .await?;
-            mid
+            .await?
         }
     };
     mail_invitation(
@@ -648,21 +673,17 @@ pub async fn send_update(
 ) -> Result<i64, AppError> {
     let kind = UpdateKind::parse(kind)
         .ok_or_else(|| AppError::validation("kind", "Choose the kind of update."))?;
-    let subject = subject.trim();
-    if subject.is_empty() || subject.chars().count() > 200 || subject.chars().any(char::is_control)
-    {
-        return Err(AppError::validation(
-            "subject",
-            "Write a subject of at most 200 characters.",
-        ));
-    }
-    let body = body.trim();
-    if body.is_empty() || body.chars().count() > 20_000 {
-        return Err(AppError::validation(
-            "body",
-            "Write the update (at most 20,000 characters).",
-        ));
-    }
+    let subject = validate::text(subject, 1, 200)
+        .filter(|s| !s.chars().any(char::is_control))
+        .ok_or_else(|| {
+            AppError::validation(
+                "subject",
+                "Write a one-line subject of at most 200 characters.",
+            )
+        })?;
+    let body = validate::text(body, 1, 20_000).ok_or_else(|| {
+        AppError::validation("body", "Write the update (at most 20,000 characters).")
+    })?;
     let (mut tx, me, _) = authorize(st, id, TeamAction::SendUpdate).await?;
     let name = integration_name(&mut tx, id).await?;
     let to: Vec<(String,)> = sqlx::query_as(RECIPIENTS)
