@@ -16,6 +16,7 @@ use crate::server::history::{self, Entry};
 use crate::server::{auth, mail, AppState};
 use crate::team::service::{add_pending, issue_token};
 use serde_json::json;
+use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 pub async fn embed_page(st: &AppState, id: Uuid) -> Result<EmbedPage, AppError> {
@@ -212,9 +213,13 @@ pub struct Requester {
 
 /// A join request (SJ-2, SJ-3). Refusals all read alike; repeated requests within a few
 /// minutes send nothing new; every request counts against the hourly limits.
-pub async fn request(st: &AppState, id: Uuid, who: &Requester) -> Result<JoinOutcome, AppError> {
-    // The attempt is counted on its own connection, so a refusal still counts.
-    let mut conn = st.pool.acquire().await?;
+pub async fn request(
+    st: &AppState,
+    conn: &mut PgConnection,
+    id: Uuid,
+    who: &Requester,
+) -> Result<JoinOutcome, AppError> {
+    // The attempt is counted outside the transaction below, so a refusal still counts.
     let (by_person, by_integration, by_client): (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE email = $2 OR user_id = $3), count(*) FILTER (WHERE integration_id = $1), \
                 count(*) FILTER (WHERE client = $4) \
@@ -247,9 +252,8 @@ pub async fn request(st: &AppState, id: Uuid, who: &Requester) -> Result<JoinOut
     .bind(&who.client)
     .execute(&mut *conn)
     .await?;
-    drop(conn);
 
-    let mut tx = st.pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let found: Option<(String, bool)> = sqlx::query_as(
         "SELECT name, visibility = 'public' AND join_enabled FROM integrations WHERE id = $1 FOR UPDATE",
     )
@@ -358,10 +362,10 @@ pub async fn request(st: &AppState, id: Uuid, who: &Requester) -> Result<JoinOut
 pub async fn request_as_user(st: &AppState, id: Uuid) -> Result<JoinOutcome, AppError> {
     let mut conn = st.pool.acquire().await?;
     let me = auth::require_user(&mut conn).await?;
-    drop(conn);
     let email = EmailAddress::parse(&me.email).map_err(|_| AppError::Conflict(REFUSAL.into()))?;
     request(
         st,
+        &mut conn,
         id,
         &Requester {
             user: Some(me.id),

@@ -10,6 +10,7 @@ use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use sqlx::PgConnection;
 use std::net::SocketAddr;
 use uuid::Uuid;
 
@@ -63,7 +64,7 @@ struct Target {
 }
 
 /// Only public integrations have a widget; anything else answers like a missing one.
-async fn target(st: &AppState, id: &str) -> Result<Option<Target>, AppError> {
+async fn target(conn: &mut PgConnection, id: &str) -> Result<Option<Target>, AppError> {
     let Ok(id) = Uuid::parse_str(id) else {
         return Ok(None);
     };
@@ -73,7 +74,7 @@ async fn target(st: &AppState, id: &str) -> Result<Option<Target>, AppError> {
          FROM integrations i WHERE i.id = $1 AND i.visibility = 'public'",
     )
     .bind(id)
-    .fetch_optional(&st.pool)
+    .fetch_optional(conn)
     .await?;
     Ok(row.map(|(name, joinable, origins)| Target {
         name,
@@ -166,7 +167,10 @@ pub async fn show(
     Query(q): Query<WidgetQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let t = match target(&st, &id).await {
+    let Ok(mut conn) = st.pool.acquire().await else {
+        return unavailable(StatusCode::SERVICE_UNAVAILABLE);
+    };
+    let t = match target(&mut conn, &id).await {
         Ok(Some(t)) => t,
         Ok(None) => return unavailable(StatusCode::NOT_FOUND),
         Err(_) => return unavailable(StatusCode::INTERNAL_SERVER_ERROR),
@@ -195,7 +199,10 @@ pub async fn submit(
     headers: HeaderMap,
     Form(f): Form<WidgetForm>,
 ) -> Response {
-    let t = match target(&st, &id).await {
+    let Ok(mut conn) = st.pool.acquire().await else {
+        return unavailable(StatusCode::SERVICE_UNAVAILABLE);
+    };
+    let t = match target(&mut conn, &id).await {
         Ok(Some(t)) => t,
         Ok(None) => return unavailable(StatusCode::NOT_FOUND),
         Err(_) => return unavailable(StatusCode::INTERNAL_SERVER_ERROR),
@@ -233,7 +240,7 @@ pub async fn submit(
         verified: true,
         client: addr.ip().to_string(),
     };
-    match service::request(&st, uuid, &who).await {
+    match service::request(&st, &mut conn, uuid, &who).await {
         // Someone already on the team is told by mail, so the page reveals nothing about them.
         Ok(JoinOutcome::AlreadyMember) | Ok(JoinOutcome::Sent) => {
             answer(StatusCode::OK, true, JoinOutcome::Sent.message(email.as_str()), email.as_str())

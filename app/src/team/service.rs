@@ -346,13 +346,13 @@ pub async fn invite(
 async fn lock_role_and_member(
     st: &AppState,
     id: Uuid,
-    member: Uuid,
+    member: Option<Uuid>,
 ) -> Result<
     (
         Tx,
         CurrentUser,
         TeamRole,
-        (Option<Uuid>, String, TeamRole, String),
+        (Uuid, Option<Uuid>, String, TeamRole, String),
     ),
     AppError,
 > {
@@ -360,19 +360,22 @@ async fn lock_role_and_member(
     let me = auth::require_user(&mut tx).await?;
     let role = repo::team_role(&mut tx, id, me.id, true).await?;
     policy::team(role, TeamAction::View)?;
-    let row: Option<(Option<Uuid>, String, String, String)> = sqlx::query_as(
-        "SELECT user_id, email, role, status FROM team_members WHERE id = $1 AND integration_id = $2 FOR UPDATE",
+    // `member` None: the caller's own row.
+    let row: Option<(Uuid, Option<Uuid>, String, String, String)> = sqlx::query_as(
+        "SELECT id, user_id, email, role, status FROM team_members WHERE integration_id = $2 \
+           AND (id = $1 OR ($1 IS NULL AND user_id = $3 AND status = 'accepted')) FOR UPDATE",
     )
     .bind(member)
     .bind(id)
+    .bind(me.id)
     .fetch_optional(&mut *tx)
     .await?;
-    let (user, email, target, status) = row.ok_or(AppError::NotFound)?;
+    let (mid, user, email, target, status) = row.ok_or(AppError::NotFound)?;
     Ok((
         tx,
         me,
         role.ok_or(AppError::NotFound)?,
-        (user, email, parse_role(&target)?, status),
+        (mid, user, email, parse_role(&target)?, status),
     ))
 }
 
@@ -399,8 +402,8 @@ pub async fn change_role(
     role: &str,
 ) -> Result<(), AppError> {
     let role = parse_role(role)?;
-    let (mut tx, me, my_role, (user, email, old, status)) =
-        lock_role_and_member(st, id, member).await?;
+    let (mut tx, me, my_role, (_, user, email, old, status)) =
+        lock_role_and_member(st, id, Some(member)).await?;
     policy::team(Some(my_role), TeamAction::ChangeRole)?;
     if status != "accepted" {
         return Err(AppError::Conflict(format!(
@@ -454,7 +457,12 @@ async fn history_for(
 
 /// Remove a member or an open invitation, or leave (TM-5, TM-6). Returns whether it was oneself.
 pub async fn remove(st: &AppState, id: Uuid, member: Uuid) -> Result<bool, AppError> {
-    let (mut tx, me, my_role, (user, email, target, status)) =
+    remove_row(st, id, Some(member)).await
+}
+
+/// `member` None: the caller's own row (leaving).
+async fn remove_row(st: &AppState, id: Uuid, member: Option<Uuid>) -> Result<bool, AppError> {
+    let (mut tx, me, my_role, (member, user, email, target, status)) =
         lock_role_and_member(st, id, member).await?;
     let is_self = user == Some(me.id);
     policy::team(Some(my_role), TeamAction::RemoveMember { target, is_self })?;
@@ -492,24 +500,13 @@ pub async fn remove(st: &AppState, id: Uuid, member: Uuid) -> Result<bool, AppEr
 
 /// Leave the team (TM-5): the caller's own row.
 pub async fn leave(st: &AppState, id: Uuid) -> Result<(), AppError> {
-    let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
-    let row: Option<(Uuid,)> = sqlx::query_as(
-        "SELECT id FROM team_members WHERE integration_id = $1 AND user_id = $2 AND status = 'accepted'",
-    )
-    .bind(id)
-    .bind(me.id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    drop(conn);
-    let (member,) = row.ok_or(AppError::NotFound)?;
-    remove(st, id, member).await.map(|_| ())
+    remove_row(st, id, None).await.map(|_| ())
 }
 
 /// Send an open invitation again with a new token; the old link stops working.
 pub async fn resend(st: &AppState, id: Uuid, member: Uuid) -> Result<(), AppError> {
-    let (mut tx, me, my_role, (_, email, role, status)) =
-        lock_role_and_member(st, id, member).await?;
+    let (mut tx, me, my_role, (_, _, email, role, status)) =
+        lock_role_and_member(st, id, Some(member)).await?;
     policy::team(Some(my_role), TeamAction::Invite { role })?;
     if status != "pending" {
         return Err(AppError::NotFound);
