@@ -95,3 +95,28 @@ test('the last admin is told why they cannot leave', async ({ page }, info) => {
   await page.getByRole('button', { name: 'Leave the team' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'without an admin' }).first()).toBeVisible();
 });
+
+// covers: TM-3, TM-5
+test('keyboard: invite and cancel an invitation on the team screen without a mouse', async ({ page }, info) => {
+  const id = await createIntegration(page, `Keys ${info.project.name} ${Date.now()}`);
+  await page.goto(`/integrations/${id}/team`);
+  const email = freshEmail('kay', info.project.name);
+  await page.getByLabel('Email', { exact: true }).focus();
+  await page.keyboard.type(email);
+  await page.keyboard.press('Tab');
+  await expect(page.locator('#invite-role')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Note')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Send invitation' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('row', { name: new RegExp(email) })).toContainText('pending');
+
+  await page.getByRole('link', { name: `Cancel invitation of ${email}…` }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('alertdialog')).toContainText(`Cancel the invitation of ${email}?`);
+  await page.getByRole('button', { name: 'Cancel invitation' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('row', { name: new RegExp(email) })).toHaveCount(0);
+  await expect(page.getByRole('alertdialog')).toHaveCount(0);
+});

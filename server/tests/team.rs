@@ -913,3 +913,69 @@ async fn collaborators_read_everything_and_change_nothing_but_comments(pool: PgP
     assert_eq!(fb["items"][0]["status"], "planned");
     assert_eq!(fb["items"][0]["comments"][0]["body"], "Looking into it");
 }
+
+// covers: TM-6
+#[sqlx::test(migrations = "../migrations")]
+async fn two_admins_removing_each_other_at_once_leave_one_admin(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let ann = app.signed_in("Ann Admin", "ann@example.com").await;
+    let id = integration(&app, &ann, "Acme CRM").await;
+    let bob = member(&app, &ann, &id, "Bob", "bob@example.com", "admin").await;
+    let (_, t) = team(&app, &ann, &id).await;
+    let (ann_row, bob_row) = (
+        row(&t, "ann@example.com")["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        row(&t, "bob@example.com")["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    let demote_bob = [
+        ("id", id.as_str()),
+        ("member_id", bob_row.as_str()),
+        ("role", "collaborator"),
+    ];
+    let demote_ann = [
+        ("id", id.as_str()),
+        ("member_id", ann_row.as_str()),
+        ("role", "collaborator"),
+    ];
+    let remove_bob = [("id", id.as_str()), ("member_id", bob_row.as_str())];
+    let remove_ann = [("id", id.as_str()), ("member_id", ann_row.as_str())];
+    for _ in 0..3 {
+        // Each demotes or removes the other in the same instant: the integration's lock
+        // orders them, and the second sees the team it would leave without an admin.
+        let (a, b) = tokio::join!(
+            app.call(&ann, "team/change_role", &demote_bob),
+            app.call(&bob, "team/change_role", &demote_ann),
+        );
+        let ok = [a.0, b.0].iter().filter(|s| s.is_success()).count();
+        assert_eq!(ok, 1, "{a:?} {b:?}");
+        let (admins,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM team_members WHERE integration_id = $1::uuid AND role = 'admin' AND status = 'accepted'",
+        )
+        .bind(&id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(admins, 1);
+        // Put both back as admins for the next round.
+        sqlx::query("UPDATE team_members SET role = 'admin' WHERE integration_id = $1::uuid")
+            .bind(&id)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    let (a, b) = tokio::join!(
+        app.call(&ann, "team/remove_member", &remove_bob),
+        app.call(&bob, "team/remove_member", &remove_ann),
+    );
+    assert_eq!(
+        [a.0, b.0].iter().filter(|s| s.is_success()).count(),
+        1,
+        "{a:?} {b:?}"
+    );
+    assert_eq!(app.count("team_members").await, 1);
+}
