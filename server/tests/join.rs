@@ -275,6 +275,37 @@ async fn only_verified_addresses_on_a_listed_domain_join_and_admins_hear_of_it(p
         .call(&pia, "join/request", &[("integration_id", &id)])
         .await;
     assert_eq!(b, "AlreadyMember");
+
+    // Through the widget anyone may type an address, but only its verified owner joins:
+    // Una (signed up, never verified) holds the mailed link and still cannot accept.
+    let res = app
+        .client()
+        .post(format!("{}/widget/join/{id}", app.base))
+        .form(&[("email", "una@partner.example"), ("host", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = app
+        .mailed_token("una@partner.example", "/team-invite/")
+        .await;
+    let (s, b) = app
+        .call(&una, "team/accept_invitation", &[("token", &token)])
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(
+        b["Conflict"]
+            .as_str()
+            .unwrap()
+            .contains("Verify your email"),
+        "{b}"
+    );
+    let (status,): (String,) =
+        sqlx::query_as("SELECT status FROM team_members WHERE email = 'una@partner.example'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "pending");
 }
 
 // covers: SJ-2, TM-1
