@@ -10,7 +10,8 @@ use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sqlx::PgConnection;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, Postgres};
 use std::net::SocketAddr;
 use uuid::Uuid;
 
@@ -161,23 +162,35 @@ fn form(id: &str, t: &Target, host: &str, email: &str, message: Option<(bool, St
     )
 }
 
+/// The request's one connection and the integration, if the widget may render for `host`;
+/// otherwise the refusal page.
+async fn open(
+    st: &AppState,
+    id: &str,
+    host: &str,
+    headers: &HeaderMap,
+) -> Result<(PoolConnection<Postgres>, Target), Response> {
+    let Ok(mut conn) = st.pool.acquire().await else {
+        return Err(unavailable(StatusCode::SERVICE_UNAVAILABLE));
+    };
+    match target(&mut conn, id).await {
+        Ok(Some(t)) if host_allowed(&t, host, headers) => Ok((conn, t)),
+        Ok(Some(_)) => Err(unavailable(StatusCode::FORBIDDEN)),
+        Ok(None) => Err(unavailable(StatusCode::NOT_FOUND)),
+        Err(_) => Err(unavailable(StatusCode::INTERNAL_SERVER_ERROR)),
+    }
+}
+
 pub async fn show(
     State(st): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<WidgetQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let Ok(mut conn) = st.pool.acquire().await else {
-        return unavailable(StatusCode::SERVICE_UNAVAILABLE);
+    let (_, t) = match open(&st, &id, &q.host, &headers).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
-    let t = match target(&mut conn, &id).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return unavailable(StatusCode::NOT_FOUND),
-        Err(_) => return unavailable(StatusCode::INTERNAL_SERVER_ERROR),
-    };
-    if !host_allowed(&t, &q.host, &headers) {
-        return unavailable(StatusCode::FORBIDDEN);
-    }
     let title = format!("Join the {} team", t.name);
     if !t.joinable {
         let body = format!("<h1>{}</h1><p>This team is not taking new collaborators through this form right now.</p>", esc(&title));
@@ -199,17 +212,10 @@ pub async fn submit(
     headers: HeaderMap,
     Form(f): Form<WidgetForm>,
 ) -> Response {
-    let Ok(mut conn) = st.pool.acquire().await else {
-        return unavailable(StatusCode::SERVICE_UNAVAILABLE);
+    let (mut conn, t) = match open(&st, &id, &f.host, &headers).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
-    let t = match target(&mut conn, &id).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return unavailable(StatusCode::NOT_FOUND),
-        Err(_) => return unavailable(StatusCode::INTERNAL_SERVER_ERROR),
-    };
-    if !host_allowed(&t, &f.host, &headers) {
-        return unavailable(StatusCode::FORBIDDEN);
-    }
     let title = format!("Join the {} team", t.name);
     let answer = |status: StatusCode, ok: bool, m: String, email: &str| {
         page(
