@@ -269,12 +269,9 @@ pub async fn request(
     .bind(&domain)
     .fetch_one(&mut *tx)
     .await?;
-    if policy::integration_use(
-        false,
-        joinable && eligible && who.verified,
-        UseAction::RequestJoin,
-    )
-    .is_err()
+    // The policy decides on the integration; the address must be verified and eligible.
+    if policy::integration_use(false, joinable, UseAction::RequestJoin).is_err()
+        || !(eligible && who.verified)
     {
         return Err(AppError::Conflict(REFUSAL.into()));
     }

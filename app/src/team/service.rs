@@ -152,7 +152,7 @@ pub async fn page(st: &AppState, id: Uuid) -> Result<TeamPage, AppError> {
         name,
         visibility,
         my_role,
-        counted: members.iter().filter(|m| m.status != "expired").count() as i64,
+        counted: counted(&mut conn, id).await?,
         cap: TEAM_CAP,
         marketing_contact: contact("marketing"),
         technical_contact: contact("technical"),
@@ -779,11 +779,8 @@ pub async fn accept(st: &AppState, text: &str) -> Result<Uuid, AppError> {
     let mut tx = st.pool.begin().await?;
     let me = auth::require_user(&mut tx).await?;
     let (_, id, ..) = live_invite(&mut tx, text, false).await?;
-    // Lock order as everywhere: the integration, then its team rows.
-    sqlx::query("SELECT 1 FROM integrations WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    // Lock order as everywhere: the integration (with the caller's role), then its team rows.
+    let already = repo::team_role(&mut tx, id, me.id, true).await?.is_some();
     let (member, _, email, role, _, source, ..) = live_invite(&mut tx, text, true).await?;
     if me.email != email {
         return Err(AppError::Conflict(format!(
@@ -796,7 +793,7 @@ pub async fn accept(st: &AppState, text: &str) -> Result<Uuid, AppError> {
             "Verify your email address first (see the mail we sent you), then accept.".into(),
         ));
     }
-    if repo::team_role(&mut tx, id, me.id, false).await?.is_some() {
+    if already {
         return Err(AppError::Conflict("You are already on this team.".into()));
     }
     sqlx::query(
