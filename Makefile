@@ -13,9 +13,11 @@ E2E_PORT ?= 3100
 .PHONY: run test tools tools-test build lint unit e2e bench
 
 ## run: install what is missing, build, migrate, load demo data, serve on :3000
+## in development mode (GATEHOUSE_DEV=1: the mail viewer, loopback only; never for the internet)
 run: tools .env build
 	@url=$$(scripts/db.sh url gatehouse); \
-	DATABASE_URL="$$url" DEMO_DATA=1 exec $(BIN)
+	echo "==> development mode (GATEHOUSE_DEV=1): mail viewer at /dev/mail, loopback only"; \
+	DATABASE_URL="$$url" DEMO_DATA=1 GATEHOUSE_DEV=1 exec $(BIN)
 
 ## test: fmt, clippy (server and wasm), unit and database tests, Playwright
 test: tools-test .env lint build unit e2e

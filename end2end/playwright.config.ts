@@ -48,6 +48,10 @@ export default defineConfig({
       PUBLIC_URL: baseURL,
       DEMO_DATA: '1',
       SMTP_URL: '',
+      // The tests read mail in the development mail viewer (loopback only).
+      GATEHOUSE_DEV: '1',
+      // Every test signs people up from 127.0.0.1 into one database.
+      PER_CLIENT_PER_HOUR: '100000',
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
       RUST_LOG: 'warn',
       // A fixed key for the throwaway e2e database only.

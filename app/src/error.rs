@@ -17,6 +17,9 @@ pub enum AppError {
     Validation { field: String, message: String },
     #[error("{0}")]
     TooManyRequests(String),
+    /// The server is at capacity (busy hashing, or no database connection free): try again.
+    #[error("Gatehouse is busy right now. Try again in a moment.")]
+    Unavailable,
     #[error("Something went wrong on our side. If it persists, quote reference {ref_id}.")]
     Internal { ref_id: String },
     #[error("Could not reach Gatehouse: {0}")]
@@ -57,6 +60,7 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +114,14 @@ impl From<sqlx::Error> for AppError {
                 }
                 _ => {}
             }
+        }
+        // No connection free in time, or the database is down: a clean 503, not a 500.
+        if matches!(
+            e,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+        ) {
+            tracing::warn!(error = %e, "database unavailable");
+            return Self::Unavailable;
         }
         Self::internal(e)
     }

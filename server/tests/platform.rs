@@ -123,10 +123,12 @@ async fn an_unreachable_database_is_one_clear_line() {
     assert!(!err.contains('\n'), "{err}");
 }
 
-//
+//
 #[sqlx::test(migrations = "../migrations")]
-async fn the_mail_viewer_shows_outbox_mail_only_without_smtp(pool: PgPool) {
-    let app = TestApp::start(pool.clone()).await;
+async fn the_mail_viewer_shows_outbox_mail_only_in_development_mode(pool: PgPool) {
+    let mut dev = test_config();
+    dev.dev_mode = true;
+    let app = TestApp::start_with(pool.clone(), dev).await;
     let c = app.client();
     app.call(
         &c,
@@ -146,11 +148,12 @@ async fn the_mail_viewer_shows_outbox_mail_only_without_smtp(pool: PgPool) {
     let page = app.get(&c, "/dev/mail").await.text().await.unwrap();
     assert!(page.contains("Confirm your email address"));
 
-    let mut config = test_config();
-    config.smtp_url = Some("smtp://127.0.0.1:2525".into());
-    let with_smtp = TestApp::start_with(pool, config).await;
-    let (s, _) = with_smtp
-        .call(&with_smtp.client(), "dev/list_mail", &[])
-        .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Not in development mode, with SMTP or without: no viewer.
+    for smtp in [None, Some("smtp://127.0.0.1:2525")] {
+        let mut config = test_config();
+        config.smtp_url = smtp.map(String::from);
+        let prod = TestApp::start_with(pool.clone(), config).await;
+        let (s, _) = prod.call(&prod.client(), "dev/list_mail", &[]).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{smtp:?}");
+    }
 }

@@ -33,38 +33,84 @@ fn parse_email(input: &str) -> Result<EmailAddress, AppError> {
     EmailAddress::parse(input).map_err(|m| AppError::validation("email", m))
 }
 
+/// Count one anonymous, costly request of `kind` from this client, or refuse it when the
+/// client made `max` of them in the last hour. Counting and checking happen under one
+/// lock per (kind, client), so parallel requests cannot all slip under the limit.
+async fn per_client(st: &AppState, kind: &str, max: i64) -> Result<(), AppError> {
+    let client = auth::client_addr();
+    let mut tx = st.pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("{kind}:{client}"))
+        .execute(&mut *tx)
+        .await?;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM client_requests WHERE kind = $1 AND client = $2 AND at > now() - interval '1 hour'",
+    )
+    .bind(kind)
+    .bind(&client)
+    .fetch_one(&mut *tx)
+    .await?;
+    if n >= max {
+        return Err(AppError::TooManyRequests(
+            "Too many requests from your network just now. Wait an hour and try again.".into(),
+        ));
+    }
+    sqlx::query("INSERT INTO client_requests (client, kind) VALUES ($1, $2)")
+        .bind(&client)
+        .bind(kind)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// `next`: a local path to return to after verifying and signing in ("" for none).
+///
+/// The answer is the same whether or not the address has an account (no account
+/// enumeration): a new address gets its verification mail, a known one a mail saying
+/// someone tried to sign up with it. The password is hashed either way, so both take
+/// as long, and outside any transaction.
 pub async fn sign_up(
     st: &AppState,
     name: &str,
     email: &str,
     password: String,
     next: &str,
-) -> Result<Uuid, AppError> {
+) -> Result<(), AppError> {
     let name = validate::name(name, "name").map_err(|m| AppError::validation("name", m))?;
     let email = parse_email(email)?;
     validate::password(&password).map_err(|m| AppError::validation("password", m))?;
+    per_client(st, "sign_up", st.config.limits.per_client_per_hour).await?;
+    let hash = auth::hash_password(password).await?;
 
     let mut tx = st.pool.begin().await?;
-    let taken: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM users WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    if taken.is_some() {
-        return Err(AppError::validation(
-            "email",
-            "An account with this email already exists.",
-        ));
-    }
-    let hash = auth::hash_password(password).await?;
-    let (id,): (Uuid,) = sqlx::query_as(
-        "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING id",
+    let id: Option<(Uuid,)> = sqlx::query_as(
+        "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (email) DO NOTHING RETURNING id",
     )
     .bind(email.as_str())
     .bind(&name)
     .bind(hash)
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    let Some((id,)) = id else {
+        let body = format!(
+            "Hello,\n\nSomeone (we hope you) tried to sign up for Gatehouse with this address, which already has an account. \
+             Sign in here:\n\n{}\n\nForgot your password? Choose a new one here:\n\n{}\n\n\
+             If it was not you, you can ignore this message: nothing changed.\n",
+            st.config.link("/signin"),
+            st.config.link("/forgot"),
+        );
+        mail::enqueue(
+            &mut tx,
+            email.as_str(),
+            "You already have a Gatehouse account",
+            &body,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(());
+    };
     send_verification(&mut tx, st, id, email.as_str(), &name, next).await?;
     history::record(
         &mut tx,
@@ -77,7 +123,7 @@ pub async fn sign_up(
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(())
 }
 
 async fn issue_token(
@@ -124,10 +170,21 @@ async fn send_verification(
     Ok(())
 }
 
+/// Sign in (AC-1). The failure limits are decided atomically: under a lock per address
+/// and one per client, the attempt is counted as a failure before the password is
+/// checked, and turned into a success only after; so parallel guesses all count.
 pub async fn sign_in(st: &AppState, email: &str, password: String) -> Result<Uuid, AppError> {
     let email = parse_email(email)?;
     let client = auth::client_addr();
-    let mut conn = st.pool.acquire().await?;
+    let mut tx = st.pool.begin().await?;
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('signin:' || $1, 0)), \
+                pg_advisory_xact_lock(hashtextextended('signin-client:' || $2, 0))",
+    )
+    .bind(email.as_str())
+    .bind(&client)
+    .execute(&mut *tx)
+    .await?;
     let (by_email, by_client): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE email = $1), count(*) FILTER (WHERE client = $2) \
          FROM signin_attempts \
@@ -136,32 +193,42 @@ pub async fn sign_in(st: &AppState, email: &str, password: String) -> Result<Uui
     .bind(email.as_str())
     .bind(&client)
     .bind(WINDOW_MINUTES)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut *tx)
     .await?;
     if by_email >= MAX_FAILURES_PER_EMAIL || by_client >= MAX_FAILURES_PER_CLIENT {
         return Err(AppError::TooManyRequests(format!(
             "Too many failed sign-ins. Wait {WINDOW_MINUTES} minutes or reset your password."
         )));
     }
-    let user: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+    let (attempt, user): (i64, Option<(Uuid, String)>) = {
+        let (attempt,): (i64,) = sqlx::query_as(
+            "INSERT INTO signin_attempts (email, client, succeeded) VALUES ($1, $2, false) RETURNING id",
+        )
+        .bind(email.as_str())
+        .bind(&client)
+        .fetch_one(&mut *tx)
+        .await?;
+        let user = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
             .bind(email.as_str())
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut *tx)
             .await?;
+        (attempt, user)
+    };
+    tx.commit().await?;
+
     let (id, stored) = match user {
         Some((id, h)) => (Some(id), Some(h)),
         None => (None, None),
     };
-    let ok = auth::verify_password(stored, password).await && id.is_some();
-    sqlx::query("INSERT INTO signin_attempts (email, client, succeeded) VALUES ($1, $2, $3)")
-        .bind(email.as_str())
-        .bind(&client)
-        .bind(ok)
-        .execute(&mut *conn)
-        .await?;
+    let ok = auth::verify_password(stored, password).await? && id.is_some();
     let Some(id) = id.filter(|_| ok) else {
         return Err(AppError::validation("password", BAD_CREDENTIALS));
     };
+    let mut conn = st.pool.acquire().await?;
+    sqlx::query("UPDATE signin_attempts SET succeeded = true WHERE id = $1")
+        .bind(attempt)
+        .execute(&mut *conn)
+        .await?;
     auth::start_session(&mut conn, id, st.config.secure_cookies()).await?;
     Ok(id)
 }
@@ -171,20 +238,23 @@ pub async fn sign_out(st: &AppState) -> Result<(), AppError> {
     auth::end_session(&mut conn, st.config.secure_cookies()).await
 }
 
-/// Look up a single-use token for `purpose` and lock it; a clear error when it cannot be used.
-async fn take_token(
+/// The user a single-use token of `purpose` belongs to, if it can still be used; with
+/// `lock`, the token row stays locked until the transaction ends.
+async fn check_token_in(
     conn: &mut PgConnection,
     text: &str,
     purpose: Purpose,
+    lock: bool,
 ) -> Result<Uuid, AppError> {
     let what = match purpose {
         Purpose::VerifyEmail => "verification link",
         Purpose::ResetPassword => "password reset link",
     };
-    let row: Option<(Uuid, bool, bool)> = sqlx::query_as(
+    let row: Option<(Uuid, bool, bool)> = sqlx::query_as(&format!(
         "SELECT user_id, used_at IS NOT NULL, expires_at <= now() FROM user_tokens \
-         WHERE token_hash = $1 AND purpose = $2 FOR UPDATE",
-    )
+         WHERE token_hash = $1 AND purpose = $2{}",
+        if lock { " FOR UPDATE" } else { "" }
+    ))
     .bind(token::hash(text))
     .bind(purpose.as_str())
     .fetch_optional(&mut *conn)
@@ -202,25 +272,50 @@ async fn take_token(
             "token",
             format!("This {what} has expired. Request a new one."),
         )),
-        Some((user_id, false, false)) => {
-            sqlx::query("UPDATE user_tokens SET used_at = now() WHERE token_hash = $1")
-                .bind(token::hash(text))
-                .execute(conn)
-                .await?;
-            Ok(user_id)
-        }
+        Some((user_id, false, false)) => Ok(user_id),
     }
+}
+
+/// Whether a token could be used now (nothing is locked or spent).
+async fn check_token(
+    conn: &mut PgConnection,
+    text: &str,
+    purpose: Purpose,
+) -> Result<Uuid, AppError> {
+    check_token_in(conn, text, purpose, false).await
+}
+
+/// Look up a single-use token for `purpose`, lock it and spend it; a clear error when it cannot be used.
+async fn take_token(
+    conn: &mut PgConnection,
+    text: &str,
+    purpose: Purpose,
+) -> Result<Uuid, AppError> {
+    let user_id = check_token_in(&mut *conn, text, purpose, true).await?;
+    sqlx::query("UPDATE user_tokens SET used_at = now() WHERE token_hash = $1")
+        .bind(token::hash(text))
+        .execute(conn)
+        .await?;
+    Ok(user_id)
+}
+
+/// The user's address is proved theirs: mark it, and turn instance invitations waiting
+/// for that address into shares (IN-2).
+async fn verified(conn: &mut PgConnection, user_id: Uuid) -> Result<(), AppError> {
+    let (email,): (String,) = sqlx::query_as(
+        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1 RETURNING email",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    crate::instances::repo::claim_invites(conn, user_id, &email).await?;
+    Ok(())
 }
 
 pub async fn verify_email(st: &AppState, text: &str) -> Result<Uuid, AppError> {
     let mut tx = st.pool.begin().await?;
     let user_id = take_token(&mut tx, text, Purpose::VerifyEmail).await?;
-    sqlx::query(
-        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1",
-    )
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
+    verified(&mut tx, user_id).await?;
     history::record(
         &mut tx,
         Entry {
@@ -263,6 +358,7 @@ pub async fn resend_verification(st: &AppState) -> Result<(), AppError> {
 /// Always answers the same, whether or not the address has an account.
 pub async fn request_password_reset(st: &AppState, email: &str) -> Result<(), AppError> {
     let email = parse_email(email)?;
+    per_client(st, "reset_request", st.config.limits.per_client_per_hour).await?;
     let mut tx = st.pool.begin().await?;
     let user: Option<(Uuid, String, i64)> = sqlx::query_as(
         "SELECT u.id, u.name, (SELECT count(*) FROM user_tokens t WHERE t.user_id = u.id \
@@ -293,20 +389,27 @@ pub async fn request_password_reset(st: &AppState, email: &str) -> Result<(), Ap
     Ok(())
 }
 
+/// Choose a new password with a reset link. The link is checked before the new password
+/// is hashed (hashing is the expensive part), and hashing happens outside the transaction.
 pub async fn reset_password(st: &AppState, text: &str, password: String) -> Result<Uuid, AppError> {
     validate::password(&password).map_err(|m| AppError::validation("password", m))?;
+    per_client(st, "reset_password", st.config.limits.per_client_per_hour).await?;
+    {
+        let mut conn = st.pool.acquire().await?;
+        check_token(&mut conn, text, Purpose::ResetPassword).await?;
+    }
     let hash = auth::hash_password(password).await?;
     let mut tx = st.pool.begin().await?;
+    // Taken again under its lock: a link used meanwhile is refused here.
     let user_id = take_token(&mut tx, text, Purpose::ResetPassword).await?;
     // The link proved control of the mailbox, so the address counts as verified;
     // every existing session ends (DOMAIN: sessions die on a password reset).
-    sqlx::query(
-        "UPDATE users SET password_hash = $2, email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1",
-    )
-    .bind(user_id)
-    .bind(hash)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    verified(&mut tx, user_id).await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

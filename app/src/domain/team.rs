@@ -110,6 +110,20 @@ pub fn embed_origin(input: &str) -> Result<String, String> {
             "“{s}” is not an origin: write only the scheme, host and port, with no path."
         ));
     }
+    // The origin goes into a CSP `frame-ancestors` list, where `*` is a wildcard: only a
+    // plain host name (letters, digits, dots, hyphens) or an IP address is an origin here.
+    let plain = match url.host() {
+        Some(url::Host::Domain(d)) => d
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')),
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+        None => false,
+    };
+    if !plain || s.contains('*') {
+        return Err(format!(
+            "“{s}” is not one origin: wildcards are not allowed; list each site, such as https://partner.example.com."
+        ));
+    }
     Ok(url.origin().ascii_serialization())
 }
 
@@ -168,6 +182,12 @@ mod tests {
             "https://x.com/page",
             "https://x.com?a=1",
             "https://u:p@x.com",
+            // covers: SJ-3 (wildcards would let any site frame the widget)
+            "https://*",
+            "https://*.example.com",
+            "http://*:8080",
+            "*",
+            "https://exa_mple.com",
             "*",
         ] {
             assert!(embed_origin(bad).is_err(), "{bad} should be refused");

@@ -37,8 +37,30 @@ pub fn name(input: &str, what: &str) -> Result<String, String> {
 }
 
 /// A path to go to after signing in: only paths of this site, never another host.
+/// Browsers drop tabs and newlines inside URLs and read `\\` as `/`, so `/<TAB>/evil`
+/// would become `//evil`: control characters, spaces and backslashes are refused, and
+/// on the server the path must resolve, against this site, to this site's origin.
 pub fn local_path(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    let plain = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2000
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    (plain && same_site(next)).then_some(next)
+}
+
+#[cfg(feature = "ssr")]
+fn same_site(path: &str) -> bool {
+    let base = url::Url::parse("https://gatehouse.invalid/").expect("a valid base URL");
+    base.join(path)
+        .map(|u| u.origin() == base.origin())
+        .unwrap_or(false)
+}
+
+#[cfg(not(feature = "ssr"))]
+fn same_site(_: &str) -> bool {
+    true
 }
 
 /// Encode a local path for use as a query value (`next=`).
@@ -83,6 +105,21 @@ mod tests {
         assert_eq!(local_path("//evil.example"), None);
         assert_eq!(local_path("https://evil.example"), None);
         assert_eq!(local_path("/\\evil.example"), None);
+        // covers: X-8 (what browsers would read as another host, or a header cannot carry)
+        for bad in [
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r\nSet-Cookie: a=b",
+            "/ /evil.example",
+            "/\u{0}x",
+            "/\u{85}x",
+            "\t//evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(local_path("/join/x?a=1#b"), Some("/join/x?a=1#b"));
         assert_eq!(query_value("/join/a_b-C?x=1&y"), "/join/a_b-C%3Fx%3D1%26y");
     }
 }

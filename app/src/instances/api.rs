@@ -98,6 +98,19 @@ pub async fn share_instance(id: Uuid, email: String, access: String) -> Result<(
     respond(async { super::service::share(&state()?, id, &email, &access).await }.await)
 }
 
+#[server(endpoint = "instances/cancel_invite")]
+pub async fn cancel_instance_invite(id: Uuid, email: String) -> Result<(), AppError> {
+    use crate::server::{redirect, respond, state};
+    respond(
+        async {
+            super::service::cancel_invite(&state()?, id, &email).await?;
+            redirect(&format!("/instances/{id}"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "instances/revoke_share")]
 pub async fn revoke_share(id: Uuid, user_id: Uuid) -> Result<(), AppError> {
     use crate::server::{redirect, respond, state};

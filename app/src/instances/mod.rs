@@ -56,6 +56,18 @@ pub struct RunView {
     pub by: String,
 }
 
+/// An invitation to an address that has no verified account yet; it becomes a share
+/// when someone verifies that address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceInviteView {
+    pub email: String,
+    pub access: InstanceAccess,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How long an instance invitation to a new address waits for its sign-up.
+pub const INSTANCE_INVITE_DAYS: i32 = 14;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceDetail {
     pub id: Uuid,
@@ -70,6 +82,8 @@ pub struct InstanceDetail {
     pub logins: Vec<LoginView>,
     /// Only the owner sees who else has access.
     pub shares: Vec<ShareView>,
+    /// Only the owner: addresses invited that have not signed up yet.
+    pub invites: Vec<InstanceInviteView>,
     pub runs: Vec<RunView>,
 }
 
@@ -77,7 +91,14 @@ pub const MAX_CONFIG_ENTRIES: usize = 50;
 
 /// Check a configuration form: drop blank rows, refuse bad keys, repeats and oversize values.
 pub fn clean_config(entries: Vec<ConfigEntry>) -> Result<Vec<ConfigEntry>, String> {
+    // Counted before any work: a form has room for a few blank rows, not thousands.
+    if entries.len() > 2 * MAX_CONFIG_ENTRIES {
+        return Err(format!(
+            "Use at most {MAX_CONFIG_ENTRIES} configuration fields."
+        ));
+    }
     let mut out: Vec<ConfigEntry> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for e in entries {
         let key = e.key.trim().to_string();
         let value = e.value.trim().to_string();
@@ -101,7 +122,7 @@ pub fn clean_config(entries: Vec<ConfigEntry>) -> Result<Vec<ConfigEntry>, Strin
                 "The value of {key:?} is longer than 2000 characters."
             ));
         }
-        if out.iter().any(|o| o.key == key) {
+        if !seen.insert(key.clone()) {
             return Err(format!("The key {key:?} appears twice."));
         }
         out.push(ConfigEntry { key, value });

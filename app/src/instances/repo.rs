@@ -325,12 +325,107 @@ pub async fn delete_login(
     Ok(row.map(|(u,)| u))
 }
 
-pub async fn user_by_email(
+/// The user whose verified address this is.
+pub async fn verified_user_by_email(
     conn: &mut PgConnection,
     email: &str,
 ) -> Result<Option<(Uuid, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name FROM users WHERE email = $1")
+    sqlx::query_as("SELECT id, name FROM users WHERE email = $1 AND email_verified_at IS NOT NULL")
         .bind(email)
         .fetch_optional(conn)
         .await
+}
+
+/// Invite an address with no account (IN-2); returns the previous access, if invited before.
+pub async fn upsert_invite(
+    conn: &mut PgConnection,
+    id: Uuid,
+    email: &str,
+    a: InstanceAccess,
+    by: Uuid,
+) -> Result<Option<InstanceAccess>, sqlx::Error> {
+    let before: Option<(String,)> = sqlx::query_as(
+        "SELECT access FROM instance_invites WHERE instance_id = $1 AND email = $2 AND expires_at > now() FOR UPDATE",
+    )
+    .bind(id)
+    .bind(email)
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO instance_invites (instance_id, email, access, invited_by, expires_at) \
+         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5)) \
+         ON CONFLICT (instance_id, email) DO UPDATE SET access = EXCLUDED.access, \
+           invited_by = EXCLUDED.invited_by, invited_at = now(), expires_at = EXCLUDED.expires_at",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(a.as_str())
+    .bind(by)
+    .bind(super::INSTANCE_INVITE_DAYS)
+    .execute(conn)
+    .await?;
+    before.map(|(b,)| access(&b)).transpose()
+}
+
+pub async fn invites(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<super::InstanceInviteView>, sqlx::Error> {
+    let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT email, access, expires_at FROM instance_invites WHERE instance_id = $1 AND expires_at > now() \
+         ORDER BY email",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(email, a, expires_at)| {
+            Ok(super::InstanceInviteView {
+                email,
+                access: access(&a)?,
+                expires_at,
+            })
+        })
+        .collect()
+}
+
+pub async fn delete_invite(
+    conn: &mut PgConnection,
+    id: Uuid,
+    email: &str,
+) -> Result<Option<InstanceAccess>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "DELETE FROM instance_invites WHERE instance_id = $1 AND email = $2 AND expires_at > now() RETURNING access",
+    )
+    .bind(id)
+    .bind(email)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(a,)| access(&a)).transpose()
+}
+
+/// Turn every open invitation to `email` into a share of `user`, who has just proved the
+/// address is theirs; one statement each for the shares, their history, and the invites.
+pub async fn claim_invites(
+    conn: &mut PgConnection,
+    user: Uuid,
+    email: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "WITH open AS ( \
+           DELETE FROM instance_invites v USING app_instances i \
+           WHERE v.email = $2 AND i.id = v.instance_id AND v.expires_at > now() AND i.owner_id <> $1 \
+           RETURNING v.instance_id, v.access, v.invited_by), \
+         shared AS ( \
+           INSERT INTO instance_shares (instance_id, user_id, access) SELECT instance_id, $1, access FROM open \
+           ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING instance_id, access) \
+         INSERT INTO history (actor_id, action, instance_id, subject, target, after) \
+         SELECT o.invited_by, 'instance.shared', s.instance_id, 'user:' || $1, $2, jsonb_build_object('access', s.access, 'via', 'invitation') \
+         FROM shared s JOIN open o ON o.instance_id = s.instance_id",
+    )
+    .bind(user)
+    .bind(email)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }

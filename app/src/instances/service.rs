@@ -9,7 +9,7 @@ use crate::domain::validate;
 use crate::error::AppError;
 use crate::server::crypto::Secret;
 use crate::server::history::{self, Entry};
-use crate::server::{auth, AppState};
+use crate::server::{auth, mail, AppState};
 use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
@@ -110,10 +110,13 @@ pub async fn detail(st: &AppState, id: Uuid) -> Result<InstanceDetail, AppError>
     policy::instance(access, InstanceAction::View)?;
     let access = access.ok_or(AppError::NotFound)?;
     let row = repo::instance(&mut tx, id).await?;
-    let shares = if policy::instance(Some(access), InstanceAction::Share).is_ok() {
-        repo::shares(&mut tx, id).await?
+    let (shares, invites) = if policy::instance(Some(access), InstanceAction::Share).is_ok() {
+        (
+            repo::shares(&mut tx, id).await?,
+            repo::invites(&mut tx, id).await?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let logins = repo::logins(&mut tx, id).await?;
     let runs = repo::runs(&mut tx, id).await?;
@@ -129,6 +132,7 @@ pub async fn detail(st: &AppState, id: Uuid) -> Result<InstanceDetail, AppError>
         config: row.config,
         logins,
         shares,
+        invites,
         runs,
     })
 }
@@ -141,6 +145,9 @@ pub async fn install(
     username: &str,
     secret: String,
 ) -> Result<Uuid, AppError> {
+    // Who is asking comes first; a stranger's input is never examined.
+    let mut tx = st.pool.begin().await?;
+    let me = auth::require_user(&mut tx).await?;
     let name = clean_name(name)?;
     let app = clean_app(app).map_err(|m| AppError::validation("app", m))?;
     let config = clean_config(config).map_err(|m| AppError::validation("config", m))?;
@@ -149,8 +156,6 @@ pub async fn install(
     } else {
         Some((clean_username(username)?, clean_secret(secret)?))
     };
-    let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let id = repo::insert(&mut tx, me.id, &name, &app, &config).await?;
     if let Some((username, secret)) = &login {
         repo::insert_login(&mut tx, id, username, &st.config.keyring.seal(secret)).await?;
@@ -175,9 +180,9 @@ pub async fn edit(
     name: &str,
     config: Vec<ConfigEntry>,
 ) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::Edit).await?;
     let name = clean_name(name)?;
     let config = clean_config(config).map_err(|m| AppError::validation("config", m))?;
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::Edit).await?;
     let before = repo::instance(&mut tx, id).await?;
     repo::update(&mut tx, id, &name, &config).await?;
     record(
@@ -281,11 +286,10 @@ pub async fn share(st: &AppState, id: Uuid, email: &str, access: &str) -> Result
         _ => return Err(AppError::validation("access", "Choose read or write.")),
     };
     let (mut tx, me, _) = authorize(st, id, InstanceAction::Share).await?;
-    let Some((user, _)) = repo::user_by_email(&mut tx, email.as_str()).await? else {
-        return Err(AppError::validation(
-            "email",
-            "No Gatehouse user has that address. Ask them to sign up first, then share again.",
-        ));
+    // Only a verified address is someone's for sure; any other gets an invitation, and the
+    // answer is the same either way (it does not tell who has an account).
+    let Some((user, _)) = repo::verified_user_by_email(&mut tx, email.as_str()).await? else {
+        return invite_by_mail(st, tx, &me, id, &email, access).await;
     };
     if user == me.id {
         return Err(AppError::validation(
@@ -294,6 +298,24 @@ pub async fn share(st: &AppState, id: Uuid, email: &str, access: &str) -> Result
         ));
     }
     let before = repo::upsert_share(&mut tx, id, user, access).await?;
+    if before.is_none() {
+        let row = repo::instance(&mut tx, id).await?;
+        let body = format!(
+            "Hello,\n\n{} ({}) shared the app instance \"{}\" with you on Gatehouse ({} access):\n\n{}\n",
+            me.name,
+            me.email,
+            row.name,
+            access.as_str(),
+            st.config.link(&format!("/instances/{id}")),
+        );
+        mail::enqueue(
+            &mut tx,
+            email.as_str(),
+            &format!("{} shared \"{}\" with you", me.name, row.name),
+            &body,
+        )
+        .await?;
+    }
     let action = if before.is_some() {
         "instance.share_changed"
     } else {
@@ -307,6 +329,74 @@ pub async fn share(st: &AppState, id: Uuid, email: &str, access: &str) -> Result
         Some(format!("user:{user}")),
         before.map(|b| json!({ "access": b.as_str() })),
         Some(json!({ "access": access.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Share with an address that has no verified account: an invitation by mail, which
+/// becomes a share when the address is verified (IN-2).
+async fn invite_by_mail(
+    st: &AppState,
+    mut tx: Transaction<'static, Postgres>,
+    me: &CurrentUser,
+    id: Uuid,
+    email: &EmailAddress,
+    access: InstanceAccess,
+) -> Result<(), AppError> {
+    let before = repo::upsert_invite(&mut tx, id, email.as_str(), access, me.id).await?;
+    let row = repo::instance(&mut tx, id).await?;
+    let body =
+        format!(
+        "Hello,\n\n{} ({}) shared the app instance \"{}\" with you on Gatehouse ({} access).\n\n\
+         To open it, sign up (or sign in) with this address, {email}, and confirm it:\n\n{}\n\n\
+         The invitation waits {} days. If you do not know {}, ignore this message.\n",
+        me.name,
+        me.email,
+        row.name,
+        access.as_str(),
+        st.config
+            .link(&format!("/signup?next={}", validate::query_value(&format!("/instances/{id}")))),
+        super::INSTANCE_INVITE_DAYS,
+        me.name,
+    );
+    mail::enqueue(
+        &mut tx,
+        email.as_str(),
+        &format!("{} shared \"{}\" with you", me.name, row.name),
+        &body,
+    )
+    .await?;
+    record(
+        &mut tx,
+        me,
+        id,
+        "instance.invited",
+        Some(email.to_string()),
+        before.map(|b| json!({ "access": b.as_str() })),
+        Some(json!({ "access": access.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Withdraw an invitation to an address that has not signed up yet.
+pub async fn cancel_invite(st: &AppState, id: Uuid, email: &str) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, id, InstanceAction::Share).await?;
+    let email = EmailAddress::parse(email).map_err(|_| AppError::NotFound)?;
+    let before = repo::delete_invite(&mut tx, id, email.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    record(
+        &mut tx,
+        &me,
+        id,
+        "instance.invite_cancelled",
+        Some(email.to_string()),
+        Some(json!({ "access": before.as_str() })),
+        None,
     )
     .await?;
     tx.commit().await?;

@@ -121,6 +121,7 @@ pub fn InstancePage() -> impl IntoView {
     let delete = ServerAction::<DeleteInstance>::new();
     let share = ServerAction::<ShareInstance>::new();
     let revoke = ServerAction::<RevokeShare>::new();
+    let cancel_invite = ServerAction::<CancelInstanceInvite>::new();
     let add_login = ServerAction::<AddLogin>::new();
     let replace = ServerAction::<ReplaceSecret>::new();
     let del_login = ServerAction::<DeleteLogin>::new();
@@ -130,6 +131,7 @@ pub fn InstancePage() -> impl IntoView {
             + edit.version().get()
             + share.version().get()
             + revoke.version().get()
+            + cancel_invite.version().get()
             + add_login.version().get()
             + replace.version().get()
             + del_login.version().get()
@@ -190,6 +192,7 @@ pub fn InstancePage() -> impl IntoView {
                 let name = d.name.clone();
                 let confirm = query.with(|q| q.get("confirm"));
                 let confirm_user = query.with(|q| q.get("user").and_then(|u| Uuid::parse_str(&u).ok()));
+                let confirm_email = query.with(|q| q.get("email"));
                 let my_access = d.access;
                 view! {
                     <p class="crumbs"><a href="/instances">"App instances"</a></p>
@@ -320,6 +323,10 @@ pub fn InstancePage() -> impl IntoView {
                         let shares = d.shares.clone();
                         let revoking = confirm_user.filter(|_| confirm.as_deref() == Some("revoke"))
                             .and_then(|u| shares.iter().find(|s| s.user_id == u).cloned());
+                        let invites = d.invites.clone();
+                        let cancelling = confirm_email.clone().filter(|_| confirm.as_deref() == Some("cancel-invite"))
+                            .and_then(|e| invites.iter().find(|i| i.email == e).cloned());
+                        let shared = move || matches!(share.value().get(), Some(Ok(())));
                         view! {
                             <section aria-labelledby="sharing-title">
                                 <h2 id="sharing-title">"Sharing"</h2>
@@ -335,6 +342,29 @@ pub fn InstancePage() -> impl IntoView {
                                             " " <a href="?">"Cancel"</a>
                                         </ActionForm>
                                     </section>
+                                })}
+                                {cancelling.map(|i| view! {
+                                    <section class="card confirm" role="alertdialog" aria-labelledby="confirm-cancel-invite">
+                                        <h3 id="confirm-cancel-invite">{format!("Cancel the invitation to {}?", i.email)}</h3>
+                                        <p>"The link in their mail will no longer give them access."</p>
+                                        <ActionForm action=cancel_invite>
+                                            <input type="hidden" name="id" value=id.to_string() />
+                                            <input type="hidden" name="email" value=i.email.clone() />
+                                            <button type="submit" class="danger">"Cancel invitation"</button>
+                                            " " <a href="?">"Keep it"</a>
+                                        </ActionForm>
+                                    </section>
+                                })}
+                                {(!invites.is_empty()).then(|| view! {
+                                    <h3>"Invited, waiting to sign up"</h3>
+                                    <ul class="invites">
+                                        {invites.iter().map(|i| view! {
+                                            <li>
+                                                {format!("{} · {} · until {} ", i.email, i.access.as_str(), i.expires_at.format("%Y-%m-%d"))}
+                                                <a href=format!("?confirm=cancel-invite&email={}", crate::domain::validate::query_value(&i.email))>{format!("Cancel invitation to {}…", i.email)}</a>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
                                 })}
                                 {if shares.is_empty() {
                                     view! { <p class="empty">"Not shared with anyone yet."</p> }.into_any()
@@ -378,6 +408,9 @@ pub fn InstancePage() -> impl IntoView {
                                         </select>
                                     </div>
                                     <button type="submit">"Share"</button>
+                                    {move || shared().then(|| view! {
+                                        <p class="notice" role="status">"Shared. We mailed them a link; an address without an account is invited to sign up first."</p>
+                                    })}
                                 </ActionForm>
                             </section>
                         }

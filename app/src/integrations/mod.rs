@@ -115,6 +115,8 @@ pub struct RevokePreview {
 
 /// The most people invited by email per integration, pending and accepted (SH-4).
 pub const INVITE_CAP: i64 = 200;
+/// A pasted list longer than this is refused before any address is read.
+pub const MAX_BATCH_LINES: usize = 1000;
 pub const INVITE_DAYS: i32 = 14;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

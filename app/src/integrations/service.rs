@@ -515,10 +515,39 @@ async fn live_link(
     }
 }
 
+const LINK_BLOCKED: &str =
+    "Your access to this integration was revoked, so its invite links no longer \
+     admit you. Ask its team to invite you again by email.";
+
+/// After a revocation (SH-6), links admit the person again only once an email invitation
+/// was accepted: a block on all versions stops every link, one on a version stops that
+/// version's link and the all-versions link.
+async fn refuse_if_blocked(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user: Uuid,
+    version: Option<Uuid>,
+) -> Result<(), AppError> {
+    let (blocked,): (bool,) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM link_blocks WHERE integration_id = $1 AND user_id = $2 \
+           AND ($3::uuid IS NULL OR version_id IS NULL OR version_id = $3))",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(version)
+    .fetch_one(conn)
+    .await?;
+    if blocked {
+        return Err(AppError::Conflict(LINK_BLOCKED.into()));
+    }
+    Ok(())
+}
+
 pub async fn landing(st: &AppState, text: &str) -> Result<Landing, AppError> {
     let mut conn = st.pool.acquire().await?;
     let me = auth::require_user(&mut conn).await?;
     let (_, id, version) = live_link(&mut conn, text).await?;
+    refuse_if_blocked(&mut conn, id, me.id, version).await?;
     let mut landing = landing_of(&mut conn, id, version).await?;
     let (has_access,): (bool,) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 AND user_id = $2 AND revoked_at IS NULL \
@@ -541,6 +570,8 @@ pub async fn accept_link(st: &AppState, text: &str) -> Result<Uuid, AppError> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    // Read under the integration's lock, which revocations take too.
+    refuse_if_blocked(&mut tx, id, me.id, version).await?;
     let granted = sqlx::query(
         "INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id) \
          SELECT $1, $2, $3, 'link', $4 WHERE NOT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 AND user_id = $2 \
@@ -617,6 +648,16 @@ async fn revoke_in(
     if revoked == 0 {
         return Err(AppError::NotFound);
     }
+    // Links stop admitting them until they are invited again (SH-6).
+    sqlx::query(
+        "INSERT INTO link_blocks (integration_id, user_id, version_id) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(version)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query(
         "UPDATE email_invites SET status = 'revoked', revoked_at = now() WHERE integration_id = $1 AND accepted_user_id = $2 \
          AND status = 'accepted' AND ($3::uuid IS NULL OR version_id = $3)",
@@ -805,6 +846,8 @@ pub async fn invite(
     list: &str,
     version: Option<Uuid>,
 ) -> Result<super::InviteReport, AppError> {
+    // Who is asking before anything else; then the size of the list, then its contents.
+    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
     let lines = super::split_addresses(list);
     if lines.is_empty() {
         return Err(AppError::validation(
@@ -812,18 +855,35 @@ pub async fn invite(
             "Enter at least one email address.",
         ));
     }
+    if lines.len() > super::MAX_BATCH_LINES {
+        return Err(AppError::validation(
+            "emails",
+            format!(
+                "Paste at most {} addresses at once (an integration has room for {} people by email). Nothing was sent.",
+                super::MAX_BATCH_LINES,
+                super::INVITE_CAP
+            ),
+        ));
+    }
     let mut bad = Vec::new();
     let mut emails: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (n, line) in lines.iter().enumerate() {
         match crate::domain::email::EmailAddress::parse(line) {
-            Ok(e) if !emails.contains(&e.as_str().to_string()) => {
-                emails.push(e.as_str().to_string())
+            Ok(e) => {
+                if seen.insert(e.as_str().to_string()) {
+                    emails.push(e.as_str().to_string())
+                }
             }
-            Ok(_) => {}
             Err(why) => bad.push(format!("{} “{line}”: {why}", n + 1)),
         }
     }
     if !bad.is_empty() {
+        let more = bad.len().saturating_sub(20);
+        bad.truncate(20);
+        if more > 0 {
+            bad.push(format!("… and {more} more"));
+        }
         return Err(AppError::validation(
             "emails",
             format!(
@@ -832,7 +892,6 @@ pub async fn invite(
             ),
         ));
     }
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
     if let Some(v) = version {
         let ok: Option<(i32,)> = sqlx::query_as(
             "SELECT 1 FROM integration_versions WHERE id = $1 AND integration_id = $2",
@@ -855,22 +914,12 @@ pub async fn invite(
     .bind(&emails)
     .fetch_all(&mut *tx)
     .await?;
-    let (fresh, skipped): (Vec<String>, Vec<String>) = emails
-        .into_iter()
-        .partition(|e| !already.iter().any(|(a,)| a == e));
-    let (counted,): (i64,) = sqlx::query_as(&format!(
-        "SELECT count(DISTINCT email) FROM email_invites WHERE {COUNTED}"
-    ))
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let already: std::collections::HashSet<String> = already.into_iter().map(|(a,)| a).collect();
+    let (fresh, skipped): (Vec<String>, Vec<String>) =
+        emails.into_iter().partition(|e| !already.contains(e));
+    let counted = invites_counted(&mut tx, id).await?;
     if counted + fresh.len() as i64 > super::INVITE_CAP {
-        return Err(AppError::Conflict(format!(
-            "An integration can have at most {} people invited by email (pending and accepted). It has {counted}; \
-             inviting {} more would pass the limit. Nothing was sent.",
-            super::INVITE_CAP,
-            fresh.len()
-        )));
+        return Err(invite_cap_error(counted, fresh.len()));
     }
     if !fresh.is_empty() {
         sqlx::query(
@@ -904,23 +953,53 @@ pub async fn invite(
     })
 }
 
+/// A pending invite (expired or not), locked: its address, version, and whether it expired.
 async fn pending_invite(
     tx: &mut Tx,
     id: Uuid,
     invite: Uuid,
-) -> Result<(String, Option<Uuid>), AppError> {
-    sqlx::query_as("SELECT email, version_id FROM email_invites WHERE id = $1 AND integration_id = $2 AND status = 'pending' FOR UPDATE")
-        .bind(invite)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(AppError::NotFound)
+) -> Result<(String, Option<Uuid>, bool), AppError> {
+    sqlx::query_as(
+        "SELECT email, version_id, expires_at <= now() FROM email_invites \
+         WHERE id = $1 AND integration_id = $2 AND status = 'pending' FOR UPDATE",
+    )
+    .bind(invite)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// People invited by email who count against the cap (SH-4); the caller holds the lock.
+async fn invites_counted(conn: &mut PgConnection, id: Uuid) -> Result<i64, AppError> {
+    let (counted,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(DISTINCT email) FROM email_invites WHERE {COUNTED}"
+    ))
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(counted)
+}
+
+fn invite_cap_error(counted: i64, more: usize) -> AppError {
+    AppError::Conflict(format!(
+        "An integration can have at most {} people invited by email (pending and accepted). It has {counted}; \
+         inviting {more} more would pass the limit. Nothing was sent.",
+        super::INVITE_CAP,
+    ))
 }
 
 /// Send a pending (or expired) invite again with a new token; the old link stops working.
+/// An expired invite holds no place, so sending it again needs room under the cap (SH-4).
 pub async fn resend(st: &AppState, id: Uuid, invite: Uuid) -> Result<(), AppError> {
     let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
-    let (email, version) = pending_invite(&mut tx, id, invite).await?;
+    let (email, version, expired) = pending_invite(&mut tx, id, invite).await?;
+    if expired {
+        let counted = invites_counted(&mut tx, id).await?;
+        if counted >= super::INVITE_CAP {
+            return Err(invite_cap_error(counted, 1));
+        }
+    }
     invite_mail(&mut tx, st, &me, id, version, std::slice::from_ref(&email)).await?;
     record(
         &mut tx,
@@ -937,7 +1016,7 @@ pub async fn resend(st: &AppState, id: Uuid, invite: Uuid) -> Result<(), AppErro
 
 pub async fn cancel(st: &AppState, id: Uuid, invite: Uuid) -> Result<(), AppError> {
     let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
-    let (email, _) = pending_invite(&mut tx, id, invite).await?;
+    let (email, _, _) = pending_invite(&mut tx, id, invite).await?;
     sqlx::query("UPDATE email_invites SET status = 'revoked', revoked_at = now(), token_hash = NULL WHERE id = $1")
         .bind(invite)
         .execute(&mut *tx)
@@ -1004,6 +1083,16 @@ pub async fn accept_invite(st: &AppState, text: &str) -> Result<Uuid, AppError> 
         .bind(me.id)
         .execute(&mut *tx)
         .await?;
+    // Re-invited: links admit them again, for what this invitation covers.
+    sqlx::query(
+        "DELETE FROM link_blocks WHERE integration_id = $1 AND user_id = $2 \
+         AND ($3::uuid IS NULL OR version_id = $3)",
+    )
+    .bind(id)
+    .bind(me.id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id) \
          SELECT $1, $2, $3, 'email_invite', $4 WHERE NOT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 \

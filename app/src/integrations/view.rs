@@ -306,6 +306,7 @@ pub fn SharingPage() -> impl IntoView {
                                 <section class="card confirm" role="alertdialog" aria-labelledby="revoke-title">
                                     <h2 id="revoke-title">{format!("Revoke {}'s access to {}?", r.name, r.scope)}</h2>
                                     <p>{format!("{} ({}) loses access at once, and {} of their Zaps that use it will be paused.", r.name, r.email, r.zaps_to_pause)}</p>
+                                    <p class="hint">"Invite links will no longer admit them; they come back only through a new email invitation (or if the integration goes public)."</p>
                                     <ActionForm action=revoke>
                                         <FormError error=revoke_error />
                                         <input type="hidden" name="id" value=iid.to_string() />

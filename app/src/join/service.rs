@@ -44,6 +44,8 @@ pub async fn embed_page(st: &AppState, id: Uuid) -> Result<EmbedPage, AppError> 
     })
 }
 
+pub const MAX_JOIN_DOMAINS: usize = 50;
+
 /// Switch joining on or off and replace the eligible domains (SJ-1). Every listed
 /// domain is checked; any bad or repeated one refuses the whole change.
 pub async fn set_join(
@@ -52,11 +54,20 @@ pub async fn set_join(
     enabled: bool,
     domains: &str,
 ) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageJoinAndEmbed).await?;
+    let raws = crate::integrations::split_addresses(domains);
+    if raws.len() > MAX_JOIN_DOMAINS {
+        return Err(AppError::validation(
+            "domains",
+            format!("List at most {MAX_JOIN_DOMAINS} domains."),
+        ));
+    }
     let mut list: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut problems = Vec::new();
-    for raw in crate::integrations::split_addresses(domains) {
+    for raw in raws {
         match join_domain(raw) {
-            Ok(d) if list.contains(&d) => problems.push(format!("{d} is listed twice.")),
+            Ok(d) if !seen.insert(d.clone()) => problems.push(format!("{d} is listed twice.")),
             Ok(d) => list.push(d),
             Err(e) => problems.push(e),
         }
@@ -64,16 +75,12 @@ pub async fn set_join(
     if !problems.is_empty() {
         return Err(AppError::validation("domains", problems.join("\n")));
     }
-    if list.len() > 50 {
-        return Err(AppError::validation("domains", "List at most 50 domains."));
-    }
     if enabled && list.is_empty() {
         return Err(AppError::validation(
             "domains",
             "List at least one eligible domain before switching joining on.",
         ));
     }
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageJoinAndEmbed).await?;
     let (public,): (bool,) =
         sqlx::query_as("SELECT visibility = 'public' FROM integrations WHERE id = $1")
             .bind(id)
@@ -319,6 +326,8 @@ pub async fn request(
                 &default_note(TeamRole::Collaborator, &name),
                 None,
                 "join",
+                // From the widget anyone may type any address: no place until accepted.
+                who.user.is_none(),
             )
             .await?
         }

@@ -41,17 +41,11 @@ impl ConnectionExpiry {
     }
 }
 
+/// A shared connection's new name; private connections are counted, never named.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rename {
     pub from: String,
     pub to: String,
-    pub private: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookChange {
-    pub zap: String,
-    pub old_url: String,
 }
 
 /// What a removal does, or did. The preview and the removal both come from
@@ -70,8 +64,8 @@ pub struct TransferReport {
     pub shared_folders: i64,
     pub shared_folder_names: Vec<String>,
     pub personal_folders_abandoned: i64,
+    /// Zaps whose webhook URL changes; the new owner sees the new URLs after the move.
     pub webhooks: i64,
-    pub webhook_changes: Vec<WebhookChange>,
     pub connections: i64,
     pub private_connections: i64,
     pub renames: Vec<Rename>,

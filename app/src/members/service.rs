@@ -220,21 +220,25 @@ pub async fn transfer_csv(
 ) -> Result<(String, Vec<u8>), AppError> {
     let mut conn = st.pool.acquire().await?;
     let me = user_from(&mut conn, headers).await?;
-    let row: Option<(Uuid, String, bool)> = sqlx::query_as(
-        "SELECT new_owner_id, removed_name, csv_expires_at > now() FROM transfers WHERE id = $1 AND csv_token_hash = $2",
+    // The link is the new owner's only while they are still in the account.
+    let row: Option<(Uuid, String, bool, bool)> = sqlx::query_as(
+        "SELECT t.new_owner_id, t.removed_name, t.csv_expires_at > now(), \
+                EXISTS (SELECT 1 FROM account_members m WHERE m.account_id = t.account_id AND m.user_id = $3) \
+         FROM transfers t WHERE t.id = $1 AND t.csv_token_hash = $2",
     )
     .bind(transfer)
     .bind(crate::server::token::hash(token))
+    .bind(me.id)
     .fetch_optional(&mut *conn)
     .await?;
-    let (owner, removed, live) = row.ok_or(AppError::NotFound)?;
-    if owner != me.id {
+    let (owner, removed, live, member) = row.ok_or(AppError::NotFound)?;
+    if owner != me.id || !member {
         return Err(AppError::NotFound);
     }
     if !live {
         return Err(AppError::Conflict("This link has expired (links work for 7 days). Ask an admin to export the CSV from the Members page.".into()));
     }
-    let body = super::csv_export::transfer_csv(&mut conn, &st.config, transfer).await?;
+    let body = super::csv_export::transfer_csv(&mut conn, &st.config, transfer, me.id).await?;
     Ok((format!("Transferred from {removed}.csv"), body))
 }
 

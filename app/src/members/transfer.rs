@@ -3,7 +3,7 @@
 //! Set-based: one statement per kind of row, never a query per row, and nothing
 //! is loaded into memory but counts and the first few names for the preview.
 //! The caller commits (removal) or rolls back (preview): both see the same report.
-use super::{ConnectionExpiry, Rename, TransferReport, WebhookChange, LIST_CAP};
+use super::{ConnectionExpiry, Rename, TransferReport, LIST_CAP};
 use crate::error::AppError;
 use crate::server::config::Config;
 use crate::server::history::{self, Entry};
@@ -82,16 +82,9 @@ pub async fn run(
         .execute(&mut *conn)
         .await?;
 
-    // The first few names, for the preview and the mail.
-    let hooks: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, webhook_token FROM zaps WHERE account_id = $1 AND owner_id = $2 AND webhook_token IS NOT NULL \
-         ORDER BY lower(name), id LIMIT $3",
-    )
-    .bind(account)
-    .bind(removed)
-    .bind(LIST_CAP as i64)
-    .fetch_all(&mut *conn)
-    .await?;
+    // The first few names, for the preview and the mail. Webhook URLs and private
+    // connection names are never listed: the preview is read by admins who do not own
+    // them, and the old URLs keep answering until the removal commits (counts only).
     let shared_folder_names: Vec<(String,)> = sqlx::query_as(
         "SELECT name FROM folders WHERE account_id = $1 AND owner_id = $2 AND kind = 'shared' ORDER BY lower(name), id LIMIT $3",
     )
@@ -100,8 +93,9 @@ pub async fn run(
     .bind(LIST_CAP as i64)
     .fetch_all(&mut *conn)
     .await?;
-    let renames: Vec<(String, bool)> = sqlx::query_as(
-        "SELECT name, private FROM app_connections WHERE account_id = $1 AND owner_id = $2 ORDER BY lower(name), id LIMIT $3",
+    let renames: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM app_connections WHERE account_id = $1 AND owner_id = $2 AND NOT private \
+         ORDER BY lower(name), id LIMIT $3",
     )
     .bind(account)
     .bind(removed)
@@ -208,21 +202,13 @@ pub async fn run(
         shared_folder_names: shared_folder_names.into_iter().map(|(n,)| n).collect(),
         personal_folders_abandoned: abandoned,
         webhooks,
-        webhook_changes: hooks
-            .into_iter()
-            .map(|(zap, t)| WebhookChange {
-                zap,
-                old_url: hook_url(config, &t),
-            })
-            .collect(),
         connections,
         private_connections,
         renames: renames
             .into_iter()
-            .map(|(from, private)| Rename {
+            .map(|(from,)| Rename {
                 to: format!("{removed_name} - {from}"),
                 from,
-                private,
             })
             .collect(),
         private_expire_by: if thirty { expire_by } else { None },

@@ -34,15 +34,11 @@ fn Preview(r: TransferReport) -> impl IntoView {
                 <li>{format!("{} of {} emptied and abandoned.", plural(r.personal_folders_abandoned, "personal folder", "personal folders"), r.removed_name)}</li>
                 <li>{format!("{} renamed “{} - …”; {} private ones {expiry}.",
                     plural(r.connections, "app connection", "app connections"), r.removed_name, r.private_connections)}</li>
-                <li>{format!("{} get a new webhook URL; the old URLs stop answering.", plural(r.webhooks, "Zap", "Zaps"))}</li>
+                <li>{format!("{} get a new webhook URL; the old URLs stop answering. The new owner finds the new URLs on their Zaps page.", plural(r.webhooks, "Zap", "Zaps"))}</li>
             </ul>
-            {(!r.webhook_changes.is_empty()).then(|| view! {
-                <h3>"Webhook URLs that stop working"</h3>
-                <ul class="hooks">{r.webhook_changes.iter().map(|w| view! { <li>{w.zap.clone()}": "<code>{w.old_url.clone()}</code></li> }).collect_view()}</ul>
-            })}
             {(!r.renames.is_empty()).then(|| view! {
-                <h3>"Connections renamed"</h3>
-                <ul class="renames">{r.renames.iter().map(|n| view! { <li>{format!("{} → {}{}", n.from, n.to, if n.private { " (private)" } else { "" })}</li> }).collect_view()}</ul>
+                <h3>"Shared connections renamed"</h3>
+                <ul class="renames">{r.renames.iter().map(|n| view! { <li>{format!("{} → {}", n.from, n.to)}</li> }).collect_view()}</ul>
             })}
         </section>
     }

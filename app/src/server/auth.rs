@@ -15,8 +15,23 @@ use uuid::Uuid;
 pub const COOKIE_NAME: &str = "gatehouse_session";
 pub const SESSION_DAYS: i64 = 14;
 
+/// Argon2 spends ~0.17 s of CPU per call: at most this many run at once, so a burst of
+/// sign-ups or sign-ins cannot take every core.
+const HASHING_AT_ONCE: usize = 2;
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_AT_ONCE);
+/// How long a request waits for its turn to hash before it is told to try again.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>, AppError> {
+    match tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(AppError::Unavailable),
+    }
+}
+
 /// Argon2id with the crate's default (OWASP) parameters, off the async executor.
 pub async fn hash_password(password: String) -> Result<String, AppError> {
+    let _turn = hashing_turn().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -30,8 +45,9 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 
 /// Checks a password; with no stored hash it still spends the same work, so
 /// an unknown email and a wrong password take as long as each other.
-pub async fn verify_password(stored: Option<String>, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
+pub async fn verify_password(stored: Option<String>, password: String) -> Result<bool, AppError> {
+    let _turn = hashing_turn().await?;
+    Ok(tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
@@ -41,7 +57,7 @@ pub async fn verify_password(stored: Option<String>, password: String) -> bool {
             .is_ok()
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }
 
 /// An Argon2id hash of a random string nobody knows, made once per process.
@@ -175,8 +191,16 @@ mod tests {
     async fn argon2id_round_trip_and_dummy() {
         let h = hash_password("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"), "{h}");
-        assert!(verify_password(Some(h.clone()), "correct horse battery".into()).await);
-        assert!(!verify_password(Some(h), "wrong horse battery".into()).await);
-        assert!(!verify_password(None, "anything at all".into()).await);
+        assert!(
+            verify_password(Some(h.clone()), "correct horse battery".into())
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password(Some(h), "wrong horse battery".into())
+            .await
+            .unwrap());
+        assert!(!verify_password(None, "anything at all".into())
+            .await
+            .unwrap());
     }
 }

@@ -15,6 +15,17 @@ pub struct Config {
     pub demo_data: bool,
     /// Start the outbox worker in this process (off in tests that drive it by hand).
     pub run_mail_worker: bool,
+    /// Development mode (`GATEHOUSE_DEV=1`): the mail viewer, open to anyone who can reach
+    /// the server. Only ever switched on explicitly, and refused on a non-loopback address.
+    pub dev_mode: bool,
+    pub limits: Limits,
+}
+
+/// Limits on anonymous, costly requests (sign-ups, password resets), per client address.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Each of sign-ups, reset requests and reset attempts, per client and hour.
+    pub per_client_per_hour: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +72,26 @@ impl Config {
                 .map(|v| matches!(v.as_str(), "1" | "true" | "yes"))
                 .unwrap_or(default)
         };
+        let dev_mode = flag("GATEHOUSE_DEV", false);
+        if dev_mode && !addr.ip().is_loopback() {
+            return Err(ConfigError::Invalid {
+                name: "GATEHOUSE_DEV",
+                why: format!(
+                    "development mode opens the mail viewer to everyone; it is refused on {addr}. \
+                     Listen on 127.0.0.1 or ::1, or unset GATEHOUSE_DEV"
+                ),
+            });
+        }
+        let per_client_text = get("PER_CLIENT_PER_HOUR").unwrap_or_else(|| "30".into());
+        let per_client_per_hour = per_client_text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "PER_CLIENT_PER_HOUR",
+                why: format!("{per_client_text:?} is not a positive number"),
+            })?;
         Ok(Self {
             database_url,
             addr,
@@ -72,6 +103,10 @@ impl Config {
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             demo_data: flag("DEMO_DATA", false),
             run_mail_worker: flag("MAIL_WORKER", true),
+            dev_mode,
+            limits: Limits {
+                per_client_per_hour,
+            },
         })
     }
 
@@ -79,9 +114,9 @@ impl Config {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
-    /// Without SMTP, mail stays in the outbox and the in-app viewer shows it.
+    /// The in-app mail viewer exists only in development mode, never because SMTP is missing.
     pub fn mail_viewer_enabled(&self) -> bool {
-        self.smtp_url.is_none()
+        self.dev_mode
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -112,7 +147,9 @@ mod tests {
     fn defaults_and_errors_are_clear() {
         let c = cfg(&[("DATABASE_URL", "postgres://x/y"), ("SECRET_KEYS", KEY)]).unwrap();
         assert_eq!(c.public_url, "http://127.0.0.1:3000");
-        assert!(c.mail_viewer_enabled());
+        // covers: X-9 (no SMTP is not development mode)
+        assert!(c.smtp_url.is_none());
+        assert!(!c.mail_viewer_enabled());
         assert!(!c.secure_cookies());
         let e = cfg(&[("SECRET_KEYS", KEY)]).unwrap_err().to_string();
         assert!(e.contains("DATABASE_URL is not set"), "{e}");
@@ -136,5 +173,33 @@ mod tests {
         .unwrap();
         assert!(c.secure_cookies());
         assert_eq!(c.link("/verify"), "https://gate.example.com/verify");
+    }
+
+    // covers: X-9
+    #[test]
+    fn development_mode_is_explicit_and_loopback_only() {
+        let base = [("DATABASE_URL", "x"), ("SECRET_KEYS", KEY)];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = base.to_vec();
+            v.extend_from_slice(extra);
+            cfg(&v)
+        };
+        assert!(with(&[("GATEHOUSE_DEV", "1")])
+            .unwrap()
+            .mail_viewer_enabled());
+        assert!(with(&[("GATEHOUSE_DEV", "1"), ("APP_ADDR", "[::1]:3000")])
+            .unwrap()
+            .mail_viewer_enabled());
+        assert!(!with(&[("GATEHOUSE_DEV", "0")])
+            .unwrap()
+            .mail_viewer_enabled());
+        for addr in ["0.0.0.0:3000", "192.168.1.5:80", "[::]:3000"] {
+            let e = with(&[("GATEHOUSE_DEV", "1"), ("APP_ADDR", addr)])
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("GATEHOUSE_DEV is invalid"), "{addr}: {e}");
+        }
+        // A public address without development mode is fine.
+        assert!(with(&[("APP_ADDR", "0.0.0.0:3000")]).is_ok());
     }
 }

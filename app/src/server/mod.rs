@@ -35,8 +35,12 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 }
 
 /// Send the browser to `path` after a successful call, with or without JavaScript.
+/// `leptos_axum::redirect` panics on a value a header cannot carry; such a path (which
+/// only a forged `next` could produce) sends the browser home instead.
 pub fn redirect(path: &str) {
-    leptos_axum::redirect(path);
+    let safe = http::HeaderValue::from_str(path).is_ok()
+        && crate::domain::validate::local_path(path).is_some();
+    leptos_axum::redirect(if safe { path } else { "/" });
 }
 
 /// The schema, applied at every start (`migrations/` at the workspace root).

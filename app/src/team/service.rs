@@ -20,8 +20,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Rows that count against the cap: accepted members and invitations still open (TM-1).
-pub(crate) const COUNTED: &str =
-    "integration_id = $1 AND (status = 'accepted' OR (status = 'pending' AND expires_at > now()))";
+/// A widget request nobody has confirmed yet holds no place (SJ-3).
+pub(crate) const COUNTED: &str = "integration_id = $1 AND (status = 'accepted' \
+     OR (status = 'pending' AND expires_at > now() AND NOT unconfirmed))";
 
 pub(crate) async fn counted(conn: &mut PgConnection, id: Uuid) -> Result<i64, AppError> {
     let (n,): (i64,) = sqlx::query_as(&format!(
@@ -40,8 +41,19 @@ pub(crate) fn cap_error(counted: i64) -> AppError {
     ))
 }
 
+/// Refuse when the team has no free place (TM-1); the caller holds the integration's lock.
+pub(crate) async fn ensure_room(conn: &mut PgConnection, id: Uuid) -> Result<(), AppError> {
+    let n = counted(&mut *conn, id).await?;
+    if n >= TEAM_CAP {
+        return Err(cap_error(n));
+    }
+    Ok(())
+}
+
 /// A new pending team row, if the team has room (TM-1); the caller holds the integration's
 /// lock. Invitations from members and self-serve join requests both come through here.
+/// `unconfirmed`: typed into the widget by anyone; it takes a place only when accepted.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn add_pending(
     conn: &mut PgConnection,
     id: Uuid,
@@ -50,14 +62,14 @@ pub(crate) async fn add_pending(
     note: &str,
     invited_by: Option<Uuid>,
     source: &str,
+    unconfirmed: bool,
 ) -> Result<Uuid, AppError> {
-    let n = counted(&mut *conn, id).await?;
-    if n >= TEAM_CAP {
-        return Err(cap_error(n));
+    if !unconfirmed {
+        ensure_room(&mut *conn, id).await?;
     }
     let (member,): (Uuid,) = sqlx::query_as(
-        "INSERT INTO team_members (integration_id, email, role, status, note, invited_by, source, expires_at) \
-         VALUES ($1, $2, $3, 'pending', $4, $5, $6, now()) RETURNING id",
+        "INSERT INTO team_members (integration_id, email, role, status, note, invited_by, source, expires_at, unconfirmed) \
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6, now(), $7) RETURNING id",
     )
     .bind(id)
     .bind(email)
@@ -65,6 +77,7 @@ pub(crate) async fn add_pending(
     .bind(note)
     .bind(invited_by)
     .bind(source)
+    .bind(unconfirmed)
     .fetch_one(conn)
     .await?;
     Ok(member)
@@ -98,7 +111,7 @@ pub async fn page(st: &AppState, id: Uuid) -> Result<TeamPage, AppError> {
                 CASE WHEN t.status = 'pending' AND t.expires_at <= now() THEN 'expired' ELSE t.status END, \
                 t.source, ib.name, t.invited_at, t.accepted_at \
          FROM team_members t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN users ib ON ib.id = t.invited_by \
-         WHERE t.integration_id = $1 \
+         WHERE t.integration_id = $1 AND NOT t.unconfirmed \
          ORDER BY t.status = 'pending', t.role, lower(coalesce(u.name, t.email)), t.id",
     )
     .bind(id)
@@ -269,21 +282,22 @@ pub async fn invite(
     } else {
         note.to_string()
     };
-    let existing: Option<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT id, status, role FROM team_members WHERE integration_id = $1 AND email = $2 FOR UPDATE",
+    let existing: Option<(Uuid, String, String, bool)> = sqlx::query_as(
+        "SELECT id, status, role, unconfirmed OR expires_at <= now() FROM team_members \
+         WHERE integration_id = $1 AND email = $2 FOR UPDATE",
     )
     .bind(id)
     .bind(email.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     let member = match existing {
-        Some((_, status, _)) if status == "accepted" => {
+        Some((_, status, ..)) if status == "accepted" => {
             return Err(AppError::validation(
                 "email",
                 format!("{email} is already on the team."),
             ))
         }
-        Some((mid, _, old)) => {
+        Some((mid, _, old, placeless)) => {
             // Replacing an open invitation is cancelling it: allowed only to who may remove it.
             policy::team(
                 Some(my_role),
@@ -292,8 +306,13 @@ pub async fn invite(
                     is_self: false,
                 },
             )?;
+            // An expired or unconfirmed row holds no place: it takes one now, if there is room.
+            if placeless {
+                ensure_room(&mut tx, id).await?;
+            }
             sqlx::query(
-                "UPDATE team_members SET role = $2, note = $3, invited_by = $4, source = 'invite' WHERE id = $1",
+                "UPDATE team_members SET role = $2, note = $3, invited_by = $4, source = 'invite', unconfirmed = false \
+                 WHERE id = $1",
             )
             .bind(mid)
             .bind(role.as_str())
@@ -312,6 +331,7 @@ pub async fn invite(
                 &note,
                 Some(me.id),
                 "invite",
+                false,
             )
             .await?
         }
@@ -511,10 +531,20 @@ pub async fn resend(st: &AppState, id: Uuid, member: Uuid) -> Result<(), AppErro
     if status != "pending" {
         return Err(AppError::NotFound);
     }
-    let (note,): (String,) = sqlx::query_as("SELECT note FROM team_members WHERE id = $1")
-        .bind(member)
-        .fetch_one(&mut *tx)
-        .await?;
+    let (note, unconfirmed, expired): (String, bool, bool) = sqlx::query_as(
+        "SELECT note, unconfirmed, expires_at <= now() FROM team_members WHERE id = $1",
+    )
+    .bind(member)
+    .fetch_one(&mut *tx)
+    .await?;
+    if unconfirmed {
+        // Not listed to anyone; only its own mail can confirm it.
+        return Err(AppError::NotFound);
+    }
+    // An expired invitation holds no place; sending it again takes one (TM-1).
+    if expired {
+        ensure_room(&mut tx, id).await?;
+    }
     let name = integration_name(&mut tx, id).await?;
     mail_invitation(
         &mut tx,
@@ -796,8 +826,18 @@ pub async fn accept(st: &AppState, text: &str) -> Result<Uuid, AppError> {
     if already {
         return Err(AppError::Conflict("You are already on this team.".into()));
     }
+    // A widget request takes its place on the team only now, if there is room (TM-1).
+    let (unconfirmed,): (bool,) =
+        sqlx::query_as("SELECT unconfirmed FROM team_members WHERE id = $1")
+            .bind(member)
+            .fetch_one(&mut *tx)
+            .await?;
+    if unconfirmed {
+        ensure_room(&mut tx, id).await?;
+    }
     sqlx::query(
-        "UPDATE team_members SET status = 'accepted', user_id = $2, accepted_at = now(), token_hash = NULL WHERE id = $1",
+        "UPDATE team_members SET status = 'accepted', user_id = $2, accepted_at = now(), token_hash = NULL, \
+         unconfirmed = false WHERE id = $1",
     )
     .bind(member)
     .bind(me.id)
