@@ -1,20 +1,31 @@
-//! The Gatehouse HTTP server: routes, security headers, and start-up (database, demo data, mail).
+//! The Gatehouse HTTP server: routes, security headers, limits, request logging, start-up
+//! (database, demo data, mail) and a graceful shutdown.
 use app::server::config::Config;
 use app::server::AppState;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use sqlx::postgres::PgPoolOptions;
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgPoolOptions, Postgres};
 use sqlx::PgPool;
+use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -26,11 +37,80 @@ pub enum StartError {
     Demo(String),
 }
 
+/// What the log shows when `RUST_LOG` says nothing.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tower_http=warn";
+
+/// A request waits at most this long for a database connection, then fails (it does
+/// not queue behind a stuck or restarting database).
+pub const POOL_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Database connections per server process.
+pub const POOL_MAX_CONNECTIONS: u32 = 20;
+
+/// After a shutdown signal, requests in flight get this long to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The request header that carries a request's id (kept from a proxy, else made here).
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Limits that keep one server answering under load and abuse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Requests handled at once; one more is answered 503 at once instead of queueing.
+    pub max_in_flight: usize,
+    /// Largest request body; a larger one is answered 413 (declared or streamed).
+    pub max_body_bytes: usize,
+    /// A request body must have arrived within this time, or it is answered 408 (a client
+    /// trickling a body in must not hold a place for ever).
+    pub body_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 256,
+            max_body_bytes: 1024 * 1024,
+            body_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Limits {
+    /// `MAX_IN_FLIGHT` and `MAX_BODY_BYTES`, read through `get` (the environment in `main`).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let d = Self::default();
+        let num = |name: &str, default: usize| -> Result<usize, String> {
+            match get(name).filter(|v| !v.trim().is_empty()) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(format!("{name} is invalid: {v:?} is not a positive number")),
+                },
+            }
+        };
+        Ok(Self {
+            max_in_flight: num("MAX_IN_FLIGHT", d.max_in_flight)?,
+            max_body_bytes: num("MAX_BODY_BYTES", d.max_body_bytes)?,
+            body_timeout: d.body_timeout,
+        })
+    }
+}
+
+/// The pool every server uses: a short acquire timeout (a request fails fast instead of
+/// queueing when the database is slow or away), and each idle connection checked before
+/// use, so connections broken by a database restart are replaced, not handed out.
+pub fn pool_options() -> PoolOptions<Postgres> {
+    PgPoolOptions::new()
+        .max_connections(POOL_MAX_CONNECTIONS)
+        .acquire_timeout(POOL_ACQUIRE_TIMEOUT)
+        .test_before_acquire(true)
+        .idle_timeout(Duration::from_secs(300))
+        .max_lifetime(Duration::from_secs(1800))
+}
+
 /// Connect to Postgres and bring the schema up to date.
 pub async fn connect(config: &Config) -> Result<PgPool, StartError> {
-    let pool = PgPoolOptions::new()
-        .max_connections(20)
-        .acquire_timeout(Duration::from_secs(5))
+    let pool = pool_options()
         .connect(&config.database_url)
         .await
         .map_err(|e| StartError::Database(first_line(&e.to_string())))?;
@@ -55,7 +135,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 /// Connect, migrate, load demo data if asked, and build the router.
-pub async fn build_app(config: Config) -> Result<(Router, AppState), StartError> {
+pub async fn build_app(config: Config, limits: Limits) -> Result<(Router, AppState), StartError> {
     let pool = connect(&config).await?;
     if config.demo_data {
         app::server::demo::load(&pool, &config.keyring)
@@ -67,11 +147,94 @@ pub async fn build_app(config: Config) -> Result<(Router, AppState), StartError>
         leptos_options: leptos_options(&config),
         config: Arc::new(config),
     };
-    Ok((router(state.clone()), state))
+    Ok((router_with(state.clone(), limits), state))
 }
 
-/// The router over an existing state (tests build the state from their own database).
+/// What the start-up says about mail, given the configuration (`None`: nothing to say).
+pub fn mail_notice(config: &Config) -> Option<String> {
+    if !config.run_mail_worker || config.smtp_url.is_some() {
+        return None;
+    }
+    Some(if config.dev_mode {
+        format!(
+            "SMTP_URL is not set: mail stays in the outbox; development mode shows it in the \
+             mail viewer at {}/dev/mail",
+            config.public_url
+        )
+    } else {
+        "SMTP_URL is not set: mail is NOT delivered. It stays in the outbox table and is not \
+         readable anywhere (there is no mail viewer outside development mode, GATEHOUSE_DEV=1). \
+         Set SMTP_URL to deliver it."
+            .to_string()
+    })
+}
+
+/// The warning a development-mode start prints before anything else (`None` in production).
+pub fn dev_mode_warning(config: &Config) -> Option<String> {
+    config.dev_mode.then(|| {
+        let rule = "!".repeat(78);
+        format!(
+            "{rule}\n\
+             !! DEVELOPMENT MODE (GATEHOUSE_DEV=1): the mail viewer at {}/dev/mail\n\
+             !! shows every mail, sign-in and password-reset links included, to ANYONE\n\
+             !! who can reach this server, without signing in.\n\
+             !! Never let a development-mode server face the internet.\n\
+             !! Unset GATEHOUSE_DEV for any real use.\n\
+             {rule}",
+            config.public_url
+        )
+    })
+}
+
+/// Serve `router` on `listener` until `shutdown` completes, then stop accepting
+/// connections (new ones are refused), let requests in flight finish (at most
+/// [`SHUTDOWN_GRACE`]) and return.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with_grace(listener, router, shutdown, SHUTDOWN_GRACE).await
+}
+
+/// [`serve`] with another grace period for requests in flight.
+pub async fn serve_with_grace(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let signalled = CancellationToken::new();
+    let signal = {
+        let signalled = signalled.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections; finishing requests in flight");
+            signalled.cancel();
+        }
+    };
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal);
+    tokio::select! {
+        done = server => done,
+        () = async { signalled.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(?grace, "requests still in flight after the grace period; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// The router over an existing state with the default [`Limits`] (tests build the state
+/// from their own database).
 pub fn router(state: AppState) -> Router {
+    router_with(state, Limits::default())
+}
+
+/// The router over an existing state, with these limits.
+pub fn router_with(state: AppState, limits: Limits) -> Router {
     let routes = generate_route_list(app::App);
     let ctx = {
         let state = state.clone();
@@ -84,6 +247,25 @@ pub fn router(state: AppState) -> Router {
         let opts = state.leptos_options.clone();
         move || app::shell(opts.clone())
     };
+    let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    // Applied with `Router::layer`, these run after routing (so the matched route is known
+    // when the log span is made), for every route and the fallback; first listed, outermost.
+    let layers = ServiceBuilder::new()
+        .layer(middleware::map_request(drop_odd_request_id))
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(middleware::from_fn_with_state(in_flight, shed_load))
+        .layer(middleware::from_fn_with_state(state.clone(), security))
+        .layer(middleware::from_fn_with_state(limits, limit_body))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/hooks/{token}", post(app::members::routes::catch_hook))
@@ -107,7 +289,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(ctx, app::shell))
-        .layer(middleware::from_fn_with_state(state.clone(), security))
+        .layer(layers)
         .with_state(state)
 }
 
@@ -116,6 +298,155 @@ async fn healthz(State(st): State<AppState>) -> impl IntoResponse {
         Ok(_) => (StatusCode::OK, "ok"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
+}
+
+/// A request id from a proxy is kept when it is a plain short token; anything else is
+/// dropped (a fresh id is made) so nobody writes what they like into the log.
+async fn drop_odd_request_id(mut req: Request) -> Request {
+    let odd = req.headers().get(REQUEST_ID).is_some_and(|v| {
+        let b = v.as_bytes();
+        b.is_empty()
+            || b.len() > 64
+            || !b
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    });
+    if odd {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    req
+}
+
+/// The log span of a request: its method, its path without the query string (links carry
+/// tokens there) and with route parameters that are tokens masked, and its id.
+fn request_span(req: &Request) -> Span {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str());
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %loggable_path(req.uri().path(), route),
+        request_id = %id,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    )
+}
+
+fn log_response(res: &Response, latency: Duration, span: &Span) {
+    let status = res.status().as_u16();
+    span.record("status", status);
+    span.record("latency_ms", latency.as_millis() as u64);
+    if res.status().is_server_error() {
+        tracing::warn!("answered");
+    } else {
+        tracing::info!("answered");
+    }
+}
+
+/// The path as it may be logged: a segment the route names a token (`/hooks/{token}`,
+/// `/invite/{token}`) is replaced by the parameter's name. No query string ever.
+pub fn loggable_path(path: &str, route: Option<&str>) -> String {
+    let Some(route) = route else {
+        return path.to_string();
+    };
+    let is_secret = |seg: &str| {
+        seg.strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .is_some_and(|name| {
+                let name = name.trim_start_matches('*').to_ascii_lowercase();
+                name.contains("token") || name.contains("secret")
+            })
+    };
+    let route_segs: Vec<&str> = route.split('/').collect();
+    let path_segs: Vec<&str> = path.split('/').collect();
+    if route_segs.len() != path_segs.len() || route_segs.iter().any(|s| s.starts_with("{*")) {
+        // A wildcard or an odd match: the route template itself is always safe to log.
+        return if route_segs.iter().any(|s| is_secret(s)) {
+            route.to_string()
+        } else {
+            path.to_string()
+        };
+    }
+    route_segs
+        .iter()
+        .zip(&path_segs)
+        .map(|(r, p)| if is_secret(r) { *r } else { *p })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// At most `max_in_flight` requests at once; one more is answered 503 straight away
+/// (with `Retry-After`) instead of waiting in an unbounded queue.
+async fn shed_load(State(in_flight): State<Arc<Semaphore>>, req: Request, next: Next) -> Response {
+    let Ok(_permit) = in_flight.try_acquire() else {
+        tracing::warn!("too many requests in flight; answered 503");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "The server is busy. Please try again in a moment.",
+        )
+            .into_response();
+    };
+    next.run(req).await
+}
+
+/// Read the whole body up to `max` bytes before any handler sees it: a larger body,
+/// whether its `Content-Length` says so or it streams past the limit in chunks, is
+/// answered 413 and never reaches a handler (server functions would answer 500); a body
+/// that does not arrive within the time allowed is answered 408.
+async fn limit_body(State(limits): State<Limits>, req: Request, next: Next) -> Response {
+    let max = limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) || req.body().size_hint().lower() > max as u64 {
+        return too_large(max);
+    }
+    if req.body().size_hint().exact() == Some(0) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let read = tokio::time::timeout(limits.body_timeout, Limited::new(body, max).collect());
+    let bytes: Bytes = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(max),
+        Err(_) => {
+            tracing::info!("the request body did not arrive in time; answered 408");
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                [(header::CONNECTION, "close")],
+                "The request body did not arrive in time.",
+            )
+                .into_response();
+        }
+        Ok(Err(e)) => {
+            let e = e.to_string();
+            tracing::info!(error = %first_line(&e), "the request body could not be read");
+            return (
+                StatusCode::BAD_REQUEST,
+                "The request body could not be read.",
+            )
+                .into_response();
+        }
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+fn too_large(max: usize) -> Response {
+    tracing::info!(max, "request body too large; answered 413");
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONNECTION, "close")],
+        format!("The request is too large (at most {} KiB).", max / 1024),
+    )
+        .into_response()
 }
 
 const DEFAULT_CSP: &str =
@@ -127,7 +458,7 @@ async fn security(State(st): State<AppState>, req: Request, next: Next) -> Respo
     // Webhooks are called by other services by design and carry no session.
     let webhook = req.uri().path().starts_with("/hooks/");
     if !safe && !webhook && !same_origin(&req, &st.config.public_url) {
-        tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
+        tracing::warn!("refused a cross-site request");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
     let mut res = next.run(req).await;
@@ -170,5 +501,89 @@ pub fn same_origin(req: &Request<Body>, public_url: &str) -> bool {
                 || origin == format!("http://{host}")
                 || origin == format!("https://{host}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_paths_mask_tokens_and_keep_ids() {
+        assert_eq!(
+            loggable_path("/hooks/abc123secret", Some("/hooks/{token}")),
+            "/hooks/{token}"
+        );
+        assert_eq!(
+            loggable_path("/invite/Zm9vYmFy", Some("/invite/{token}")),
+            "/invite/{token}"
+        );
+        assert_eq!(
+            loggable_path("/accounts/42/members", Some("/accounts/{id}/members")),
+            "/accounts/42/members"
+        );
+        assert_eq!(loggable_path("/reset", Some("/reset")), "/reset");
+        assert_eq!(loggable_path("/no/route", None), "/no/route");
+        assert_eq!(
+            loggable_path("/files/a/b", Some("/files/{*secret_path}")),
+            "/files/{*secret_path}"
+        );
+    }
+
+    #[test]
+    fn limits_come_from_the_environment_or_defaults() {
+        assert_eq!(Limits::from_lookup(|_| None).unwrap(), Limits::default());
+        let l = Limits::from_lookup(|k| match k {
+            "MAX_IN_FLIGHT" => Some("8".into()),
+            "MAX_BODY_BYTES" => Some("4096".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            l,
+            Limits {
+                max_in_flight: 8,
+                max_body_bytes: 4096,
+                ..Limits::default()
+            }
+        );
+        let e = Limits::from_lookup(|k| (k == "MAX_IN_FLIGHT").then(|| "0".into())).unwrap_err();
+        assert!(e.starts_with("MAX_IN_FLIGHT is invalid"), "{e}");
+    }
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+                .or_else(|| match k {
+                    "DATABASE_URL" => Some("postgres://x/y".into()),
+                    "SECRET_KEYS" => Some("t1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
+                    _ => None,
+                })
+        })
+        .unwrap()
+    }
+
+    // covers: X-9
+    #[test]
+    fn start_up_says_where_mail_goes_and_warns_about_development_mode() {
+        let prod = config(&[]);
+        let note = mail_notice(&prod).unwrap();
+        assert!(note.contains("NOT delivered"), "{note}");
+        assert!(note.contains("not readable anywhere"), "{note}");
+        assert!(!note.contains("/dev/mail"), "{note}");
+        assert!(dev_mode_warning(&prod).is_none());
+
+        let dev = config(&[("GATEHOUSE_DEV", "1")]);
+        assert!(mail_notice(&dev).unwrap().contains("/dev/mail"));
+        let w = dev_mode_warning(&dev).unwrap();
+        assert!(w.contains("DEVELOPMENT MODE"), "{w}");
+        assert!(w.contains("/dev/mail") && w.contains("ANYONE"), "{w}");
+        assert!(w.contains("Never let a development-mode server face the internet"));
+
+        let smtp = config(&[("SMTP_URL", "smtp://127.0.0.1:25")]);
+        assert!(mail_notice(&smtp).is_none());
     }
 }

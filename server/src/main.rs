@@ -2,6 +2,7 @@
 use app::server::config::Config;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(
@@ -29,7 +30,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+                .unwrap_or_else(|_| server::DEFAULT_LOG_FILTER.into()),
         )
         .init();
     match run(Cli::parse()).await {
@@ -66,19 +67,31 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 async fn serve(config: Config) -> Result<(), String> {
     let started = std::time::Instant::now();
+    let limits = server::Limits::from_lookup(|k| std::env::var(k).ok())?;
+    if let Some(warning) = server::dev_mode_warning(&config) {
+        eprintln!("{warning}");
+    }
     let addr = config.addr;
     let demo = config.demo_data;
-    let (router, state) = server::build_app(config).await.map_err(|e| e.to_string())?;
+    let (router, state) = server::build_app(config, limits)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Cancelled by SIGTERM or Ctrl-C: the server stops accepting, the mail worker stops
+    // after its current batch.
+    let stop = CancellationToken::new();
+    let mut worker = None;
     if state.config.run_mail_worker {
-        match &state.config.smtp_url {
-            Some(url) => {
-                let mailer = app::server::mail::Mailer::new(url, &state.config.mail_from)?;
-                tokio::spawn(app::server::mail::run_worker(state.pool.clone(), mailer));
-            }
-            None => tracing::warn!(
-                "SMTP_URL is not set: mail stays in the outbox; read it at /dev/mail"
-            ),
+        if let Some(url) = &state.config.smtp_url {
+            let mailer = app::server::mail::Mailer::new(url, &state.config.mail_from)?;
+            worker = Some(tokio::spawn(app::server::mail::run_worker(
+                state.pool.clone(),
+                mailer,
+                stop.clone().cancelled_owned(),
+            )));
         }
+    }
+    if let Some(notice) = server::mail_notice(&state.config) {
+        eprintln!("{notice}");
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -101,15 +114,47 @@ async fn serve(config: Config) -> Result<(), String> {
         }
     }
     if state.config.mail_viewer_enabled() {
-        println!("Mail viewer: {url}/dev/mail");
+        println!("Mail viewer (development mode, open to anyone who can reach this server): {url}/dev/mail");
     }
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .map_err(|e| e.to_string())
+    let signal = {
+        let stop = stop.clone();
+        async move {
+            shutdown_signal().await;
+            stop.cancel();
+        }
+    };
+    let served = server::serve(listener, router, signal).await;
+    stop.cancel();
+    if let Some(worker) = worker {
+        tracing::info!("waiting for the mail worker to finish its batch");
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "the mail worker ended abnormally");
+        }
+    }
+    tracing::info!("stopped");
+    served.map_err(|e| e.to_string())
+}
+
+/// Ctrl-C, or SIGTERM (what `docker stop`, systemd and Kubernetes send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

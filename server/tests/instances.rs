@@ -282,6 +282,7 @@ async fn shares_change_and_end_on_the_next_request(pool: PgPool) {
         actions,
         [
             "instance.installed",
+            "instance.invited",
             "instance.shared",
             "instance.stopped",
             "instance.share_changed",

@@ -156,17 +156,36 @@ impl Mailer {
     }
 }
 
-/// Run forever: deliver what is due, then wait a little when there was nothing.
-pub async fn run_worker(pool: PgPool, mailer: Mailer) {
+/// Messages one batch takes at most.
+pub const BATCH: i64 = 20;
+
+/// Deliver what is due, then wait a little when there was nothing, until `shutdown`
+/// completes. The signal is looked at only between batches: a batch once claimed is
+/// always finished and committed, so no message is handed to SMTP and then left
+/// unmarked (it would be sent again by the next worker).
+pub async fn run_worker(
+    pool: PgPool,
+    mailer: Mailer,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     tracing::info!("mail worker started");
+    tokio::pin!(shutdown);
     loop {
-        match mailer.deliver_due(&pool, 20).await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "mail worker could not read the outbox"),
+        let pause = match mailer.deliver_due(&pool, BATCH).await {
+            Ok(n) if n > 0 => Duration::ZERO,
+            Ok(_) => Duration::from_secs(2),
+            Err(e) => {
+                tracing::error!(error = %e, "mail worker could not read the outbox");
+                Duration::from_secs(2)
+            }
+        };
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            () = tokio::time::sleep(pause) => {}
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
     }
+    tracing::info!("mail worker stopped");
 }
 
 /// Queue several messages in one statement: `to[i]` gets `bodies[i]`.

@@ -204,3 +204,37 @@ impl TestApp {
         assert!(s.is_success(), "share: {s} {b}");
     }
 }
+
+impl TestApp {
+    /// Like [`TestApp::start_with`], but served by `server::serve` with these limits until
+    /// `shutdown` completes; the handle ends when the server has stopped.
+    pub async fn serve_until(
+        pool: PgPool,
+        mut config: Config,
+        limits: server::Limits,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> (Self, tokio::task::JoinHandle<std::io::Result<()>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        config.addr = addr;
+        config.public_url = format!("http://{addr}");
+        let state = AppState {
+            pool: pool.clone(),
+            leptos_options: server::leptos_options(&config),
+            config: Arc::new(config),
+        };
+        let router = server::router_with(state.clone(), limits);
+        let handle = tokio::spawn(server::serve(listener, router, shutdown));
+        let app = Self {
+            base: format!("http://{addr}"),
+            pool,
+            state,
+        };
+        (app, handle)
+    }
+
+    /// The address the server listens on (`host:port`).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.state.config.addr
+    }
+}
