@@ -16,14 +16,18 @@ pub struct NavInfo {
 
 #[server(endpoint = "nav_info")]
 pub async fn get_nav_info() -> Result<NavInfo, AppError> {
-    use crate::server::{auth, respond, state};
+    use crate::server::{respond, state};
     respond(
         async {
             let st = state()?;
-            let mut conn = st.pool.acquire().await?;
-            let user = auth::current_user(&mut conn).await?;
+            let user = crate::server::door::browser_optional(&st)
+                .await?
+                .map(|a| a.user);
             let accounts = match &user {
-                Some(u) => crate::accounts::repo::accounts_of(&mut conn, u.id).await?,
+                Some(u) => {
+                    let mut conn = st.pool.acquire().await?;
+                    crate::accounts::repo::accounts_of(&mut conn, u.id).await?
+                }
                 None => Vec::new(),
             };
             Ok(NavInfo {

@@ -5,19 +5,18 @@ use crate::domain::roles::AccountRole;
 use crate::domain::validate;
 use crate::error::AppError;
 use crate::server::history::{self, Entry};
-use crate::server::{auth, AppState};
+use crate::server::Actor;
+use crate::server::AppState;
 use uuid::Uuid;
 
-pub async fn my_accounts(st: &AppState) -> Result<Vec<AccountSummary>, AppError> {
+pub async fn my_accounts(st: &AppState, me: &Actor) -> Result<Vec<AccountSummary>, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     Ok(repo::accounts_of(&mut conn, me.id).await?)
 }
 
-pub async fn create_account(st: &AppState, name: &str) -> Result<Uuid, AppError> {
+pub async fn create_account(st: &AppState, me: &Actor, name: &str) -> Result<Uuid, AppError> {
     let name = validate::name(name, "account name").map_err(|m| AppError::validation("name", m))?;
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     if !me.email_verified {
         return Err(AppError::validation(
             "name",
@@ -42,9 +41,12 @@ pub async fn create_account(st: &AppState, name: &str) -> Result<Uuid, AppError>
     Ok(id)
 }
 
-pub async fn members_page(st: &AppState, account_id: Uuid) -> Result<MembersPage, AppError> {
+pub async fn members_page(
+    st: &AppState,
+    me: &Actor,
+    account_id: Uuid,
+) -> Result<MembersPage, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     let role = repo::role_of(&mut conn, account_id, me.id).await?;
     policy::account(role, AccountAction::ViewMembers)?;
     let role: AccountRole = role.ok_or(AppError::NotFound)?;

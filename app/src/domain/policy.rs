@@ -211,6 +211,42 @@ pub fn instance(
     }
 }
 
+/// What a personal access token may do: it narrows, never widens, its user's rights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    Read,
+    ReadWrite,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::ReadWrite => "read_write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" => Some(Self::Read),
+            "read_write" | "read+write" => Some(Self::ReadWrite),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a request through a token of `scope` may go ahead: reads always (the user's own
+/// rights are checked after), changes only with `read_write`. The browser has no
+/// scope: its session carries all of the user's rights.
+pub fn token(scope: TokenScope, writes: bool) -> Result<Authorized, Denied> {
+    match (scope, writes) {
+        (_, false) => allow(),
+        (TokenScope::ReadWrite, true) => allow(),
+        (TokenScope::Read, true) => deny_visible(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The full matrix, written out as tables so a reader can check it against SPEC.
@@ -223,6 +259,26 @@ mod tests {
 
     fn ok(r: Result<Authorized, Denied>) -> bool {
         r.is_ok()
+    }
+
+    //
+    #[test]
+    fn token_matrix() {
+        for (scope, writes, expected) in [
+            (TokenScope::Read, false, Y),
+            (TokenScope::Read, true, N),
+            (TokenScope::ReadWrite, false, Y),
+            (TokenScope::ReadWrite, true, Y),
+        ] {
+            assert_eq!(
+                ok(token(scope, writes)),
+                expected,
+                "{scope:?} writes={writes}"
+            );
+        }
+        assert_eq!(token(TokenScope::Read, true), Err(Denied::Forbidden));
+        assert_eq!(TokenScope::parse("read+write"), Some(TokenScope::ReadWrite));
+        assert_eq!(TokenScope::parse("admin"), None);
     }
 
     // covers: OF-2, X-1, AC-3

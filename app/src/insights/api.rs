@@ -6,8 +6,14 @@ use uuid::Uuid;
 
 #[server(endpoint = "insights/performance")]
 pub async fn get_performance(id: Uuid) -> Result<Performance, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::performance(&state()?, id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::performance(&st, &me, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "insights/history")]
@@ -16,8 +22,14 @@ pub async fn get_history(
     #[server(default)] action: String,
     #[server(default)] q: String,
 ) -> Result<HistoryPage, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::history(&state()?, id, &action, &q).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::history(&st, &me, id, &action, &q).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "insights/feedback")]
@@ -26,14 +38,26 @@ pub async fn get_feedback(
     #[server(default)] kind: String,
     #[server(default)] status: String,
 ) -> Result<FeedbackPage, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::feedback(&state()?, id, &kind, &status).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::feedback(&st, &me, id, &kind, &status).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "insights/comment")]
 pub async fn add_comment(id: Uuid, feedback_id: Uuid, body: String) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::comment(&state()?, id, feedback_id, &body).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::comment(&st, &me, id, feedback_id, &body).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "insights/set_status")]
@@ -42,14 +66,26 @@ pub async fn set_feedback_status(
     feedback_id: Uuid,
     status: String,
 ) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::set_status(&state()?, id, feedback_id, &status).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::set_status(&st, &me, id, feedback_id, &status).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "insights/feedback_target")]
 pub async fn get_feedback_target(id: Uuid) -> Result<String, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::feedback_target(&state()?, id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::feedback_target(&st, &me, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "insights/submit_feedback")]
@@ -59,10 +95,11 @@ pub async fn submit_feedback(
     title: String,
     #[server(default)] body: String,
 ) -> Result<Uuid, AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            let fid = super::service::submit(&state()?, id, &kind, &title, &body).await?;
+            let (st, me) = crate::server::caller().await?;
+            let fid = super::service::submit(&st, &me, id, &kind, &title, &body).await?;
             redirect(&format!("/integrations/{id}/feedback/new?sent=1"));
             Ok(fid)
         }

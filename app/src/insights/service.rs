@@ -8,12 +8,13 @@ use crate::domain::policy::{self, TeamAction, UseAction};
 use crate::domain::validate;
 use crate::error::AppError;
 use crate::integrations::service::{authorize, viewer};
-use crate::server::{auth, AppState};
+use crate::server::Actor;
+use crate::server::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-pub async fn performance(st: &AppState, id: Uuid) -> Result<Performance, AppError> {
-    let (mut conn, _, _) = viewer(st, id, TeamAction::View).await?;
+pub async fn performance(st: &AppState, me: &Actor, id: Uuid) -> Result<Performance, AppError> {
+    let (mut conn, _, _) = viewer(st, me, id, TeamAction::View).await?;
     let (name, public, people_with_access): (String, bool, i64) = sqlx::query_as(
         "SELECT i.name, i.visibility = 'public', \
            (SELECT count(DISTINCT user_id) FROM access_grants WHERE integration_id = i.id AND revoked_at IS NULL) \
@@ -105,11 +106,12 @@ type HistoryRow = (
 /// The integration's history (X-2), newest first, filtered by action and by a word.
 pub async fn history(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     action: &str,
     q: &str,
 ) -> Result<HistoryPage, AppError> {
-    let (mut conn, _, _) = viewer(st, id, TeamAction::View).await?;
+    let (mut conn, _, _) = viewer(st, me, id, TeamAction::View).await?;
     let pattern = crate::integrations::repo::contains_pattern(q);
     let rows: Vec<HistoryRow> = sqlx::query_as(
         "SELECT h.at, a.name, h.action, coalesce(t.name || ' (' || t.email || ')', h.target), h.after \
@@ -163,11 +165,12 @@ type FeedbackRow = (
 
 pub async fn feedback(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     kind: &str,
     status: &str,
 ) -> Result<FeedbackPage, AppError> {
-    let (mut conn, _, role) = viewer(st, id, TeamAction::View).await?;
+    let (mut conn, _, role) = viewer(st, me, id, TeamAction::View).await?;
     let (name,): (String,) = sqlx::query_as("SELECT name FROM integrations WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
@@ -217,11 +220,17 @@ pub async fn feedback(
     Ok(FeedbackPage { name, role, items })
 }
 
-pub async fn comment(st: &AppState, id: Uuid, feedback: Uuid, body: &str) -> Result<(), AppError> {
+pub async fn comment(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    feedback: Uuid,
+    body: &str,
+) -> Result<(), AppError> {
     let body = validate::text(body, 1, 5000).ok_or_else(|| {
         AppError::validation("body", "Write a comment of at most 5,000 characters.")
     })?;
-    let (mut tx, me, _) = authorize(st, id, TeamAction::Comment).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::Comment).await?;
     let done = sqlx::query(
         "INSERT INTO feedback_comments (feedback_id, author_id, body) \
          SELECT id, $3, $4 FROM feedback WHERE id = $1 AND integration_id = $2",
@@ -241,6 +250,7 @@ pub async fn comment(st: &AppState, id: Uuid, feedback: Uuid, body: &str) -> Res
 
 pub async fn set_status(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     feedback: Uuid,
     status: &str,
@@ -251,7 +261,7 @@ pub async fn set_status(
             "Choose open, planned, done or declined.",
         ));
     }
-    let (mut tx, _, _) = authorize(st, id, TeamAction::ChangeFeedbackStatus).await?;
+    let (mut tx, _, _) = authorize(st, me, id, TeamAction::ChangeFeedbackStatus).await?;
     let done = sqlx::query("UPDATE feedback SET status = $3 WHERE id = $1 AND integration_id = $2")
         .bind(feedback)
         .bind(id)
@@ -282,14 +292,14 @@ async fn used_by(conn: &mut sqlx::PgConnection, id: Uuid, user: Uuid) -> Result<
     Ok(name)
 }
 
-pub async fn feedback_target(st: &AppState, id: Uuid) -> Result<String, AppError> {
+pub async fn feedback_target(st: &AppState, me: &Actor, id: Uuid) -> Result<String, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     used_by(&mut conn, id, me.id).await
 }
 
 pub async fn submit(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     kind: &str,
     title: &str,
@@ -307,7 +317,6 @@ pub async fn submit(
         AppError::validation("body", "Keep the description under 10,000 characters.")
     })?;
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     used_by(&mut conn, id, me.id).await?;
     let (fid,): (Uuid,) = sqlx::query_as(
         "INSERT INTO feedback (integration_id, kind, author_id, title, body) VALUES ($1, $2, $3, $4, $5) RETURNING id",

@@ -7,21 +7,39 @@ use uuid::Uuid;
 
 #[server(endpoint = "instances/list_instances")]
 pub async fn list_instances() -> Result<InstancesPage, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::list(&state()?).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::list(&st, &me).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "instances/get_instance")]
 pub async fn get_instance(id: Uuid) -> Result<InstanceDetail, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::detail(&state()?, id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::detail(&st, &me, id).await
+        }
+        .await,
+    )
 }
 
 /// The caller's access now (None: none any more); open pages poll it.
 #[server(endpoint = "instances/my_access")]
 pub async fn my_access(id: Uuid) -> Result<Option<InstanceAccess>, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::access(&state()?, id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::access(&st, &me, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "instances/install_instance")]
@@ -32,11 +50,12 @@ pub async fn install_instance(
     #[server(default)] username: String,
     #[server(default)] secret: String,
 ) -> Result<Uuid, AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
+            let (st, me) = crate::server::caller().await?;
             let id =
-                super::service::install(&state()?, &name, &app, config, &username, secret).await?;
+                super::service::install(&st, &me, &name, &app, config, &username, secret).await?;
             redirect(&format!("/instances/{id}"));
             Ok(id)
         }
@@ -50,16 +69,23 @@ pub async fn edit_instance(
     name: String,
     #[server(default)] config: Vec<ConfigEntry>,
 ) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::edit(&state()?, id, &name, config).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::edit(&st, &me, id, &name, config).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "instances/delete_instance")]
 pub async fn delete_instance(id: Uuid) -> Result<(), AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            super::service::delete(&state()?, id).await?;
+            let (st, me) = crate::server::caller().await?;
+            super::service::delete(&st, &me, id).await?;
             redirect("/instances?deleted=1");
             Ok(())
         }
@@ -69,22 +95,35 @@ pub async fn delete_instance(id: Uuid) -> Result<(), AppError> {
 
 #[server(endpoint = "instances/run_instance")]
 pub async fn run_instance(id: Uuid) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::set_running(&state()?, id, true).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::set_running(&st, &me, id, true).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "instances/stop_instance")]
 pub async fn stop_instance(id: Uuid) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::set_running(&state()?, id, false).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::set_running(&st, &me, id, false).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "instances/clone_instance")]
 pub async fn clone_instance(id: Uuid) -> Result<Uuid, AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            let new_id = super::service::clone(&state()?, id).await?;
+            let (st, me) = crate::server::caller().await?;
+            let new_id = super::service::clone(&st, &me, id).await?;
             redirect(&format!("/instances/{new_id}?cloned=1"));
             Ok(new_id)
         }
@@ -94,16 +133,23 @@ pub async fn clone_instance(id: Uuid) -> Result<Uuid, AppError> {
 
 #[server(endpoint = "instances/share_instance")]
 pub async fn share_instance(id: Uuid, email: String, access: String) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::share(&state()?, id, &email, &access).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::share(&st, &me, id, &email, &access).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "instances/cancel_invite")]
 pub async fn cancel_instance_invite(id: Uuid, email: String) -> Result<(), AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            super::service::cancel_invite(&state()?, id, &email).await?;
+            let (st, me) = crate::server::caller().await?;
+            super::service::cancel_invite(&st, &me, id, &email).await?;
             redirect(&format!("/instances/{id}"));
             Ok(())
         }
@@ -113,10 +159,11 @@ pub async fn cancel_instance_invite(id: Uuid, email: String) -> Result<(), AppEr
 
 #[server(endpoint = "instances/revoke_share")]
 pub async fn revoke_share(id: Uuid, user_id: Uuid) -> Result<(), AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            super::service::revoke(&state()?, id, user_id).await?;
+            let (st, me) = crate::server::caller().await?;
+            super::service::revoke(&st, &me, id, user_id).await?;
             redirect(&format!("/instances/{id}"));
             Ok(())
         }
@@ -126,18 +173,36 @@ pub async fn revoke_share(id: Uuid, user_id: Uuid) -> Result<(), AppError> {
 
 #[server(endpoint = "instances/add_login")]
 pub async fn add_login(id: Uuid, username: String, secret: String) -> Result<Uuid, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::add_login(&state()?, id, &username, secret).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::add_login(&st, &me, id, &username, secret).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "instances/replace_secret")]
 pub async fn replace_secret(id: Uuid, login_id: Uuid, secret: String) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::replace_secret(&state()?, id, login_id, secret).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::replace_secret(&st, &me, id, login_id, secret).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "instances/delete_login")]
 pub async fn delete_login(id: Uuid, login_id: Uuid) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::delete_login(&state()?, id, login_id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::delete_login(&st, &me, id, login_id).await
+        }
+        .await,
+    )
 }

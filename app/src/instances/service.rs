@@ -9,7 +9,8 @@ use crate::domain::validate;
 use crate::error::AppError;
 use crate::server::crypto::Secret;
 use crate::server::history::{self, Entry};
-use crate::server::{auth, mail, AppState};
+use crate::server::Actor;
+use crate::server::{mail, AppState};
 use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
@@ -17,15 +18,15 @@ use uuid::Uuid;
 /// Begin, identify the caller, lock the instance and check `action` against their access.
 async fn authorize(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     action: InstanceAction,
 ) -> Result<(Transaction<'static, Postgres>, CurrentUser, InstanceAccess), AppError> {
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let access = repo::access_of(&mut tx, id, me.id, true).await?;
     policy::instance(access, action)?;
     let access = access.ok_or(AppError::NotFound)?;
-    Ok((tx, me, access))
+    Ok((tx, me.user.clone(), access))
 }
 
 async fn record(
@@ -86,9 +87,8 @@ fn clean_username(u: &str) -> Result<String, AppError> {
     Ok(u.to_string())
 }
 
-pub async fn list(st: &AppState) -> Result<InstancesPage, AppError> {
+pub async fn list(st: &AppState, me: &Actor) -> Result<InstancesPage, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     let all = repo::list_for(&mut conn, me.id).await?;
     let (mine, shared) = all
         .into_iter()
@@ -97,15 +97,17 @@ pub async fn list(st: &AppState) -> Result<InstancesPage, AppError> {
 }
 
 /// The caller's current access, or None: what an open page polls to notice a revoke.
-pub async fn access(st: &AppState, id: Uuid) -> Result<Option<InstanceAccess>, AppError> {
+pub async fn access(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+) -> Result<Option<InstanceAccess>, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     Ok(repo::access_of(&mut conn, id, me.id, false).await?)
 }
 
-pub async fn detail(st: &AppState, id: Uuid) -> Result<InstanceDetail, AppError> {
+pub async fn detail(st: &AppState, me: &Actor, id: Uuid) -> Result<InstanceDetail, AppError> {
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let access = repo::access_of(&mut tx, id, me.id, false).await?;
     policy::instance(access, InstanceAction::View)?;
     let access = access.ok_or(AppError::NotFound)?;
@@ -139,6 +141,7 @@ pub async fn detail(st: &AppState, id: Uuid) -> Result<InstanceDetail, AppError>
 
 pub async fn install(
     st: &AppState,
+    me: &Actor,
     name: &str,
     app: &str,
     config: Vec<ConfigEntry>,
@@ -147,7 +150,6 @@ pub async fn install(
 ) -> Result<Uuid, AppError> {
     // Who is asking comes first; a stranger's input is never examined.
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let name = clean_name(name)?;
     let app = clean_app(app).map_err(|m| AppError::validation("app", m))?;
     let config = clean_config(config).map_err(|m| AppError::validation("config", m))?;
@@ -162,7 +164,7 @@ pub async fn install(
     }
     record(
         &mut tx,
-        &me,
+        me,
         id,
         "instance.installed",
         None,
@@ -176,11 +178,12 @@ pub async fn install(
 
 pub async fn edit(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     name: &str,
     config: Vec<ConfigEntry>,
 ) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::Edit).await?;
+    let (mut tx, me, _) = authorize(st, me, id, InstanceAction::Edit).await?;
     let name = clean_name(name)?;
     let config = clean_config(config).map_err(|m| AppError::validation("config", m))?;
     let before = repo::instance(&mut tx, id).await?;
@@ -199,8 +202,8 @@ pub async fn edit(
     Ok(())
 }
 
-pub async fn delete(st: &AppState, id: Uuid) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::Delete).await?;
+pub async fn delete(st: &AppState, me: &Actor, id: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, InstanceAction::Delete).await?;
     let row = repo::instance(&mut tx, id).await?;
     repo::delete(&mut tx, id).await?;
     record(
@@ -218,13 +221,13 @@ pub async fn delete(st: &AppState, id: Uuid) -> Result<(), AppError> {
 }
 
 /// Run (`run = true`: records who ran it) or stop the instance.
-pub async fn set_running(st: &AppState, id: Uuid, run: bool) -> Result<(), AppError> {
+pub async fn set_running(st: &AppState, me: &Actor, id: Uuid, run: bool) -> Result<(), AppError> {
     let action = if run {
         InstanceAction::Run
     } else {
         InstanceAction::Stop
     };
-    let (mut tx, me, _) = authorize(st, id, action).await?;
+    let (mut tx, me, _) = authorize(st, me, id, action).await?;
     if run {
         repo::set_status(&mut tx, id, "running").await?;
         repo::record_run(&mut tx, id, me.id).await?;
@@ -250,8 +253,8 @@ pub async fn set_running(st: &AppState, id: Uuid, run: bool) -> Result<(), AppEr
 }
 
 /// Copy name, app and configuration into a new instance of the caller's; never the logins (IN-3).
-pub async fn clone(st: &AppState, id: Uuid) -> Result<Uuid, AppError> {
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::Clone).await?;
+pub async fn clone(st: &AppState, me: &Actor, id: Uuid) -> Result<Uuid, AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, InstanceAction::Clone).await?;
     let row = repo::instance(&mut tx, id).await?;
     let name: String = format!("{} (copy)", row.name).chars().take(200).collect();
     let new_id = repo::insert(&mut tx, me.id, &name, &row.app, &row.config).await?;
@@ -279,13 +282,19 @@ pub async fn clone(st: &AppState, id: Uuid) -> Result<Uuid, AppError> {
     Ok(new_id)
 }
 
-pub async fn share(st: &AppState, id: Uuid, email: &str, access: &str) -> Result<(), AppError> {
+pub async fn share(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    email: &str,
+    access: &str,
+) -> Result<(), AppError> {
     let email = EmailAddress::parse(email).map_err(|m| AppError::validation("email", m))?;
     let access = match InstanceAccess::parse(access) {
         Some(a @ (InstanceAccess::Read | InstanceAccess::Write)) => a,
         _ => return Err(AppError::validation("access", "Choose read or write.")),
     };
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::Share).await?;
+    let (mut tx, me, _) = authorize(st, me, id, InstanceAction::Share).await?;
     // Only a verified address is someone's for sure; any other gets an invitation, and the
     // answer is the same either way (it does not tell who has an account).
     let Some((user, _)) = repo::verified_user_by_email(&mut tx, email.as_str()).await? else {
@@ -383,8 +392,13 @@ async fn invite_by_mail(
 }
 
 /// Withdraw an invitation to an address that has not signed up yet.
-pub async fn cancel_invite(st: &AppState, id: Uuid, email: &str) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::Share).await?;
+pub async fn cancel_invite(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    email: &str,
+) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, InstanceAction::Share).await?;
     let email = EmailAddress::parse(email).map_err(|_| AppError::NotFound)?;
     let before = repo::delete_invite(&mut tx, id, email.as_str())
         .await?
@@ -403,8 +417,8 @@ pub async fn cancel_invite(st: &AppState, id: Uuid, email: &str) -> Result<(), A
     Ok(())
 }
 
-pub async fn revoke(st: &AppState, id: Uuid, user: Uuid) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::Share).await?;
+pub async fn revoke(st: &AppState, me: &Actor, id: Uuid, user: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, InstanceAction::Share).await?;
     let before = repo::delete_share(&mut tx, id, user)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -424,13 +438,14 @@ pub async fn revoke(st: &AppState, id: Uuid, user: Uuid) -> Result<(), AppError>
 
 pub async fn add_login(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     username: &str,
     secret: String,
 ) -> Result<Uuid, AppError> {
     let username = clean_username(username)?;
     let secret = clean_secret(secret)?;
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::EditLogin).await?;
+    let (mut tx, me, _) = authorize(st, me, id, InstanceAction::EditLogin).await?;
     let login =
         repo::insert_login(&mut tx, id, &username, &st.config.keyring.seal(&secret)).await?;
     record(
@@ -449,12 +464,13 @@ pub async fn add_login(
 
 pub async fn replace_secret(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     login: Uuid,
     secret: String,
 ) -> Result<(), AppError> {
     let secret = clean_secret(secret)?;
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::EditLogin).await?;
+    let (mut tx, me, _) = authorize(st, me, id, InstanceAction::EditLogin).await?;
     let username = repo::replace_secret(&mut tx, id, login, &st.config.keyring.seal(&secret))
         .await?
         .ok_or(AppError::NotFound)?;
@@ -472,8 +488,13 @@ pub async fn replace_secret(
     Ok(())
 }
 
-pub async fn delete_login(st: &AppState, id: Uuid, login: Uuid) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, InstanceAction::EditLogin).await?;
+pub async fn delete_login(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    login: Uuid,
+) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, InstanceAction::EditLogin).await?;
     let username = repo::delete_login(&mut tx, id, login)
         .await?
         .ok_or(AppError::NotFound)?;

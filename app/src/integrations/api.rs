@@ -11,10 +11,11 @@ pub async fn create_integration(
     name: String,
     #[server(default)] description: String,
 ) -> Result<Uuid, AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            let id = super::service::create(&state()?, &name, &description).await?;
+            let (st, me) = crate::server::caller().await?;
+            let id = super::service::create(&st, &me, &name, &description).await?;
             redirect(&format!("/integrations/{id}"));
             Ok(id)
         }
@@ -24,28 +25,52 @@ pub async fn create_integration(
 
 #[server(endpoint = "integrations/my_integrations")]
 pub async fn list_my_integrations() -> Result<MyIntegrations, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::mine(&state()?).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::mine(&st, &me).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/search_directory")]
 pub async fn search_directory(
     #[server(default)] q: String,
 ) -> Result<Vec<IntegrationSummary>, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::directory(&state()?, &q).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::directory(&st, &me, &q).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/get_integration")]
 pub async fn get_integration(id: Uuid) -> Result<IntegrationPage, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::page(&state()?, id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::page(&st, &me, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/add_version")]
 pub async fn add_version(id: Uuid, version: String) -> Result<Uuid, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::add_version(&state()?, id, &version).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::add_version(&st, &me, id, &version).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/edit_integration")]
@@ -54,40 +79,71 @@ pub async fn edit_integration(
     name: String,
     #[server(default)] description: String,
 ) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::edit(&state()?, id, &name, &description).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::edit(&st, &me, id, &name, &description).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/set_visibility")]
 pub async fn set_visibility(id: Uuid, visibility: String) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::set_visibility(&state()?, id, &visibility).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::set_visibility(&st, &me, id, &visibility).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/get_sharing")]
 pub async fn get_sharing(id: Uuid) -> Result<SharingPage, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::sharing(&state()?, id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::sharing(&st, &me, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/rotate_link")]
 pub async fn rotate_link(id: Uuid, link_id: Uuid) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::rotate_link(&state()?, id, link_id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::rotate_link(&st, &me, id, link_id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/link_landing")]
 pub async fn link_landing(token: String) -> Result<Landing, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::landing(&state()?, &token).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::landing(&st, &me, &token).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/accept_link")]
 pub async fn accept_link(token: String) -> Result<Uuid, AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            let id = super::service::accept_link(&state()?, &token).await?;
+            let (st, me) = crate::server::caller().await?;
+            let id = super::service::accept_link(&st, &me, &token).await?;
             redirect("/integrations?joined=1");
             Ok(id)
         }
@@ -101,9 +157,13 @@ pub async fn preview_revoke(
     user_id: Uuid,
     #[server(default)] version_id: Option<Uuid>,
 ) -> Result<RevokePreview, AppError> {
-    use crate::server::{respond, state};
+    use crate::server::respond;
     respond(
-        async { super::service::revoke_preview(&state()?, id, user_id, version_id).await }.await,
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::revoke_preview(&st, &me, id, user_id, version_id).await
+        }
+        .await,
     )
 }
 
@@ -113,10 +173,11 @@ pub async fn revoke_access(
     user_id: Uuid,
     #[server(default)] version_id: Option<Uuid>,
 ) -> Result<i64, AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            let paused = super::service::revoke(&state()?, id, user_id, version_id).await?;
+            let (st, me) = crate::server::caller().await?;
+            let paused = super::service::revoke(&st, &me, id, user_id, version_id).await?;
             redirect(&format!("/integrations/{id}/sharing?revoked={paused}"));
             Ok(paused)
         }
@@ -130,16 +191,17 @@ pub async fn invite_by_email(
     emails: String,
     #[server(default)] version_id: String,
 ) -> Result<super::InviteReport, AppError> {
-    use crate::server::{respond, state};
+    use crate::server::respond;
     respond(
         async {
+            let (st, me) = crate::server::caller().await?;
             let version = match version_id.trim() {
                 "" | "all" => None,
                 v => Some(Uuid::parse_str(v).map_err(|_| {
                     AppError::validation("version", "Choose a version of this integration.")
                 })?),
             };
-            super::service::invite(&state()?, id, &emails, version).await
+            super::service::invite(&st, &me, id, &emails, version).await
         }
         .await,
     )
@@ -147,28 +209,47 @@ pub async fn invite_by_email(
 
 #[server(endpoint = "integrations/resend_invite")]
 pub async fn resend_invite(id: Uuid, invite_id: Uuid) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::resend(&state()?, id, invite_id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::resend(&st, &me, id, invite_id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/cancel_invite")]
 pub async fn cancel_invite(id: Uuid, invite_id: Uuid) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::cancel(&state()?, id, invite_id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::cancel(&st, &me, id, invite_id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/invite_landing")]
 pub async fn get_invite_landing(token: String) -> Result<Landing, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::invite_landing(&state()?, &token).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::invite_landing(&st, &me, &token).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "integrations/accept_invite")]
 pub async fn accept_invite(token: String) -> Result<Uuid, AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            let id = super::service::accept_invite(&state()?, &token).await?;
+            let (st, me) = crate::server::caller().await?;
+            let id = super::service::accept_invite(&st, &me, &token).await?;
             redirect("/integrations?joined=1");
             Ok(id)
         }

@@ -10,6 +10,7 @@ use crate::domain::{semver, validate};
 use crate::error::AppError;
 use crate::server::crypto::{Keyring, Sealed, Secret};
 use crate::server::history::{self, Entry};
+use crate::server::Actor;
 use crate::server::{auth, token, AppState};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -21,27 +22,27 @@ pub(crate) type Tx = Transaction<'static, Postgres>;
 /// Begin, identify, lock the integration, and check `action` against the caller's team role.
 pub(crate) async fn authorize(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     action: TeamAction,
 ) -> Result<(Tx, CurrentUser, TeamRole), AppError> {
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let role = repo::team_role(&mut tx, id, me.id, true).await?;
     policy::team(role, action)?;
-    Ok((tx, me, role.ok_or(AppError::NotFound)?))
+    Ok((tx, me.user.clone(), role.ok_or(AppError::NotFound)?))
 }
 
 /// One connection, the caller, and their team role, checked against `action` (a read).
 pub(crate) async fn viewer(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     action: TeamAction,
 ) -> Result<(sqlx::pool::PoolConnection<Postgres>, CurrentUser, TeamRole), AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     let role = repo::team_role(&mut conn, id, me.id, false).await?;
     policy::team(role, action)?;
-    Ok((conn, me, role.ok_or(AppError::NotFound)?))
+    Ok((conn, me.user.clone(), role.ok_or(AppError::NotFound)?))
 }
 
 /// Write an integration's history entry (X-2).
@@ -93,13 +94,17 @@ async fn new_link(
     Ok(link)
 }
 
-pub async fn create(st: &AppState, name: &str, description: &str) -> Result<Uuid, AppError> {
+pub async fn create(
+    st: &AppState,
+    me: &Actor,
+    name: &str,
+    description: &str,
+) -> Result<Uuid, AppError> {
     let name = validate::name(name, "name").map_err(|m| AppError::validation("name", m))?;
     let description = validate::text(description, 0, 2000).ok_or_else(|| {
         AppError::validation("description", "Keep the description under 2000 characters.")
     })?;
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let base = semver::slug(&name);
     let taken: Vec<(String,)> =
         sqlx::query_as("SELECT slug FROM integrations WHERE slug = $1 OR slug LIKE $1 || '-%'")
@@ -135,7 +140,7 @@ pub async fn create(st: &AppState, name: &str, description: &str) -> Result<Uuid
     new_link(&mut tx, &st.config.keyring, id, None).await?;
     record(
         &mut tx,
-        &me,
+        me,
         id,
         "integration.created",
         Some(format!("user:{}", me.id)),
@@ -146,9 +151,14 @@ pub async fn create(st: &AppState, name: &str, description: &str) -> Result<Uuid
     Ok(id)
 }
 
-pub async fn add_version(st: &AppState, id: Uuid, version: &str) -> Result<Uuid, AppError> {
+pub async fn add_version(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    version: &str,
+) -> Result<Uuid, AppError> {
     let version = semver::parse(version).map_err(|m| AppError::validation("version", m))?;
-    let (mut tx, me, _) = authorize(st, id, TeamAction::EditIntegration).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::EditIntegration).await?;
     let exists: Option<(i32,)> = sqlx::query_as(
         "SELECT 1 FROM integration_versions WHERE integration_id = $1 AND version = $2",
     )
@@ -183,12 +193,18 @@ pub async fn add_version(st: &AppState, id: Uuid, version: &str) -> Result<Uuid,
     Ok(vid)
 }
 
-pub async fn edit(st: &AppState, id: Uuid, name: &str, description: &str) -> Result<(), AppError> {
+pub async fn edit(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    name: &str,
+    description: &str,
+) -> Result<(), AppError> {
     let name = validate::name(name, "name").map_err(|m| AppError::validation("name", m))?;
     let description = validate::text(description, 0, 2000).ok_or_else(|| {
         AppError::validation("description", "Keep the description under 2000 characters.")
     })?;
-    let (mut tx, me, _) = authorize(st, id, TeamAction::EditIntegration).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::EditIntegration).await?;
     sqlx::query("UPDATE integrations SET name = $2, description = $3 WHERE id = $1")
         .bind(id)
         .bind(&name)
@@ -208,14 +224,19 @@ pub async fn edit(st: &AppState, id: Uuid, name: &str, description: &str) -> Res
     Ok(())
 }
 
-pub async fn set_visibility(st: &AppState, id: Uuid, visibility: &str) -> Result<(), AppError> {
+pub async fn set_visibility(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    visibility: &str,
+) -> Result<(), AppError> {
     if visibility != "public" && visibility != "private" {
         return Err(AppError::validation(
             "visibility",
             "Choose public or private.",
         ));
     }
-    let (mut tx, me, _) = authorize(st, id, TeamAction::EditIntegration).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::EditIntegration).await?;
     // Going private also ends self-serve joining, which only public integrations offer (SJ-1).
     sqlx::query("UPDATE integrations SET visibility = $2, join_enabled = join_enabled AND $2 = 'public' WHERE id = $1")
         .bind(id)
@@ -253,7 +274,11 @@ fn summaries(rows: Vec<SummaryRow>) -> Vec<IntegrationSummary> {
 }
 
 /// Public integrations by name, for every signed-in user (SH-1). Private ones never appear.
-pub async fn directory(st: &AppState, q: &str) -> Result<Vec<IntegrationSummary>, AppError> {
+pub async fn directory(
+    st: &AppState,
+    _me: &Actor,
+    q: &str,
+) -> Result<Vec<IntegrationSummary>, AppError> {
     let mut conn = st.pool.acquire().await?;
     auth::require_user(&mut conn).await?;
     let pattern = crate::integrations::repo::contains_pattern(q);
@@ -267,9 +292,8 @@ pub async fn directory(st: &AppState, q: &str) -> Result<Vec<IntegrationSummary>
     Ok(summaries(rows))
 }
 
-pub async fn mine(st: &AppState) -> Result<MyIntegrations, AppError> {
+pub async fn mine(st: &AppState, me: &Actor) -> Result<MyIntegrations, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     let team: Vec<SummaryRow> = sqlx::query_as(
         "SELECT i.id, i.slug, i.name, i.description, i.visibility, t.role FROM integrations i \
          JOIN team_members t ON t.integration_id = i.id AND t.user_id = $1 AND t.status = 'accepted' ORDER BY lower(i.name), i.id",
@@ -309,8 +333,8 @@ async fn versions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<VersionView>,
         .collect())
 }
 
-pub async fn page(st: &AppState, id: Uuid) -> Result<IntegrationPage, AppError> {
-    let (mut conn, _, role) = viewer(st, id, TeamAction::View).await?;
+pub async fn page(st: &AppState, me: &Actor, id: Uuid) -> Result<IntegrationPage, AppError> {
+    let (mut conn, _, role) = viewer(st, me, id, TeamAction::View).await?;
     let (slug, name, description, visibility): (String, String, String, String) = sqlx::query_as(
         "SELECT slug, name, description, visibility FROM integrations WHERE id = $1",
     )
@@ -349,8 +373,8 @@ type GrantRow = (
     bool,
 );
 
-pub async fn sharing(st: &AppState, id: Uuid) -> Result<SharingPage, AppError> {
-    let (mut conn, _, role) = viewer(st, id, TeamAction::View).await?;
+pub async fn sharing(st: &AppState, me: &Actor, id: Uuid) -> Result<SharingPage, AppError> {
+    let (mut conn, _, role) = viewer(st, me, id, TeamAction::View).await?;
     let admin = policy::team(Some(role), TeamAction::ManageSharing).is_ok();
     let (name, visibility): (String, String) =
         sqlx::query_as("SELECT name, visibility FROM integrations WHERE id = $1")
@@ -441,8 +465,8 @@ pub async fn sharing(st: &AppState, id: Uuid) -> Result<SharingPage, AppError> {
     })
 }
 
-pub async fn rotate_link(st: &AppState, id: Uuid, link: Uuid) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+pub async fn rotate_link(st: &AppState, me: &Actor, id: Uuid, link: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageSharing).await?;
     let row: Option<(Option<Uuid>,)> = sqlx::query_as(
         "UPDATE invite_links SET active = false, rotated_at = now() WHERE id = $1 AND integration_id = $2 AND active RETURNING version_id",
     )
@@ -543,9 +567,8 @@ async fn refuse_if_blocked(
     Ok(())
 }
 
-pub async fn landing(st: &AppState, text: &str) -> Result<Landing, AppError> {
+pub async fn landing(st: &AppState, me: &Actor, text: &str) -> Result<Landing, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     let (_, id, version) = live_link(&mut conn, text).await?;
     refuse_if_blocked(&mut conn, id, me.id, version).await?;
     let mut landing = landing_of(&mut conn, id, version).await?;
@@ -562,9 +585,8 @@ pub async fn landing(st: &AppState, text: &str) -> Result<Landing, AppError> {
     Ok(landing)
 }
 
-pub async fn accept_link(st: &AppState, text: &str) -> Result<Uuid, AppError> {
+pub async fn accept_link(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppError> {
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let (link, id, version) = live_link(&mut tx, text).await?;
     sqlx::query("SELECT 1 FROM integrations WHERE id = $1 FOR UPDATE")
         .bind(id)
@@ -587,7 +609,7 @@ pub async fn accept_link(st: &AppState, text: &str) -> Result<Uuid, AppError> {
     if granted > 0 {
         record(
             &mut tx,
-            &me,
+            me,
             id,
             "access.granted",
             Some(format!("user:{}", me.id)),
@@ -684,11 +706,12 @@ async fn revoke_in(
 /// What revoking would do: the revocation itself, run and rolled back.
 pub async fn revoke_preview(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     user: Uuid,
     version: Option<Uuid>,
 ) -> Result<RevokePreview, AppError> {
-    let (mut tx, _, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+    let (mut tx, _, _) = authorize(st, me, id, TeamAction::ManageSharing).await?;
     let (name, email): (String, String) =
         sqlx::query_as("SELECT name, email FROM users WHERE id = $1")
             .bind(user)
@@ -721,11 +744,12 @@ pub async fn revoke_preview(
 
 pub async fn revoke(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     user: Uuid,
     version: Option<Uuid>,
 ) -> Result<i64, AppError> {
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageSharing).await?;
     let (revoked, paused) = revoke_in(&mut tx, id, user, version).await?;
     record(
         &mut tx,
@@ -842,12 +866,13 @@ async fn invite_mail(
 /// address, or a batch that would pass the cap (SH-4), refuses the whole batch.
 pub async fn invite(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     list: &str,
     version: Option<Uuid>,
 ) -> Result<super::InviteReport, AppError> {
     // Who is asking before anything else; then the size of the list, then its contents.
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageSharing).await?;
     let lines = super::split_addresses(list);
     if lines.is_empty() {
         return Err(AppError::validation(
@@ -991,8 +1016,8 @@ fn invite_cap_error(counted: i64, more: usize) -> AppError {
 
 /// Send a pending (or expired) invite again with a new token; the old link stops working.
 /// An expired invite holds no place, so sending it again needs room under the cap (SH-4).
-pub async fn resend(st: &AppState, id: Uuid, invite: Uuid) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+pub async fn resend(st: &AppState, me: &Actor, id: Uuid, invite: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageSharing).await?;
     let (email, version, expired) = pending_invite(&mut tx, id, invite).await?;
     if expired {
         let counted = invites_counted(&mut tx, id).await?;
@@ -1014,8 +1039,8 @@ pub async fn resend(st: &AppState, id: Uuid, invite: Uuid) -> Result<(), AppErro
     Ok(())
 }
 
-pub async fn cancel(st: &AppState, id: Uuid, invite: Uuid) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageSharing).await?;
+pub async fn cancel(st: &AppState, me: &Actor, id: Uuid, invite: Uuid) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageSharing).await?;
     let (email, _, _) = pending_invite(&mut tx, id, invite).await?;
     sqlx::query("UPDATE email_invites SET status = 'revoked', revoked_at = now(), token_hash = NULL WHERE id = $1")
         .bind(invite)
@@ -1055,7 +1080,7 @@ async fn live_invite(
     }
 }
 
-pub async fn invite_landing(st: &AppState, text: &str) -> Result<Landing, AppError> {
+pub async fn invite_landing(st: &AppState, _me: &Actor, text: &str) -> Result<Landing, AppError> {
     let mut conn = st.pool.acquire().await?;
     auth::require_user(&mut conn).await?;
     let (_, id, _, version) = live_invite(&mut conn, text, false).await?;
@@ -1063,9 +1088,8 @@ pub async fn invite_landing(st: &AppState, text: &str) -> Result<Landing, AppErr
 }
 
 /// Accept an invite: only signed in with the invited, verified address; the token then stops working.
-pub async fn accept_invite(st: &AppState, text: &str) -> Result<Uuid, AppError> {
+pub async fn accept_invite(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppError> {
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let (invite, id, email, version) = live_invite(&mut tx, text, true).await?;
     if me.email != email {
         return Err(AppError::Conflict(format!(
@@ -1106,7 +1130,7 @@ pub async fn accept_invite(st: &AppState, text: &str) -> Result<Uuid, AppError> 
     .await?;
     record(
         &mut tx,
-        &me,
+        me,
         id,
         "invite.accepted",
         Some(format!("user:{}", me.id)),

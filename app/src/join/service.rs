@@ -13,14 +13,15 @@ use crate::error::AppError;
 use crate::integrations::service::{authorize, record, viewer};
 use crate::integrations::IntegrationSummary;
 use crate::server::history::{self, Entry};
+use crate::server::Actor;
 use crate::server::{auth, mail, AppState};
 use crate::team::service::{add_pending, issue_token};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-pub async fn embed_page(st: &AppState, id: Uuid) -> Result<EmbedPage, AppError> {
-    let (mut conn, _, role) = viewer(st, id, TeamAction::View).await?;
+pub async fn embed_page(st: &AppState, me: &Actor, id: Uuid) -> Result<EmbedPage, AppError> {
+    let (mut conn, _, role) = viewer(st, me, id, TeamAction::View).await?;
     let (name, public, join_enabled, origins): (String, bool, bool, Vec<String>) = sqlx::query_as(
         "SELECT i.name, i.visibility = 'public', i.join_enabled, \
            coalesce((SELECT array_agg(origin ORDER BY origin) FROM embed_origins WHERE integration_id = i.id), '{}') \
@@ -50,11 +51,12 @@ pub const MAX_JOIN_DOMAINS: usize = 50;
 /// domain is checked; any bad or repeated one refuses the whole change.
 pub async fn set_join(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     enabled: bool,
     domains: &str,
 ) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageJoinAndEmbed).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageJoinAndEmbed).await?;
     let raws = crate::integrations::split_addresses(domains);
     if raws.len() > MAX_JOIN_DOMAINS {
         return Err(AppError::validation(
@@ -119,9 +121,14 @@ pub async fn set_join(
     Ok(())
 }
 
-pub async fn add_origin(st: &AppState, id: Uuid, origin: &str) -> Result<String, AppError> {
+pub async fn add_origin(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    origin: &str,
+) -> Result<String, AppError> {
     let origin = embed_origin(origin).map_err(|m| AppError::validation("origin", m))?;
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageJoinAndEmbed).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageJoinAndEmbed).await?;
     let (n, exists): (i64, bool) = sqlx::query_as(
         "SELECT count(*), coalesce(bool_or(origin = $2), false) FROM embed_origins WHERE integration_id = $1",
     )
@@ -159,8 +166,13 @@ pub async fn add_origin(st: &AppState, id: Uuid, origin: &str) -> Result<String,
     Ok(origin)
 }
 
-pub async fn remove_origin(st: &AppState, id: Uuid, origin: &str) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, TeamAction::ManageJoinAndEmbed).await?;
+pub async fn remove_origin(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    origin: &str,
+) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageJoinAndEmbed).await?;
     let done = sqlx::query("DELETE FROM embed_origins WHERE integration_id = $1 AND origin = $2")
         .bind(id)
         .bind(origin)
@@ -183,9 +195,12 @@ pub async fn remove_origin(st: &AppState, id: Uuid, origin: &str) -> Result<(), 
 }
 
 /// Public integrations that accept joins, by name (SJ-2). Nothing else is ever listed.
-pub async fn joinable(st: &AppState, q: &str) -> Result<Vec<IntegrationSummary>, AppError> {
+pub async fn joinable(
+    st: &AppState,
+    me: &Actor,
+    q: &str,
+) -> Result<Vec<IntegrationSummary>, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     let pattern = crate::integrations::repo::contains_pattern(q);
     let rows: Vec<(Uuid, String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT i.id, i.slug, i.name, i.description, t.role FROM integrations i \
@@ -365,9 +380,8 @@ pub async fn request(
 }
 
 /// The in-app request (SJ-2): the signed-in user's own address.
-pub async fn request_as_user(st: &AppState, id: Uuid) -> Result<JoinOutcome, AppError> {
+pub async fn request_as_user(st: &AppState, me: &Actor, id: Uuid) -> Result<JoinOutcome, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     let email = EmailAddress::parse(&me.email).map_err(|_| AppError::Conflict(REFUSAL.into()))?;
     request(
         st,

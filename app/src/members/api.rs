@@ -10,9 +10,13 @@ pub async fn get_removal_options(
     user_id: Uuid,
     #[server(default)] q: String,
 ) -> Result<RemovalOptions, AppError> {
-    use crate::server::{respond, state};
+    use crate::server::respond;
     respond(
-        async { super::service::removal_options(&state()?, account_id, user_id, &q).await }.await,
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::removal_options(&st, &me, account_id, user_id, &q).await
+        }
+        .await,
     )
 }
 
@@ -24,10 +28,13 @@ pub async fn preview_removal(
     #[server(default)] new_owner: Option<Uuid>,
     expiry: String,
 ) -> Result<TransferReport, AppError> {
-    use crate::server::{respond, state};
+    use crate::server::respond;
     respond(
-        async { super::service::preview(&state()?, account_id, user_id, new_owner, &expiry).await }
-            .await,
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::preview(&st, &me, account_id, user_id, new_owner, &expiry).await
+        }
+        .await,
     )
 }
 
@@ -38,11 +45,12 @@ pub async fn remove_member(
     #[server(default)] new_owner: Option<Uuid>,
     expiry: String,
 ) -> Result<Removed, AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
+            let (st, me) = crate::server::caller().await?;
             let removed =
-                super::service::remove(&state()?, account_id, user_id, new_owner, &expiry, false)
+                super::service::remove(&st, &me, account_id, user_id, new_owner, &expiry, false)
                     .await?;
             redirect(&format!("/accounts/{account_id}/members?removed=1"));
             Ok(removed)
@@ -53,6 +61,12 @@ pub async fn remove_member(
 
 #[server(endpoint = "members/set_scim")]
 pub async fn set_scim(account_id: Uuid, on: bool) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::set_scim(&state()?, account_id, on).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::set_scim(&st, &me, account_id, on).await
+        }
+        .await,
+    )
 }

@@ -1,10 +1,11 @@
 //! Plain HTTP routes of this feature: CSV downloads (OF-4, OF-5) and the catch-hook endpoint.
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::server::{door, Actor, AppState};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
 use uuid::Uuid;
 
 fn csv_response(result: Result<(String, Vec<u8>), AppError>) -> Response {
@@ -36,12 +37,26 @@ fn csv_response(result: Result<(String, Vec<u8>), AppError>) -> Response {
     }
 }
 
+/// The plain-route door: the session cookie of the download request.
+async fn caller(st: &AppState, headers: &HeaderMap, client: SocketAddr) -> Result<Actor, AppError> {
+    door::from_headers(st, headers, client.ip().to_string())
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
 pub async fn member_csv(
     State(st): State<AppState>,
     Path((account, user)): Path<(Uuid, Uuid)>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    csv_response(super::service::member_csv(&st, &headers, account, user).await)
+    csv_response(
+        async {
+            let me = caller(&st, &headers, client).await?;
+            super::service::member_csv(&st, &me, account, user).await
+        }
+        .await,
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -54,9 +69,16 @@ pub async fn transfer_csv(
     State(st): State<AppState>,
     Path(transfer): Path<Uuid>,
     Query(q): Query<TokenQuery>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    csv_response(super::service::transfer_csv(&st, &headers, transfer, &q.token).await)
+    csv_response(
+        async {
+            let me = caller(&st, &headers, client).await?;
+            super::service::transfer_csv(&st, &me, transfer, &q.token).await
+        }
+        .await,
+    )
 }
 
 /// A catch hook: a POST to a Zap's URL is recorded as a run of that Zap.

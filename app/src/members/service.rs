@@ -7,7 +7,8 @@ use crate::domain::policy::{self, AccountAction};
 use crate::domain::roles::AccountRole;
 use crate::error::AppError;
 use crate::server::history::{self, Entry};
-use crate::server::{auth, AppState};
+use crate::server::Actor;
+use crate::server::AppState;
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -104,12 +105,12 @@ fn parse_expiry(s: &str) -> Result<ConnectionExpiry, AppError> {
 
 pub async fn removal_options(
     st: &AppState,
+    me: &Actor,
     account: Uuid,
     target: Uuid,
     q: &str,
 ) -> Result<RemovalOptions, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     let mine = accounts::role_of(&mut conn, account, me.id).await?;
     policy::account(mine, AccountAction::ViewMembers)?;
     let all = accounts::members(&mut conn, account).await?;
@@ -150,6 +151,7 @@ pub async fn removal_options(
 /// Remove `target` (commit) or show what removing would do (`preview`: the same run, rolled back).
 pub async fn remove(
     st: &AppState,
+    me: &Actor,
     account: Uuid,
     target: Uuid,
     new_owner: Option<Uuid>,
@@ -158,8 +160,7 @@ pub async fn remove(
 ) -> Result<Removed, AppError> {
     let expiry = parse_expiry(expiry)?;
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
-    let my_role = authorize_removal(&mut tx, &me, account, target).await?;
+    let my_role = authorize_removal(&mut tx, me, account, target).await?;
     policy::account(Some(my_role), AccountAction::ChooseConnectionExpiry)?;
     let new_owner = resolve_new_owner(&mut tx, account, my_role, target, new_owner).await?;
     let plan = Plan {
@@ -183,12 +184,13 @@ pub async fn remove(
 
 pub async fn preview(
     st: &AppState,
+    me: &Actor,
     account: Uuid,
     target: Uuid,
     new_owner: Option<Uuid>,
     expiry: &str,
 ) -> Result<TransferReport, AppError> {
-    Ok(remove(st, account, target, new_owner, expiry, true)
+    Ok(remove(st, me, account, target, new_owner, expiry, true)
         .await?
         .report)
 }
@@ -196,12 +198,11 @@ pub async fn preview(
 /// The CSV of a member's current Zaps and connections (OF-4), for super admins and the owner.
 pub async fn member_csv(
     st: &AppState,
-    headers: &http::HeaderMap,
+    me: &Actor,
     account: Uuid,
     user: Uuid,
 ) -> Result<(String, Vec<u8>), AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = user_from(&mut conn, headers).await?;
     let mine = accounts::role_of(&mut conn, account, me.id).await?;
     policy::account(mine, AccountAction::ExportMemberCsv)?;
     let m = member(&mut conn, account, user)
@@ -214,12 +215,11 @@ pub async fn member_csv(
 /// The CSV mailed to a new owner (OF-5): valid 7 days, only for them.
 pub async fn transfer_csv(
     st: &AppState,
-    headers: &http::HeaderMap,
+    me: &Actor,
     transfer: Uuid,
     token: &str,
 ) -> Result<(String, Vec<u8>), AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = user_from(&mut conn, headers).await?;
     // The link is the new owner's only while they are still in the account.
     let row: Option<(Uuid, String, bool, bool)> = sqlx::query_as(
         "SELECT t.new_owner_id, t.removed_name, t.csv_expires_at > now(), \
@@ -242,19 +242,8 @@ pub async fn transfer_csv(
     Ok((format!("Transferred from {removed}.csv"), body))
 }
 
-async fn user_from(
-    conn: &mut PgConnection,
-    headers: &http::HeaderMap,
-) -> Result<CurrentUser, AppError> {
-    let token = auth::session_token(headers).ok_or(AppError::Unauthenticated)?;
-    auth::user_for_token(conn, &token)
-        .await?
-        .ok_or(AppError::Unauthenticated)
-}
-
-pub async fn set_scim(st: &AppState, account: Uuid, on: bool) -> Result<(), AppError> {
+pub async fn set_scim(st: &AppState, me: &Actor, account: Uuid, on: bool) -> Result<(), AppError> {
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let mine = accounts::role_of(&mut tx, account, me.id).await?;
     policy::account(mine, AccountAction::ManageScim)?;
     sqlx::query("UPDATE accounts SET scim_enabled = $2 WHERE id = $1")

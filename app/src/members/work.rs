@@ -82,11 +82,10 @@ type ConnectionRow = (
 #[server(endpoint = "work/account_work")]
 pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
     use crate::domain::policy::{self, AccountAction};
-    use crate::server::{auth, respond, state};
+    use crate::server::respond;
     respond(async {
-        let st = state()?;
+        let (st, me) = crate::server::caller().await?;
         let mut conn = st.pool.acquire().await?;
-        let me = auth::require_user(&mut conn).await?;
         let role = crate::accounts::repo::role_of(&mut conn, account_id, me.id).await?;
         policy::account(role, AccountAction::ManageOwnWork)?;
         let my_role = role.ok_or(AppError::NotFound)?;
@@ -171,11 +170,10 @@ pub async fn change_owner(
 ) -> Result<(), AppError> {
     use crate::domain::policy::{self, AccountAction};
     use crate::server::history::{self, Entry};
-    use crate::server::{auth, respond, state};
+    use crate::server::respond;
     respond(async {
-        let st = state()?;
+        let (st, me) = crate::server::caller().await?;
         let mut tx = st.pool.begin().await?;
-        let me = auth::require_user(&mut tx).await?;
         let role = crate::accounts::repo::role_of(&mut tx, account_id, me.id).await?;
         policy::account(role, AccountAction::TransferOwnership)?;
         if crate::accounts::repo::role_of(&mut tx, account_id, new_owner).await?.is_none() {
@@ -228,11 +226,10 @@ pub async fn change_owner(
 pub async fn set_zap_enabled(account_id: Uuid, zap_id: Uuid, on: bool) -> Result<(), AppError> {
     use crate::domain::policy::{self, AccountAction};
     use crate::server::history::{self, Entry};
-    use crate::server::{auth, respond, state};
+    use crate::server::respond;
     respond(async {
-        let st = state()?;
+        let (st, me) = crate::server::caller().await?;
         let mut tx = st.pool.begin().await?;
-        let me = auth::require_user(&mut tx).await?;
         let role = crate::accounts::repo::role_of(&mut tx, account_id, me.id).await?;
         policy::account(role, AccountAction::ManageOwnWork)?;
         let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM zaps WHERE id = $1 AND account_id = $2 AND owner_id = $3 FOR UPDATE")

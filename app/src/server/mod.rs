@@ -1,20 +1,30 @@
 //! Server-only plumbing: configuration, state, sessions, the mail outbox, history, secrets.
+pub mod actor;
 pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod door;
 pub mod history;
 pub mod mail;
 pub mod state;
 pub mod token;
 
 use crate::error::AppError;
+pub use actor::Actor;
 use leptos::prelude::*;
 pub use state::AppState;
 
 /// The shared state, as provided to every server function and page render.
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
+}
+
+/// The state and the signed-in caller of this server function (the browser door).
+pub async fn caller() -> Result<(AppState, Actor), AppError> {
+    let st = state()?;
+    let me = door::browser(&st).await?;
+    Ok((st, me))
 }
 
 /// Give an error its HTTP status for fetch callers. Plain form posts are

@@ -6,8 +6,14 @@ use uuid::Uuid;
 
 #[server(endpoint = "team/get_team")]
 pub async fn get_team(id: Uuid) -> Result<TeamPage, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::page(&state()?, id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::page(&st, &me, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "team/invite_member")]
@@ -17,22 +23,35 @@ pub async fn invite_member(
     role: String,
     #[server(default)] note: String,
 ) -> Result<String, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::invite(&state()?, id, &email, &role, &note).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::invite(&st, &me, id, &email, &role, &note).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "team/change_role")]
 pub async fn change_role(id: Uuid, member_id: Uuid, role: String) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::change_role(&state()?, id, member_id, &role).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::change_role(&st, &me, id, member_id, &role).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "team/remove_member")]
 pub async fn remove_member(id: Uuid, member_id: Uuid) -> Result<(), AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            if super::service::remove(&state()?, id, member_id).await? {
+            let (st, me) = crate::server::caller().await?;
+            if super::service::remove(&st, &me, id, member_id).await? {
                 redirect("/integrations?left=1");
             }
             Ok(())
@@ -43,10 +62,11 @@ pub async fn remove_member(id: Uuid, member_id: Uuid) -> Result<(), AppError> {
 
 #[server(endpoint = "team/leave_team")]
 pub async fn leave_team(id: Uuid) -> Result<(), AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            super::service::leave(&state()?, id).await?;
+            let (st, me) = crate::server::caller().await?;
+            super::service::leave(&st, &me, id).await?;
             redirect("/integrations?left=1");
             Ok(())
         }
@@ -56,8 +76,14 @@ pub async fn leave_team(id: Uuid) -> Result<(), AppError> {
 
 #[server(endpoint = "team/resend_invitation")]
 pub async fn resend_invitation(id: Uuid, member_id: Uuid) -> Result<(), AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::resend(&state()?, id, member_id).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::resend(&st, &me, id, member_id).await
+        }
+        .await,
+    )
 }
 
 /// `user_id` empty revokes the contact.
@@ -67,16 +93,17 @@ pub async fn set_contact(
     kind: String,
     #[server(default)] user_id: String,
 ) -> Result<(), AppError> {
-    use crate::server::{respond, state};
+    use crate::server::respond;
     respond(
         async {
+            let (st, me) = crate::server::caller().await?;
             let user = match user_id.trim() {
                 "" => None,
                 u => Some(Uuid::parse_str(u).map_err(|_| {
                     AppError::validation("user_id", "Choose a member of the team.")
                 })?),
             };
-            super::service::set_contact(&state()?, id, &kind, user).await
+            super::service::set_contact(&st, &me, id, &kind, user).await
         }
         .await,
     )
@@ -88,9 +115,13 @@ pub async fn set_subscription(
     id: Uuid,
     #[server(default)] marketing: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::{respond, state};
+    use crate::server::respond;
     respond(
-        async { super::service::set_subscription(&state()?, id, marketing.is_some()).await }.await,
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::set_subscription(&st, &me, id, marketing.is_some()).await
+        }
+        .await,
     )
 }
 
@@ -101,24 +132,35 @@ pub async fn send_update(
     subject: String,
     body: String,
 ) -> Result<i64, AppError> {
-    use crate::server::{respond, state};
+    use crate::server::respond;
     respond(
-        async { super::service::send_update(&state()?, id, &kind, &subject, &body).await }.await,
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::send_update(&st, &me, id, &kind, &subject, &body).await
+        }
+        .await,
     )
 }
 
 #[server(endpoint = "team/invitation")]
 pub async fn get_team_invitation(token: String) -> Result<TeamInviteLanding, AppError> {
-    use crate::server::{respond, state};
-    respond(async { super::service::invite_landing(&state()?, &token).await }.await)
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::invite_landing(&st, &me, &token).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "team/accept_invitation")]
 pub async fn accept_team_invitation(token: String) -> Result<Uuid, AppError> {
-    use crate::server::{redirect, respond, state};
+    use crate::server::{redirect, respond};
     respond(
         async {
-            let id = super::service::accept(&state()?, &token).await?;
+            let (st, me) = crate::server::caller().await?;
+            let id = super::service::accept(&st, &me, &token).await?;
             redirect(&format!("/integrations/{id}/team?welcome=1"));
             Ok(id)
         }

@@ -13,7 +13,8 @@ use crate::integrations::{
     repo,
     service::{authorize, landing_of, record, viewer, Tx},
 };
-use crate::server::{auth, mail, token, AppState};
+use crate::server::Actor;
+use crate::server::{mail, token, AppState};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -96,8 +97,8 @@ type MemberRow = (
     Option<DateTime<Utc>>,
 );
 
-pub async fn page(st: &AppState, id: Uuid) -> Result<TeamPage, AppError> {
-    let (mut conn, me, my_role) = viewer(st, id, TeamAction::View).await?;
+pub async fn page(st: &AppState, me: &Actor, id: Uuid) -> Result<TeamPage, AppError> {
+    let (mut conn, me, my_role) = viewer(st, me, id, TeamAction::View).await?;
     let (name, visibility, join_enabled, my_marketing): (String, String, bool, bool) = sqlx::query_as(
         "SELECT i.name, i.visibility, i.join_enabled, coalesce(s.marketing, true) FROM integrations i \
          LEFT JOIN team_subscriptions s ON s.integration_id = i.id AND s.user_id = $2 WHERE i.id = $1",
@@ -256,6 +257,7 @@ async fn mail_invitation(
 /// roles the caller may hand out, whatever the form sent.
 pub async fn invite(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     email: &str,
     role: &str,
@@ -270,7 +272,7 @@ pub async fn invite(
             format!("Keep the note under {NOTE_MAX} characters."),
         ));
     }
-    let (mut tx, me, my_role) = authorize(st, id, TeamAction::Invite { role }).await?;
+    let (mut tx, me, my_role) = authorize(st, me, id, TeamAction::Invite { role }).await?;
     let name = integration_name(&mut tx, id).await?;
     // An untouched default (of either role: without JavaScript the form cannot swap it) is
     // the chosen role's default.
@@ -365,6 +367,7 @@ pub async fn invite(
 /// The caller's role, with the integration locked, and the target team row, locked.
 async fn lock_role_and_member(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     member: Option<Uuid>,
 ) -> Result<
@@ -377,7 +380,6 @@ async fn lock_role_and_member(
     AppError,
 > {
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let role = repo::team_role(&mut tx, id, me.id, true).await?;
     policy::team(role, TeamAction::View)?;
     // `member` None: the caller's own row.
@@ -393,7 +395,7 @@ async fn lock_role_and_member(
     let (mid, user, email, target, status) = row.ok_or(AppError::NotFound)?;
     Ok((
         tx,
-        me,
+        me.user.clone(),
         role.ok_or(AppError::NotFound)?,
         (mid, user, email, parse_role(&target)?, status),
     ))
@@ -417,13 +419,14 @@ async fn keep_an_admin(tx: &mut Tx, id: Uuid, what: &str) -> Result<(), AppError
 
 pub async fn change_role(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     member: Uuid,
     role: &str,
 ) -> Result<(), AppError> {
     let role = parse_role(role)?;
     let (mut tx, me, my_role, (_, user, email, old, status)) =
-        lock_role_and_member(st, id, Some(member)).await?;
+        lock_role_and_member(st, me, id, Some(member)).await?;
     policy::team(Some(my_role), TeamAction::ChangeRole)?;
     if status != "accepted" {
         return Err(AppError::Conflict(format!(
@@ -476,14 +479,19 @@ async fn history_for(
 }
 
 /// Remove a member or an open invitation, or leave (TM-5, TM-6). Returns whether it was oneself.
-pub async fn remove(st: &AppState, id: Uuid, member: Uuid) -> Result<bool, AppError> {
-    remove_row(st, id, Some(member)).await
+pub async fn remove(st: &AppState, me: &Actor, id: Uuid, member: Uuid) -> Result<bool, AppError> {
+    remove_row(st, me, id, Some(member)).await
 }
 
 /// `member` None: the caller's own row (leaving).
-async fn remove_row(st: &AppState, id: Uuid, member: Option<Uuid>) -> Result<bool, AppError> {
+async fn remove_row(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    member: Option<Uuid>,
+) -> Result<bool, AppError> {
     let (mut tx, me, my_role, (member, user, email, target, status)) =
-        lock_role_and_member(st, id, member).await?;
+        lock_role_and_member(st, me, id, member).await?;
     let is_self = user == Some(me.id);
     policy::team(Some(my_role), TeamAction::RemoveMember { target, is_self })?;
     if status == "accepted" && target == TeamRole::Admin {
@@ -519,14 +527,14 @@ async fn remove_row(st: &AppState, id: Uuid, member: Option<Uuid>) -> Result<boo
 }
 
 /// Leave the team (TM-5): the caller's own row.
-pub async fn leave(st: &AppState, id: Uuid) -> Result<(), AppError> {
-    remove_row(st, id, None).await.map(|_| ())
+pub async fn leave(st: &AppState, me: &Actor, id: Uuid) -> Result<(), AppError> {
+    remove_row(st, me, id, None).await.map(|_| ())
 }
 
 /// Send an open invitation again with a new token; the old link stops working.
-pub async fn resend(st: &AppState, id: Uuid, member: Uuid) -> Result<(), AppError> {
+pub async fn resend(st: &AppState, me: &Actor, id: Uuid, member: Uuid) -> Result<(), AppError> {
     let (mut tx, me, my_role, (_, _, email, role, status)) =
-        lock_role_and_member(st, id, Some(member)).await?;
+        lock_role_and_member(st, me, id, Some(member)).await?;
     policy::team(Some(my_role), TeamAction::Invite { role })?;
     if status != "pending" {
         return Err(AppError::NotFound);
@@ -587,12 +595,13 @@ fn contact_kind(kind: &str) -> Result<&'static str, AppError> {
 /// Assign (or, with `user` None, revoke) a contact (TM-7). Nobody is mailed.
 pub async fn set_contact(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     kind: &str,
     user: Option<Uuid>,
 ) -> Result<(), AppError> {
     let kind = contact_kind(kind)?;
-    let (mut tx, me, _) = authorize(st, id, TeamAction::AssignContact).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::AssignContact).await?;
     let before: Option<(Uuid,)> = sqlx::query_as(
         "SELECT user_id FROM integration_contacts WHERE integration_id = $1 AND kind = $2 FOR UPDATE",
     )
@@ -659,8 +668,13 @@ pub async fn set_contact(
 }
 
 /// A member's own partner-marketing subscription (TM-8).
-pub async fn set_subscription(st: &AppState, id: Uuid, marketing: bool) -> Result<(), AppError> {
-    let (mut tx, me, _) = authorize(st, id, TeamAction::EditOwnSubscription).await?;
+pub async fn set_subscription(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    marketing: bool,
+) -> Result<(), AppError> {
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::EditOwnSubscription).await?;
     sqlx::query(
         "INSERT INTO team_subscriptions (integration_id, user_id, marketing) VALUES ($1, $2, $3) \
          ON CONFLICT (integration_id, user_id) DO UPDATE SET marketing = EXCLUDED.marketing",
@@ -693,6 +707,7 @@ pub(crate) const RECIPIENTS: &str = "SELECT u.email FROM team_members t JOIN use
 /// Mail an update to the team; returns how many received it.
 pub async fn send_update(
     st: &AppState,
+    me: &Actor,
     id: Uuid,
     kind: &str,
     subject: &str,
@@ -711,7 +726,7 @@ pub async fn send_update(
     let body = validate::text(body, 1, 20_000).ok_or_else(|| {
         AppError::validation("body", "Write the update (at most 20,000 characters).")
     })?;
-    let (mut tx, me, _) = authorize(st, id, TeamAction::SendUpdate).await?;
+    let (mut tx, me, _) = authorize(st, me, id, TeamAction::SendUpdate).await?;
     let name = integration_name(&mut tx, id).await?;
     let to: Vec<(String,)> = sqlx::query_as(RECIPIENTS)
         .bind(id)
@@ -785,9 +800,12 @@ async fn live_invite(
     }
 }
 
-pub async fn invite_landing(st: &AppState, text: &str) -> Result<TeamInviteLanding, AppError> {
+pub async fn invite_landing(
+    st: &AppState,
+    me: &Actor,
+    text: &str,
+) -> Result<TeamInviteLanding, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let me = auth::require_user(&mut conn).await?;
     let (_, id, email, role, _, _, _, note, inviter) = live_invite(&mut conn, text, false).await?;
     let landing = landing_of(&mut conn, id, None).await?;
     let role_now = repo::team_role(&mut conn, id, me.id, false).await?;
@@ -805,9 +823,8 @@ pub async fn invite_landing(st: &AppState, text: &str) -> Result<TeamInviteLandi
 
 /// Accept a team invitation (TM-4): signed in with the invited, verified address.
 /// Joiners (SJ-2) become collaborators, and every admin is told.
-pub async fn accept(st: &AppState, text: &str) -> Result<Uuid, AppError> {
+pub async fn accept(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppError> {
     let mut tx = st.pool.begin().await?;
-    let me = auth::require_user(&mut tx).await?;
     let (_, id, ..) = live_invite(&mut tx, text, false).await?;
     // Lock order as everywhere: the integration (with the caller's role), then its team rows.
     let already = repo::team_role(&mut tx, id, me.id, true).await?.is_some();
@@ -877,7 +894,7 @@ pub async fn accept(st: &AppState, text: &str) -> Result<Uuid, AppError> {
     }
     record(
         &mut tx,
-        &me,
+        me,
         id,
         "team.joined",
         Some(format!("user:{}", me.id)),

@@ -1,0 +1,30 @@
+//! Who is asking, resolved once per request by the door it came through (DOMAIN: doors →
+//! actor → one service). Services take an `&Actor` and never look at the request.
+use crate::auth::CurrentUser;
+use crate::domain::policy::TokenScope;
+use uuid::Uuid;
+
+/// How the caller came in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Door {
+    /// A server function or page, with a session cookie.
+    Browser,
+    /// `/api/v1`, with a personal access token of this scope.
+    Token { id: Uuid, scope: TokenScope },
+}
+
+/// The caller of one request: who, and through which door.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user: CurrentUser,
+    pub door: Door,
+    /// The client's address as the listener saw it (for per-client limits).
+    pub client: String,
+}
+
+impl std::ops::Deref for Actor {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.user
+    }
+}

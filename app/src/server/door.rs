@@ -1,0 +1,47 @@
+//! The browser door: who is asking, from the session cookie of this server function,
+//! page render or plain route. Only doors read the request; services get an [`Actor`].
+use super::actor::{Actor, Door};
+use super::{auth, AppState};
+use crate::error::AppError;
+use leptos::prelude::use_context;
+
+/// The client's address, as the listener saw it (no proxy headers are trusted).
+pub fn client_of(parts: &http::request::Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The signed-in caller of this server function or page, or `Unauthenticated`.
+pub async fn browser(st: &AppState) -> Result<Actor, AppError> {
+    browser_optional(st).await?.ok_or(AppError::Unauthenticated)
+}
+
+/// The signed-in caller of this server function or page, if any.
+pub async fn browser_optional(st: &AppState) -> Result<Option<Actor>, AppError> {
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return Ok(None);
+    };
+    from_headers(st, &parts.headers, client_of(&parts)).await
+}
+
+/// The caller of a plain route (CSV downloads), from its cookie header.
+pub async fn from_headers(
+    st: &AppState,
+    headers: &http::HeaderMap,
+    client: String,
+) -> Result<Option<Actor>, AppError> {
+    let Some(token) = auth::session_token(headers) else {
+        return Ok(None);
+    };
+    let mut conn = st.pool.acquire().await?;
+    Ok(auth::user_for_token(&mut conn, &token)
+        .await?
+        .map(|user| Actor {
+            user,
+            door: Door::Browser,
+            client,
+        }))
+}
