@@ -17,6 +17,7 @@ test('sign up, verify by mail, sign in, create an account, see its members', asy
 
   await openMail(page, email, 'Confirm your email address');
   await page.locator('.mail-links a').first().click();
+  await page.getByLabel('Password').fill('a-good-password');
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await expect(page.getByText('Your email address is verified')).toBeVisible();
 
@@ -34,6 +35,7 @@ test('sign up, verify by mail, sign in, create an account, see its members', asy
   // The used link is refused the second time, with a clear message.
   await openMail(page, email, 'Confirm your email address');
   await page.locator('.mail-links a').first().click();
+  await page.getByLabel('Password').fill('a-good-password');
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'already used' })).toBeVisible();
 

@@ -34,6 +34,7 @@ export async function signUpFromMail(p: Page, email: string, subject: string, na
   await expect(p.getByRole('heading', { name: 'Check your inbox' })).toBeVisible();
   await openMail(p, email, 'Confirm your email address');
   await p.locator('.mail-links a').first().click();
+  await p.getByLabel('Password').fill('a-good-password');
   await p.getByRole('button', { name: 'Confirm my email address' }).click();
   await p.getByLabel('Email').fill(email);
   await p.getByLabel('Password').fill('a-good-password');

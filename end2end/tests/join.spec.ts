@@ -13,6 +13,7 @@ test('a partner with a verified address on an eligible domain joins Acme CRM fro
   await expect(page.getByRole('heading', { name: 'Check your inbox' })).toBeVisible();
   await openMail(page, email, 'Confirm your email address');
   await page.locator('.mail-links a').first().click();
+  await page.getByLabel('Password').fill('a-good-password');
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await signIn(page, email, 'a-good-password');
 

@@ -70,7 +70,7 @@ impl Default for Limits {
         Self {
             max_in_flight: 256,
             max_body_bytes: 1024 * 1024,
-            body_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -262,9 +262,11 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
                 .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(request_id))
-        .layer(middleware::from_fn_with_state(in_flight, shed_load))
+        // Cheap refusals first; a body still arriving holds no place among those in
+        // flight (a client trickling bodies in must not make the server refuse everyone).
         .layer(middleware::from_fn_with_state(state.clone(), security))
         .layer(middleware::from_fn_with_state(limits, limit_body))
+        .layer(middleware::from_fn_with_state(in_flight, shed_load))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes));
     Router::new()
         .route("/healthz", get(healthz))
@@ -350,6 +352,30 @@ fn log_response(res: &Response, latency: Duration, span: &Span) {
 /// The path as it may be logged: a segment the route names a token (`/hooks/{token}`,
 /// `/invite/{token}`) is replaced by the parameter's name. No query string ever.
 pub fn loggable_path(path: &str, route: Option<&str>) -> String {
+    redact_token_like(&by_route(path, route))
+}
+
+/// Whatever the route (none, a trailing slash, an extra segment), a segment that looks
+/// like one of our tokens (20 or more URL-safe characters that are not a UUID) is hidden.
+fn redact_token_like(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let token_like = seg.len() >= 20
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && uuid::Uuid::parse_str(seg).is_err();
+            if token_like {
+                "{redacted}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn by_route(path: &str, route: Option<&str>) -> String {
     let Some(route) = route else {
         return path.to_string();
     };
@@ -463,6 +489,14 @@ async fn security(State(st): State<AppState>, req: Request, next: Next) -> Respo
     }
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // No answer sends the browser to another site (leptos sends a failed plain form back
+    // to its Referer, which a request could name freely).
+    if let Some(to) = h.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+        if !stays_on_site(to, &st.config.public_url) {
+            tracing::warn!("replaced a redirect to another site");
+            h.insert(header::LOCATION, HeaderValue::from_static("/"));
+        }
+    }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -478,6 +512,18 @@ async fn security(State(st): State<AppState>, req: Request, next: Next) -> Respo
         HeaderValue::from_static("same-origin"),
     );
     res
+}
+
+/// Whether a `Location` keeps the browser on this site: a local path, or a URL of
+/// `public_url`'s origin.
+fn stays_on_site(to: &str, public_url: &str) -> bool {
+    if to.starts_with('/') {
+        return app::domain::validate::local_path(to).is_some();
+    }
+    match (url::Url::parse(to), url::Url::parse(public_url)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
 }
 
 /// A browser tells where a request comes from (`Sec-Fetch-Site`, `Origin`); a
@@ -524,6 +570,24 @@ mod tests {
         );
         assert_eq!(loggable_path("/reset", Some("/reset")), "/reset");
         assert_eq!(loggable_path("/no/route", None), "/no/route");
+        // Unmatched paths (a trailing slash, an extra segment) hide token-like segments too.
+        let token = "Zm9vYmFyYmF6cXV4cXV1eA";
+        for path in [
+            format!("/join/{token}/"),
+            format!("/hooks/{token}/x"),
+            format!("/invite/{token}"),
+        ] {
+            let logged = loggable_path(&path, None);
+            assert!(!logged.contains(token), "{logged}");
+        }
+        let hook = "0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert!(!loggable_path(&format!("/hooks/{hook}/"), None).contains(hook));
+        // Ids are not secrets and stay readable.
+        let id = "0b0a6e3e-52a8-4f55-9e0c-6f6f0d0d2b1a";
+        assert_eq!(
+            loggable_path(&format!("/instances/{id}"), None),
+            format!("/instances/{id}")
+        );
         assert_eq!(
             loggable_path("/files/a/b", Some("/files/{*secret_path}")),
             "/files/{*secret_path}"

@@ -48,7 +48,11 @@ async fn sign_up_verify_sign_in_sign_out(pool: PgPool) {
         "tokens are stored hashed"
     );
     let (s, _) = app
-        .call(&c, "auth/verify_email", &[("token", &token)])
+        .call(
+            &c,
+            "auth/verify_email",
+            &[("token", &token), ("password", PASSWORD)],
+        )
         .await;
     assert!(s.is_success(), "{s}");
 
@@ -105,7 +109,11 @@ async fn verification_links_are_single_use_and_expire(pool: PgPool) {
     let token = app.mailed_token("bo@example.com", "/verify?token=").await;
 
     let (s, body) = app
-        .call(&c, "auth/verify_email", &[("token", "not-a-real-token")])
+        .call(
+            &c,
+            "auth/verify_email",
+            &[("token", "not-a-real-token"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_field(&body).unwrap().0, "token");
@@ -117,7 +125,11 @@ async fn verification_links_are_single_use_and_expire(pool: PgPool) {
         .unwrap();
     let before = app.snapshot().await;
     let (s, body) = app
-        .call(&c, "auth/verify_email", &[("token", &token)])
+        .call(
+            &c,
+            "auth/verify_email",
+            &[("token", &token), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(error_field(&body).unwrap().1.contains("expired"), "{body}");
@@ -138,12 +150,20 @@ async fn verification_links_are_single_use_and_expire(pool: PgPool) {
         .await
         .unwrap();
     let (s, _) = app
-        .call(&c, "auth/verify_email", &[("token", &token)])
+        .call(
+            &c,
+            "auth/verify_email",
+            &[("token", &token), ("password", PASSWORD)],
+        )
         .await;
     assert!(s.is_success());
     let before = app.snapshot().await;
     let (s, body) = app
-        .call(&c, "auth/verify_email", &[("token", &token)])
+        .call(
+            &c,
+            "auth/verify_email",
+            &[("token", &token), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(

@@ -80,20 +80,30 @@ async fn overload_is_answered_503_at_once_and_the_server_recovers(pool: PgPool) 
         TestApp::serve_until(pool, test_config(), limits, std::future::pending()).await;
     let c = app.client();
 
-    // Two slow uploads hold both places: their heads are in, their bodies still coming.
-    let body = "email=nobody%40example.com&password=wrong-password";
-    let half = body.len() / 2;
-    let mut slow = Vec::new();
+    // Two sign-ins hold both places: they wait on the lock of their address, which the
+    // test holds (as a slow database would keep them).
+    let mut held = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('signin:' || $1, 0))")
+        .bind("nobody@example.com")
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let mut slow = tokio::task::JoinSet::new();
     for _ in 0..2 {
-        let mut s = send_head(
-            app.addr(),
-            "POST",
-            "/api/auth/sign_in",
-            &form_headers(body.len()),
-        )
-        .await;
-        s.write_all(&body.as_bytes()[..half]).await.unwrap();
-        slow.push(s);
+        let c = app.client();
+        let url = format!("{}/api/auth/sign_in", app.base);
+        slow.spawn(async move {
+            c.post(url)
+                .header("Accept", "application/json")
+                .form(&[
+                    ("email", "nobody@example.com"),
+                    ("password", "wrong-password"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
     }
 
     // The next request is not queued behind them: 503 straight away, with Retry-After.
@@ -120,12 +130,13 @@ async fn overload_is_answered_503_at_once_and_the_server_recovers(pool: PgPool) 
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "server functions too");
 
     // The slow ones still get their real answer, and then there is room again.
-    for s in &mut slow {
-        s.write_all(&body.as_bytes()[half..]).await.unwrap();
-    }
-    for s in &mut slow {
-        let (status, text) = read_response(s).await;
-        assert_eq!(status, 422, "a wrong password, answered normally: {text}");
+    held.rollback().await.unwrap();
+    for status in slow.join_all().await {
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a wrong password, answered normally"
+        );
     }
     assert_eq!(app.get(&c, "/healthz").await.status(), StatusCode::OK);
     let (s, me) = app.call(&c, "auth/whoami", &[]).await;
@@ -228,6 +239,38 @@ async fn oversized_bodies_are_refused_with_413_declared_or_streamed(pool: PgPool
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+// Bodies still arriving hold no place: a client trickling many uploads in cannot make
+// the server refuse everyone else (the place is taken once the body is in).
+//
+#[sqlx::test(migrations = "../migrations")]
+async fn uploads_still_arriving_hold_no_place(pool: PgPool) {
+    let limits = server::Limits {
+        max_in_flight: 1,
+        ..server::Limits::default()
+    };
+    let (app, _server) =
+        TestApp::serve_until(pool, test_config(), limits, std::future::pending()).await;
+    let body = "email=nobody%40example.com&password=wrong-password";
+    let mut trickling = Vec::new();
+    for _ in 0..5 {
+        let mut s = send_head(
+            app.addr(),
+            "POST",
+            "/api/auth/whoami",
+            &form_headers(body.len()),
+        )
+        .await;
+        s.write_all(&body.as_bytes()[..3]).await.unwrap();
+        trickling.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let c = app.client();
+    assert_eq!(app.get(&c, "/healthz").await.status(), StatusCode::OK);
+    let (s, me) = app.call(&c, "auth/whoami", &[]).await;
+    assert_eq!((s, me), (StatusCode::OK, Value::Null));
+    drop(trickling);
 }
 
 //

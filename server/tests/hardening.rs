@@ -310,6 +310,29 @@ async fn next_leads_only_to_this_site_and_never_panics_a_request(pool: PgPool) {
         assert!(s.is_redirection(), "{evil:?}: {s}");
         assert_eq!(to.as_deref(), Some("/accounts"), "{evil:?}");
     }
+    // A failed plain form goes back where it came from, but never to another site.
+    for referer in ["https://evil.example/x", "//evil.example/x"] {
+        let res = app
+            .client()
+            .post(format!("{}/api/auth/sign_in", app.base))
+            .header("Accept", "text/html")
+            .header("Referer", referer)
+            .form(&[
+                ("email", "nina@example.com"),
+                ("password", "wrong-password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let to = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert!(
+            to.as_deref().is_none_or(|t| !t.contains("evil.example")),
+            "{referer}: {to:?}"
+        );
+    }
     // The server is still there.
     let res = app.get(&app.client(), "/healthz").await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -910,4 +933,224 @@ async fn wildcard_embed_origins_are_refused(pool: PgPool) {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{origin}: {b}");
     }
     assert_eq!(app.count("embed_origins").await, 0);
+}
+
+// Found by a second attack: someone signs up first with another's address, waits for an
+// instance to be shared with it, and has the address's owner confirm it for him.
+// covers: AC-2, IN-2, AC-1
+#[sqlx::test(migrations = "../migrations")]
+async fn signing_up_first_with_anothers_address_gains_nothing(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let owner = app.signed_in("Olga Owner", "olga@example.com").await;
+    let id = app.install(&owner, "Jira", "bot", "s3cret-value").await;
+    // The attacker signs up with the victim's address and keeps a session.
+    let mallory = app.client();
+    let (s, b) = app
+        .call(
+            &mallory,
+            "auth/sign_up",
+            &[
+                ("name", "Victim"),
+                ("email", "victim@example.com"),
+                ("password", "mallorys-password"),
+            ],
+        )
+        .await;
+    assert!(s.is_success() || s.is_redirection(), "{s} {b}");
+    let (s, b) = app
+        .call(
+            &mallory,
+            "auth/sign_in",
+            &[
+                ("email", "victim@example.com"),
+                ("password", "mallorys-password"),
+            ],
+        )
+        .await;
+    assert!(s.is_success() || s.is_redirection(), "{s} {b}");
+    let (s, b) = app
+        .call(
+            &owner,
+            "instances/share_instance",
+            &[
+                ("id", id.as_str()),
+                ("email", "victim@example.com"),
+                ("access", "write"),
+            ],
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
+
+    // The victim opens the confirmation mail the attacker caused: without the password
+    // chosen at that sign-up, it does not confirm anything.
+    let link = app
+        .mailed_token("victim@example.com", "/verify?token=")
+        .await;
+    let victim = app.client();
+    let (s, b) = app
+        .call(
+            &victim,
+            "auth/verify_email",
+            &[("token", &link), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(error_field(&b).unwrap().0, "password");
+    let (s, _) = app
+        .call(&mallory, "instances/get_instance", &[("id", &id)])
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "nothing was confirmed");
+
+    // The victim signs up themselves: the attacker's password and session end.
+    let victim = app.signed_in("Vera Victim", "victim@example.com").await;
+    let (s, detail) = app
+        .call(&victim, "instances/get_instance", &[("id", &id)])
+        .await;
+    assert!(s.is_success(), "{detail}");
+    assert_eq!(detail["access"], "write");
+    let (s, me) = app.call(&mallory, "auth/whoami", &[]).await;
+    assert!(s.is_success());
+    assert!(me.is_null(), "the attacker's session ended: {me}");
+    let (s, _) = app
+        .call(
+            &app.client(),
+            "auth/sign_in",
+            &[
+                ("email", "victim@example.com"),
+                ("password", "mallorys-password"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+// Found by a second attack: an unverified account mailing anyone through instance sharing.
+// covers: IN-2, X-8
+#[sqlx::test(migrations = "../migrations")]
+async fn sharing_mails_only_from_a_verified_address_and_within_a_budget(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let spammer = app.client();
+    app.call(
+        &spammer,
+        "auth/sign_up",
+        &[
+            ("name", "Spam"),
+            ("email", "spam@example.com"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    app.sign_in(&spammer, "spam@example.com").await;
+    let id = app
+        .install(
+            &spammer,
+            "URGENT verify at evil.example",
+            "bot",
+            "x-secret-1",
+        )
+        .await;
+    let outbox = app.count("outbox").await;
+    let (s, b) = app
+        .call(
+            &spammer,
+            "instances/share_instance",
+            &[
+                ("id", &id),
+                ("email", "target@example.com"),
+                ("access", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(app.count("outbox").await, outbox);
+
+    // Verified, the budget is 50 an hour.
+    let owner = app.signed_in("Olga Owner", "olga@example.com").await;
+    let id = app.install(&owner, "Jira", "bot", "x-secret-2").await;
+    for i in 0..50 {
+        let email = format!("p{i}@example.com");
+        let (s, b) = app
+            .call(
+                &owner,
+                "instances/share_instance",
+                &[("id", &id), ("email", &email), ("access", "read")],
+            )
+            .await;
+        assert!(s.is_success(), "{i}: {b}");
+    }
+    let outbox = app.count("outbox").await;
+    let (s, b) = app
+        .call(
+            &owner,
+            "instances/share_instance",
+            &[
+                ("id", &id),
+                ("email", "p99@example.com"),
+                ("access", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+    assert_eq!(app.count("outbox").await, outbox);
+}
+
+// Found by a second attack: parallel widget posts slipping under the per-client limit.
+// covers: SJ-3, X-8
+#[sqlx::test(migrations = "../migrations")]
+async fn parallel_widget_posts_cannot_pass_the_join_limits(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let ann = app.signed_in("Ann Admin", "ann@example.com").await;
+    let (_, id) = app
+        .call(
+            &ann,
+            "integrations/create_integration",
+            &[("name", "Acme CRM")],
+        )
+        .await;
+    let id = id.as_str().unwrap().to_string();
+    for (endpoint, form) in [
+        (
+            "integrations/set_visibility",
+            vec![("id", id.as_str()), ("visibility", "public")],
+        ),
+        (
+            "join/settings",
+            vec![
+                ("id", id.as_str()),
+                ("enabled", "on"),
+                ("domains", "partner.example"),
+            ],
+        ),
+        (
+            "join/add_origin",
+            vec![("id", id.as_str()), ("origin", "https://partner.example")],
+        ),
+    ] {
+        let (s, b) = app.call(&ann, endpoint, &form).await;
+        assert!(s.is_success(), "{endpoint}: {b}");
+    }
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let c = app.client();
+        let url = format!("{}/widget/join/{id}", app.base);
+        posts.spawn(async move {
+            c.post(url)
+                .header("Sec-Fetch-Site", "same-origin")
+                .form(&[
+                    ("email", format!("w{i}@partner.example").as_str()),
+                    ("host", "https://partner.example"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let answers = posts.join_all().await;
+    let ok = answers.iter().filter(|s| **s == StatusCode::OK).count();
+    let limited = answers
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((ok, limited), (20, 20), "{answers:?}");
 }

@@ -205,8 +205,12 @@ async fn invite_tokens_are_single_use_expire_and_belong_to_one_address(pool: PgP
     let verify = app
         .mailed_token("alice@example.com", "/verify?token=")
         .await;
-    app.call(&alice, "auth/verify_email", &[("token", &verify)])
-        .await;
+    app.call(
+        &alice,
+        "auth/verify_email",
+        &[("token", &verify), ("password", PASSWORD)],
+    )
+    .await;
     let (s, landing) = app
         .call(&alice, "integrations/invite_landing", &[("token", &token)])
         .await;

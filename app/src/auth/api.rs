@@ -54,12 +54,16 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 #[server(endpoint = "auth/verify_email")]
-pub async fn verify_email(token: String, #[server(default)] next: String) -> Result<(), AppError> {
+pub async fn verify_email(
+    token: String,
+    #[server(default)] password: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
     use crate::domain::validate::{local_path, query_value};
     use crate::server::{redirect, respond, state};
     respond(
         async {
-            super::service::verify_email(&state()?, &token).await?;
+            super::service::verify_email(&state()?, &token, password).await?;
             match local_path(&next) {
                 Some(n) => redirect(&format!("/signin?verified=1&next={}", query_value(n))),
                 None => redirect("/signin?verified=1"),

@@ -90,10 +90,17 @@ pub async fn sign_up(
     )
     .bind(email.as_str())
     .bind(&name)
-    .bind(hash)
+    .bind(&hash)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id,)) = id else {
+    let id = match id {
+        Some((id,)) => Some(id),
+        // Never verified: nobody has proved the address yet, so whoever signs up now
+        // starts over (their name and password; earlier sessions and links end). Someone
+        // who signed up first with another's address keeps nothing (no pre-hijacking).
+        None => restart_unverified(&mut tx, email.as_str(), &name, &hash).await?,
+    };
+    let Some(id) = id else {
         let body = format!(
             "Hello,\n\nSomeone (we hope you) tried to sign up for Gatehouse with this address, which already has an account. \
              Sign in here:\n\n{}\n\nForgot your password? Choose a new one here:\n\n{}\n\n\
@@ -124,6 +131,36 @@ pub async fn sign_up(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Give a never-verified account with this address to the new sign-up: new name and
+/// password, no sessions, no outstanding links. `None` when the address is verified.
+async fn restart_unverified(
+    conn: &mut PgConnection,
+    email: &str,
+    name: &str,
+    hash: &str,
+) -> Result<Option<Uuid>, AppError> {
+    let row: Option<(Uuid,)> = sqlx::query_as(
+        "UPDATE users SET name = $2, password_hash = $3 WHERE email = $1 AND email_verified_at IS NULL RETURNING id",
+    )
+    .bind(email)
+    .bind(name)
+    .bind(hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((id,)) = row else {
+        return Ok(None);
+    };
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Some(id))
 }
 
 async fn issue_token(
@@ -312,7 +349,25 @@ async fn verified(conn: &mut PgConnection, user_id: Uuid) -> Result<(), AppError
     Ok(())
 }
 
-pub async fn verify_email(st: &AppState, text: &str) -> Result<Uuid, AppError> {
+/// Verify an address with its mailed link and the account's password: the link proves
+/// the mailbox, the password proves it is the mailbox owner's own sign-up (someone who
+/// signed up with another's address cannot have them confirm it for him).
+pub async fn verify_email(st: &AppState, text: &str, password: String) -> Result<Uuid, AppError> {
+    let user_id = {
+        let mut conn = st.pool.acquire().await?;
+        check_token(&mut conn, text, Purpose::VerifyEmail).await?
+    };
+    let (stored,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&st.pool)
+        .await?;
+    if !auth::verify_password(Some(stored), password).await? {
+        return Err(AppError::validation(
+            "password",
+            "That is not the password of this sign-up. If you did not sign up yourself, \
+             choose a password with “Forgot your password?” instead.",
+        ));
+    }
     let mut tx = st.pool.begin().await?;
     let user_id = take_token(&mut tx, text, Purpose::VerifyEmail).await?;
     verified(&mut tx, user_id).await?;

@@ -93,12 +93,21 @@ pub fn VerifyPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Confirm your email address"</h1>
+            <p>"Enter the password you chose when you signed up."</p>
             <ActionForm action=action>
                 <input type="hidden" name="token" value=token />
                 <input type="hidden" name="next" value=next />
                 <p class="field-error" role="alert">
-                    {move || error.get().map(|e| e.to_string())}
+                    {move || error.get().and_then(|e| e.field_message("token").or_else(|| e.form_message()))}
                 </p>
+                <Field
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="current-password"
+                    required=true
+                    error=error
+                />
                 <button type="submit">"Confirm my email address"</button>
             </ActionForm>
         </section>

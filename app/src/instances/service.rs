@@ -295,6 +295,25 @@ pub async fn share(
         _ => return Err(AppError::validation("access", "Choose read or write.")),
     };
     let (mut tx, me, _) = authorize(st, me, id, InstanceAction::Share).await?;
+    // Sharing mails people: only from a proved address, and within an hourly budget.
+    if !me.email_verified {
+        return Err(AppError::validation(
+            "email",
+            "Verify your email address before you share: sharing sends mail.",
+        ));
+    }
+    let (sent,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM history WHERE actor_id = $1 AND action IN ('instance.shared', 'instance.invited') \
+         AND at > now() - interval '1 hour'",
+    )
+    .bind(me.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if sent >= SHARES_PER_HOUR {
+        return Err(AppError::TooManyRequests(format!(
+            "You shared with {SHARES_PER_HOUR} people in the last hour. Wait a while and try again."
+        )));
+    }
     // Only a verified address is someone's for sure; any other gets an invitation, and the
     // answer is the same either way (it does not tell who has an account).
     let Some((user, _)) = repo::verified_user_by_email(&mut tx, email.as_str()).await? else {
@@ -343,6 +362,9 @@ pub async fn share(
     tx.commit().await?;
     Ok(())
 }
+
+/// Shares and invitations one person may send in an hour (each sends a mail).
+pub const SHARES_PER_HOUR: i64 = 50;
 
 /// Share with an address that has no verified account: an invitation by mail, which
 /// becomes a share when the address is verified (IN-2).

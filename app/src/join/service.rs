@@ -241,7 +241,18 @@ pub async fn request(
     id: Uuid,
     who: &Requester,
 ) -> Result<JoinOutcome, AppError> {
-    // The attempt is counted outside the transaction below, so a refusal still counts.
+    // The attempt is counted in its own short transaction (so a refusal still counts),
+    // under locks on the integration and the client: parallel requests cannot all slip
+    // under the limits.
+    let mut counting = conn.begin().await?;
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('join:' || $1::text, 0)), \
+                pg_advisory_xact_lock(hashtextextended('join-client:' || $2, 0))",
+    )
+    .bind(id)
+    .bind(&who.client)
+    .execute(&mut *counting)
+    .await?;
     let (by_person, by_integration, by_client): (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE email = $2 OR user_id = $3), count(*) FILTER (WHERE integration_id = $1), \
                 count(*) FILTER (WHERE client = $4) \
@@ -252,7 +263,7 @@ pub async fn request(
     .bind(who.email.as_str())
     .bind(who.user)
     .bind(&who.client)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut *counting)
     .await?;
     if by_person >= PER_PERSON_PER_HOUR
         || by_client >= PER_CLIENT_PER_HOUR
@@ -272,8 +283,9 @@ pub async fn request(
     .bind(who.user)
     .bind(who.email.as_str())
     .bind(&who.client)
-    .execute(&mut *conn)
+    .execute(&mut *counting)
     .await?;
+    counting.commit().await?;
 
     let mut tx = conn.begin().await?;
     let found: Option<(String, bool)> = sqlx::query_as(

@@ -20,7 +20,7 @@ pub const SESSION_DAYS: i64 = 14;
 const HASHING_AT_ONCE: usize = 2;
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_AT_ONCE);
 /// How long a request waits for its turn to hash before it is told to try again.
-const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>, AppError> {
     match tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await {

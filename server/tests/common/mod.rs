@@ -107,7 +107,11 @@ impl TestApp {
         assert!(s.is_success() || s.is_redirection(), "sign up {s}: {b}");
         let token = self.mailed_token(email, "/verify?token=").await;
         let (s, b) = self
-            .call(&c, "auth/verify_email", &[("token", &token)])
+            .call(
+                &c,
+                "auth/verify_email",
+                &[("token", &token), ("password", PASSWORD)],
+            )
             .await;
         assert!(s.is_success() || s.is_redirection(), "verify {s}: {b}");
         self.sign_in(&c, email).await;
