@@ -20,6 +20,7 @@ pub mod nav;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod team;
+pub mod tokens;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -106,6 +107,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:token") ssr=SsrMode::Async view=integrations::view::InvitePage />
                     <Route path=path!("/instances") ssr=SsrMode::Async view=instances::view::InstancesPage />
                     <Route path=path!("/instances/:id") ssr=SsrMode::Async view=instances::view::InstancePage />
+                    <Route path=path!("/settings/tokens") ssr=SsrMode::Async view=tokens::view::TokensPage />
                     <Route path=path!("/dev/mail") ssr=SsrMode::Async view=devmail::view::MailListPage />
                     <Route path=path!("/dev/mail/:id") ssr=SsrMode::Async view=devmail::view::MailPage />
                 </Routes>

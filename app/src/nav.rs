@@ -81,6 +81,7 @@ pub fn Nav() -> impl IntoView {
                                     <a href="/integrations">"Integrations"</a>
                                     <a href="/teams/join">"Join a team"</a>
                                     <a href="/instances">"Instances"</a>
+                                    <a href="/settings/tokens">"API tokens"</a>
                                     {mail}
                                     <span class="who" title="Signed in as">{u.email}</span>
                                     <ActionForm action=sign_out>

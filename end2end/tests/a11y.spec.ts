@@ -19,6 +19,7 @@ test('signed-in screens have no serious accessibility violations @js-only', asyn
     `/instances/${instance}`,
     `/instances/${instance}?confirm=delete`,
     '/dev/mail',
+    '/settings/tokens',
     `/integrations/${crm}`,
     `/integrations/${crm}/team`,
     `/integrations/${crm}/sharing`,

@@ -36,6 +36,7 @@ export async function signUpFromMail(p: Page, email: string, subject: string, na
   await p.locator('.mail-links a').first().click();
   await p.getByLabel('Password').fill('a-good-password');
   await p.getByRole('button', { name: 'Confirm my email address' }).click();
+  await expect(p.getByText('Your email address is verified')).toBeVisible();
   await p.getByLabel('Email').fill(email);
   await p.getByLabel('Password').fill('a-good-password');
   await p.getByRole('button', { name: 'Sign in' }).click();

@@ -15,6 +15,7 @@ test('a partner with a verified address on an eligible domain joins Acme CRM fro
   await page.locator('.mail-links a').first().click();
   await page.getByLabel('Password').fill('a-good-password');
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await expect(page.getByText('Your email address is verified')).toBeVisible();
   await signIn(page, email, 'a-good-password');
 
   await page.getByRole('link', { name: 'Join a team' }).click();

@@ -1,5 +1,7 @@
 //! The Gatehouse HTTP server: routes, security headers, limits, request logging, start-up
 //! (database, demo data, mail) and a graceful shutdown.
+pub mod api_v1;
+
 use app::server::config::Config;
 use app::server::AppState;
 use axum::body::{Body, Bytes, HttpBody};
@@ -286,6 +288,7 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
             "/transfers/{transfer}/items.csv",
             get(app::members::routes::transfer_csv),
         )
+        .merge(api_v1::router())
         .leptos_routes_with_context(&state, routes, ctx.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -487,7 +490,12 @@ async fn security(State(st): State<AppState>, req: Request, next: Next) -> Respo
         tracing::warn!("refused a cross-site request");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
+    let server_fn =
+        req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/api/v1/");
     let mut res = next.run(req).await;
+    if server_fn && res.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        res = malformed_is_400(res).await;
+    }
     let h = res.headers_mut();
     // No answer sends the browser to another site (leptos sends a failed plain form back
     // to its Referer, which a request could name freely).
@@ -512,6 +520,28 @@ async fn security(State(st): State<AppState>, req: Request, next: Next) -> Respo
         HeaderValue::from_static("same-origin"),
     );
     res
+}
+
+/// A server function whose arguments cannot be decoded (a missing field, a bad id) answers
+/// with a `Validation` body but status 500 (leptos decides that status before our code
+/// runs): it is the request that is wrong, so it is a 400.
+async fn malformed_is_400(res: Response) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = Limited::new(body, 64 * 1024)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+    else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side.",
+        )
+            .into_response();
+    };
+    if bytes.starts_with(br#"{"Validation""#) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Whether a `Location` keeps the browser on this site: a local path, or a URL of

@@ -1154,3 +1154,21 @@ async fn parallel_widget_posts_cannot_pass_the_join_limits(pool: PgPool) {
         .count();
     assert_eq!((ok, limited), (20, 20), "{answers:?}");
 }
+
+// Found by a second attack: undecodable server-function arguments answered 500.
+//
+#[sqlx::test(migrations = "../migrations")]
+async fn malformed_server_function_arguments_answer_400(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let c = app.signed_in("Nina", "nina@example.com").await;
+    for (endpoint, form) in [
+        ("auth/sign_in", vec![("email", "a@example.com")]),
+        ("instances/get_instance", vec![("id", "not-a-uuid")]),
+        ("dev/get_mail", vec![("id", "99999999999999999999")]),
+        ("team/get_team", vec![]),
+    ] {
+        let (s, b) = app.call(&c, endpoint, &form).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{endpoint}: {b}");
+        assert_eq!(error_field(&b).map(|f| f.0), Some("form"), "{b}");
+    }
+}

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 /// The signed-in person, as pages see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CurrentUser {
     pub id: Uuid,
     pub email: String,

@@ -214,6 +214,7 @@ pub fn instance(
 /// What a personal access token may do: it narrows, never widens, its user's rights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum TokenScope {
     Read,
     ReadWrite,

@@ -120,6 +120,7 @@ pub const MAX_BATCH_LINES: usize = 1000;
 pub const INVITE_DAYS: i32 = 14;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InviteView {
     pub id: Uuid,
     pub email: String,
@@ -131,9 +132,11 @@ pub struct InviteView {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InviteReport {
     pub invited: Vec<String>,
     /// (address, why it was skipped)
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<String>>))]
     pub skipped: Vec<(String, String)>,
 }
 

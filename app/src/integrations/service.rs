@@ -811,6 +811,16 @@ pub async fn invites(
         .collect())
 }
 
+/// The email invitations of an integration (SH-5), for anyone on its team.
+pub async fn invitations(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+) -> Result<Vec<super::InviteView>, AppError> {
+    let (mut conn, _, _) = viewer(st, me, id, TeamAction::View).await?;
+    invites(&mut conn, id).await
+}
+
 async fn invite_mail(
     conn: &mut PgConnection,
     st: &AppState,

@@ -1,0 +1,197 @@
+//! Token rules over Postgres: made, listed and revoked by their user in the browser;
+//! resolved by the JSON API's door on every request.
+use super::{ApiTokenView, NewApiToken, MAX_DAYS, PREFIX};
+use crate::auth::CurrentUser;
+use crate::domain::policy::TokenScope;
+use crate::domain::validate;
+use crate::error::AppError;
+use crate::server::actor::Door;
+use crate::server::history::{self, Entry};
+use crate::server::{token, Actor, AppState};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: Uuid,
+    name: String,
+    scope: String,
+    hint: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TokenRow {
+    fn view(self) -> Result<ApiTokenView, AppError> {
+        Ok(ApiTokenView {
+            id: self.id,
+            name: self.name,
+            scope: TokenScope::parse(&self.scope)
+                .ok_or_else(|| AppError::internal("unknown token scope"))?,
+            hint: format!("{PREFIX}…{}", self.hint),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
+
+/// Tokens are managed in the browser only: a token cannot make or end tokens.
+fn browser_only(me: &Actor) -> Result<(), AppError> {
+    match me.door {
+        Door::Browser => Ok(()),
+        Door::Token { .. } => Err(AppError::Forbidden),
+    }
+}
+
+pub async fn list(st: &AppState, me: &Actor) -> Result<Vec<ApiTokenView>, AppError> {
+    browser_only(me)?;
+    let rows: Vec<TokenRow> = sqlx::query_as(
+        "SELECT id, name, scope, hint, created_at, expires_at, last_used_at, revoked_at \
+         FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id",
+    )
+    .bind(me.id)
+    .fetch_all(&st.pool)
+    .await?;
+    rows.into_iter().map(TokenRow::view).collect()
+}
+
+/// Make a token; its text is in the answer and nowhere else, ever.
+pub async fn create(
+    st: &AppState,
+    me: &Actor,
+    name: &str,
+    scope: &str,
+    days: i32,
+) -> Result<NewApiToken, AppError> {
+    browser_only(me)?;
+    let name = validate::name(name, "token name").map_err(|m| AppError::validation("name", m))?;
+    let scope = TokenScope::parse(scope.trim())
+        .ok_or_else(|| AppError::validation("scope", "Choose read, or read and write."))?;
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(AppError::validation(
+            "days",
+            format!("A token lives 1 to {MAX_DAYS} days."),
+        ));
+    }
+    let (secret, _) = token::new_token();
+    let text = format!("{PREFIX}{secret}");
+    let hint: String = text
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let mut tx = st.pool.begin().await?;
+    let row: TokenRow = sqlx::query_as(
+        "INSERT INTO api_tokens (user_id, name, scope, token_hash, hint, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6)) \
+         RETURNING id, name, scope, hint, created_at, expires_at, last_used_at, revoked_at",
+    )
+    .bind(me.id)
+    .bind(&name)
+    .bind(scope.as_str())
+    .bind(token::hash(&text))
+    .bind(&hint)
+    .bind(days)
+    .fetch_one(&mut *tx)
+    .await?;
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action: "api_token.created",
+            subject: Some(format!("api_token:{}", row.id)),
+            after: Some(json!({ "name": name, "scope": scope.as_str(), "days": days })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewApiToken {
+        token: text,
+        view: row.view()?,
+    })
+}
+
+/// End a token at once: its next request is refused.
+pub async fn revoke(st: &AppState, me: &Actor, id: Uuid) -> Result<(), AppError> {
+    browser_only(me)?;
+    let mut tx = st.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .bind(me.id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action: "api_token.revoked",
+            subject: Some(format!("api_token:{id}")),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ResolvedRow {
+    token_id: Uuid,
+    scope: String,
+    id: Uuid,
+    email: String,
+    name: String,
+    email_verified: bool,
+}
+
+/// The JSON API's door: the caller a bearer token names, if it is live, in one statement
+/// that also records its use (at most once a minute).
+pub async fn resolve(st: &AppState, text: &str, client: String) -> Result<Option<Actor>, AppError> {
+    let text = text.trim();
+    if !text.starts_with(PREFIX) || text.len() > 100 {
+        return Ok(None);
+    }
+    let row: Option<ResolvedRow> = sqlx::query_as(
+        "WITH t AS (SELECT id, user_id, scope FROM api_tokens \
+                    WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()), \
+              used AS (UPDATE api_tokens SET last_used_at = now() WHERE id = (SELECT id FROM t) \
+                       AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')) \
+         SELECT t.id AS token_id, t.scope, u.id, u.email, u.name, u.email_verified_at IS NOT NULL AS email_verified \
+         FROM t JOIN users u ON u.id = t.user_id",
+    )
+    .bind(token::hash(text))
+    .fetch_optional(&st.pool)
+    .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let scope =
+        TokenScope::parse(&r.scope).ok_or_else(|| AppError::internal("unknown token scope"))?;
+    Ok(Some(Actor {
+        user: CurrentUser {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            email_verified: r.email_verified,
+        },
+        door: Door::Token {
+            id: r.token_id,
+            scope,
+        },
+        client,
+    }))
+}

@@ -1,0 +1,416 @@
+//! The JSON API (X-4, X-6, SH-8): personal access tokens, problem documents, the same
+//! rules as the screens, and the OpenAPI document.
+mod common;
+use common::*;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+/// Make a token on the screen's server function, as `c` (signed in).
+async fn token(app: &TestApp, c: &Client, scope: &str) -> String {
+    let (s, b) = app
+        .call(
+            c,
+            "tokens/create_token",
+            &[("name", "script"), ("scope", scope), ("days", "30")],
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
+    let t = b["token"].as_str().unwrap().to_string();
+    assert!(t.starts_with("gat_"), "{t}");
+    t
+}
+
+/// Call the API with a bearer token (and no cookies); returns status, headers' content type, body.
+async fn api(
+    app: &TestApp,
+    token: Option<&str>,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, String, Value) {
+    let mut req = Client::new().request(method, format!("{}{path}", app.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let kind = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        kind,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn integration(app: &TestApp, c: &Client) -> String {
+    let (s, id) = app
+        .call(
+            c,
+            "integrations/create_integration",
+            &[("name", "Acme CRM")],
+        )
+        .await;
+    assert!(s.is_success(), "{id}");
+    id.as_str().unwrap().to_string()
+}
+
+// covers: X-6, X-4
+#[sqlx::test(migrations = "../migrations")]
+async fn tokens_name_their_user_until_revoked_or_expired_and_cookies_do_nothing(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let ann = app.signed_in("Ann Admin", "ann@example.com").await;
+    let t = token(&app, &ann, "read_write").await;
+    let (s, _, me) = api(&app, Some(&t), Method::GET, "/api/v1/me", None).await;
+    assert_eq!(s, StatusCode::OK, "{me}");
+    assert_eq!(me["email"], "ann@example.com");
+    // The token is stored as a fingerprint only, and the list never shows it.
+    let (s, list) = app.call(&ann, "tokens/list_tokens", &[]).await;
+    assert!(s.is_success());
+    assert!(!list.to_string().contains(&t[4..]), "{list}");
+    assert!(
+        list[0]["last_used_at"].is_string(),
+        "use is recorded: {list}"
+    );
+
+    // A browser session is no key to the API: cookies are ignored.
+    let res = ann
+        .get(format!("{}/api/v1/me", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["code"], "unauthenticated");
+    assert_eq!(problem["status"], 401);
+    for bad in ["gat_not-a-real-token", "not even a token", ""] {
+        let (s, _, b) = api(&app, Some(bad), Method::GET, "/api/v1/me", None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{bad:?}: {b}");
+    }
+
+    // Revoked: refused on the very next request.
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let (s, b) = app.call(&ann, "tokens/revoke_token", &[("id", &id)]).await;
+    assert!(s.is_success() || s.is_redirection(), "{b}");
+    let (s, _, b) = api(&app, Some(&t), Method::GET, "/api/v1/me", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+
+    // Expired: refused too.
+    let t2 = token(&app, &ann, "read").await;
+    sqlx::query(
+        "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE revoked_at IS NULL",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (s, _, _) = api(&app, Some(&t2), Method::GET, "/api/v1/me", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // Bad token requests change nothing and say what is wrong.
+    for (scope, days, field) in [
+        ("admin", "30", "scope"),
+        ("read", "400", "days"),
+        ("read", "0", "days"),
+    ] {
+        let (s, b) = app
+            .call(
+                &ann,
+                "tokens/create_token",
+                &[("name", "x"), ("scope", scope), ("days", days)],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(error_field(&b).unwrap().0, field);
+    }
+    // Another user cannot revoke Ann's token: it looks missing.
+    let bob = app.signed_in("Bob", "bob@example.com").await;
+    let (s, _) = app.call(&bob, "tokens/revoke_token", &[("id", &id)]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app.call(&app.client(), "tokens/list_tokens", &[]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+// covers: SH-3, SH-4, SH-5, SH-8, X-4, X-6, AC-3, X-5
+#[sqlx::test(migrations = "../migrations")]
+async fn invitations_through_the_api_follow_the_same_rules_as_the_screens(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let ann = app.signed_in("Ann Admin", "ann@example.com").await;
+    let id = integration(&app, &ann).await;
+    let admin = token(&app, &ann, "read_write").await;
+    let path = format!("/api/v1/integrations/{id}/invitations");
+
+    let (s, _, report) = api(
+        &app,
+        Some(&admin),
+        Method::POST,
+        &path,
+        Some(json!({ "emails": ["a@example.com", "B@example.com", "a@example.com"] })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{report}");
+    assert_eq!(report["invited"], json!(["a@example.com", "b@example.com"]));
+    let (s, _, list) = api(&app, Some(&admin), Method::GET, &path, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let invitation = list[0]["id"].as_str().unwrap().to_string();
+    let (s, _, _) = api(
+        &app,
+        Some(&admin),
+        Method::POST,
+        &format!("{path}/{invitation}/resend"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
+    // A read token reads, and is refused on a write before anything happens.
+    let reader = token(&app, &ann, "read").await;
+    let (s, _, _) = api(&app, Some(&reader), Method::GET, &path, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let before = app.count("email_invites").await;
+    let (s, kind, b) = api(
+        &app,
+        Some(&reader),
+        Method::POST,
+        &path,
+        Some(json!({ "emails": ["c@example.com"] })),
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("insufficient_scope"))
+    );
+    assert_eq!(kind, "application/problem+json");
+    assert_eq!(app.count("email_invites").await, before);
+
+    // A collaborator sees but may not act: 403. An outsider: exactly like a missing id.
+    let cleo = app.signed_in("Cleo", "cleo@example.com").await;
+    sqlx::query(
+        "INSERT INTO team_members (integration_id, user_id, email, role, status, accepted_at) \
+         SELECT $1::uuid, id, email, 'collaborator', 'accepted', now() FROM users WHERE email = 'cleo@example.com'",
+    )
+    .bind(&id)
+    .execute(&app.pool)
+    .await
+    .map(|r| assert_eq!(r.rows_affected(), 1))
+    .unwrap();
+    let collaborator = token(&app, &cleo, "read_write").await;
+    let (s, _, _) = api(&app, Some(&collaborator), Method::GET, &path, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, b) = api(
+        &app,
+        Some(&collaborator),
+        Method::DELETE,
+        &format!("{path}/{invitation}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let eve = app.signed_in("Eve", "eve@example.com").await;
+    let outsider = token(&app, &eve, "read_write").await;
+    let missing = format!("/api/v1/integrations/{}/invitations", uuid::Uuid::new_v4());
+    for method in [Method::GET, Method::POST] {
+        let body = (method == Method::POST).then(|| json!({ "emails": ["x@example.com"] }));
+        let theirs = api(&app, Some(&outsider), method.clone(), &path, body.clone()).await;
+        let nobodys = api(&app, Some(&outsider), method.clone(), &missing, body).await;
+        assert_eq!(theirs.0, StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(
+            theirs, nobodys,
+            "{method}: a wrong id answers like a missing one"
+        );
+    }
+
+    // Malformed input: a problem document, and nothing written.
+    let before = app.snapshot().await;
+    let invites = app.count("email_invites").await;
+    for (body, status) in [
+        (
+            json!({ "emails": "a@example.com" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({ "emails": ["not-an-address"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({ "emails": ["a@example.com, b@example.com"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({ "emails": vec!["z@example.com"; 1001] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (s, kind, b) = api(&app, Some(&admin), Method::POST, &path, Some(body.clone())).await;
+        assert_eq!(s, status, "{body}: {b}");
+        assert_eq!(kind, "application/problem+json");
+        assert!(b["errors"][0]["field"].is_string(), "{b}");
+    }
+    let res = Client::new()
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let (s, _, b) = api(
+        &app,
+        Some(&admin),
+        Method::GET,
+        "/api/v1/integrations/not-a-uuid/invitations",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_request"))
+    );
+    assert_eq!(app.count("email_invites").await, invites);
+    assert_eq!(app.snapshot().await, before);
+
+    // The cap (SH-4) holds here as on the screen.
+    let many: Vec<String> = (0..199).map(|i| format!("p{i}@example.com")).collect();
+    let (s, _, b) = api(
+        &app,
+        Some(&admin),
+        Method::POST,
+        &path,
+        Some(json!({ "emails": many })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["code"], "conflict");
+
+    // Cancel: gone from the list as pending.
+    let (s, _, _) = api(
+        &app,
+        Some(&admin),
+        Method::DELETE,
+        &format!("{path}/{invitation}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, _, list) = api(&app, Some(&admin), Method::GET, &path, None).await;
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == invitation.as_str() && i["status"] == "revoked"));
+}
+
+// covers: X-4, AC-3, OF-1
+#[sqlx::test(migrations = "../migrations")]
+async fn members_are_listed_to_members_only(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let olga = app.signed_in("Olga Owner", "olga@example.com").await;
+    let (_, account) = app
+        .call(&olga, "accounts/create_account", &[("name", "Acme")])
+        .await;
+    let account = account.as_str().unwrap().to_string();
+    let t = token(&app, &olga, "read").await;
+    let path = format!("/api/v1/accounts/{account}/members");
+    let (s, _, page) = api(&app, Some(&t), Method::GET, &path, None).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(page["members"][0]["email"], "olga@example.com");
+    assert_eq!(page["members"][0]["role"], "owner");
+    let eve = app.signed_in("Eve", "eve@example.com").await;
+    let outsider = token(&app, &eve, "read").await;
+    let theirs = api(&app, Some(&outsider), Method::GET, &path, None).await;
+    let nobodys = api(
+        &app,
+        Some(&outsider),
+        Method::GET,
+        &format!("/api/v1/accounts/{}/members", uuid::Uuid::new_v4()),
+        None,
+    )
+    .await;
+    assert_eq!(theirs.0, StatusCode::NOT_FOUND);
+    assert_eq!(theirs, nobodys);
+    // Removed from the account: the token loses access on the next request.
+    sqlx::query("DELETE FROM account_members WHERE account_id = $1::uuid")
+        .bind(&account)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (s, _, _) = api(&app, Some(&t), Method::GET, &path, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+// covers: X-4
+#[sqlx::test(migrations = "../migrations")]
+async fn every_route_is_in_the_openapi_document(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let (s, _, doc) = api(&app, None, Method::GET, "/api/v1/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."));
+    let mut paths: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            paths.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    paths.sort();
+    // Each route the router serves, probed: it exists (not 404/405 for a made-up id)...
+    let routes = server::api_v1::routes().1;
+    assert_eq!(
+        routes.paths.paths.len(),
+        doc["paths"].as_object().unwrap().len()
+    );
+    for (method, path) in &paths {
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{invitation}", &uuid::Uuid::new_v4().to_string());
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let (s, _, b) = api(&app, None, m, &concrete, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path}: {b}");
+    }
+    assert_eq!(
+        paths,
+        [
+            (
+                "DELETE",
+                "/api/v1/integrations/{id}/invitations/{invitation}"
+            ),
+            ("GET", "/api/v1/accounts/{id}/members"),
+            ("GET", "/api/v1/integrations/{id}/invitations"),
+            ("GET", "/api/v1/me"),
+            ("POST", "/api/v1/integrations/{id}/invitations"),
+            (
+                "POST",
+                "/api/v1/integrations/{id}/invitations/{invitation}/resend"
+            ),
+        ]
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+    );
+    let docs = app
+        .get(&app.client(), "/api/v1/docs")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        docs.contains("/api/v1/integrations/{id}/invitations"),
+        "{docs}"
+    );
+    assert!(
+        !docs.contains("<script"),
+        "the reference page needs no scripts"
+    );
+}
