@@ -495,22 +495,12 @@ async fn parallel_wrong_passwords_cannot_slip_under_the_sign_in_limit(pool: PgPo
     assert_eq!((wrong, limited), (5, 15), "{answers:?}");
 }
 
-async fn team_counted(app: &TestApp, c: &Client, id: &str) -> (i64, Value) {
-    let (s, team) = app.call(c, "team/get_team", &[("id", id)]).await;
-    assert!(s.is_success(), "{team}");
-    (team["counted"].as_i64().unwrap(), team)
-}
-
-// 8. Anyone may type any address into the widget: that holds no place on the team until
-//    the address's owner accepts from the mail, and then only if there is room.
-// covers: SJ-3, TM-1
-#[sqlx::test(migrations = "../migrations")]
-async fn widget_requests_hold_no_team_place_until_accepted(pool: PgPool) {
-    let app = TestApp::start(pool).await;
-    let ann = app.signed_in("Ann Admin", "ann@example.com").await;
+/// A public integration, "Acme CRM", that takes joins from partner.example and may be
+/// embedded on https://partner.example; returns its id.
+async fn joinable_from_partner_site(app: &TestApp, admin: &Client) -> String {
     let (_, id) = app
         .call(
-            &ann,
+            admin,
             "integrations/create_integration",
             &[("name", "Acme CRM")],
         )
@@ -534,9 +524,26 @@ async fn widget_requests_hold_no_team_place_until_accepted(pool: PgPool) {
             vec![("id", id.as_str()), ("origin", "https://partner.example")],
         ),
     ] {
-        let (s, b) = app.call(&ann, endpoint, &form).await;
+        let (s, b) = app.call(admin, endpoint, &form).await;
         assert!(s.is_success(), "{endpoint}: {b}");
     }
+    id
+}
+
+async fn team_counted(app: &TestApp, c: &Client, id: &str) -> (i64, Value) {
+    let (s, team) = app.call(c, "team/get_team", &[("id", id)]).await;
+    assert!(s.is_success(), "{team}");
+    (team["counted"].as_i64().unwrap(), team)
+}
+
+// 8. Anyone may type any address into the widget: that holds no place on the team until
+//    the address's owner accepts from the mail, and then only if there is room.
+// covers: SJ-3, TM-1
+#[sqlx::test(migrations = "../migrations")]
+async fn widget_requests_hold_no_team_place_until_accepted(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let ann = app.signed_in("Ann Admin", "ann@example.com").await;
+    let id = joinable_from_partner_site(&app, &ann).await;
     let (start, _) = team_counted(&app, &ann, &id).await;
     assert_eq!(start, 1);
     let anon = app.client();
@@ -1100,35 +1107,7 @@ async fn sharing_mails_only_from_a_verified_address_and_within_a_budget(pool: Pg
 async fn parallel_widget_posts_cannot_pass_the_join_limits(pool: PgPool) {
     let app = TestApp::start(pool).await;
     let ann = app.signed_in("Ann Admin", "ann@example.com").await;
-    let (_, id) = app
-        .call(
-            &ann,
-            "integrations/create_integration",
-            &[("name", "Acme CRM")],
-        )
-        .await;
-    let id = id.as_str().unwrap().to_string();
-    for (endpoint, form) in [
-        (
-            "integrations/set_visibility",
-            vec![("id", id.as_str()), ("visibility", "public")],
-        ),
-        (
-            "join/settings",
-            vec![
-                ("id", id.as_str()),
-                ("enabled", "on"),
-                ("domains", "partner.example"),
-            ],
-        ),
-        (
-            "join/add_origin",
-            vec![("id", id.as_str()), ("origin", "https://partner.example")],
-        ),
-    ] {
-        let (s, b) = app.call(&ann, endpoint, &form).await;
-        assert!(s.is_success(), "{endpoint}: {b}");
-    }
+    let id = joinable_from_partner_site(&app, &ann).await;
     let mut posts = tokio::task::JoinSet::new();
     for i in 0..40 {
         let c = app.client();
@@ -1171,4 +1150,83 @@ async fn malformed_server_function_arguments_answer_400(pool: PgPool) {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{endpoint}: {b}");
         assert_eq!(error_field(&b).map(|f| f.0), Some("form"), "{b}");
     }
+}
+
+// Found in review: an API token made before the address was proved outlived the
+// sign-up starting over, and a password reset.
+// covers: X-6, AC-2
+#[sqlx::test(migrations = "../migrations")]
+async fn a_new_password_or_a_fresh_sign_up_revokes_every_api_token(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    // Unverified: no token at all.
+    let mallory = app.client();
+    app.call(
+        &mallory,
+        "auth/sign_up",
+        &[
+            ("name", "Victim"),
+            ("email", "victim@example.com"),
+            ("password", "mallorys-password"),
+        ],
+    )
+    .await;
+    app.call(
+        &mallory,
+        "auth/sign_in",
+        &[
+            ("email", "victim@example.com"),
+            ("password", "mallorys-password"),
+        ],
+    )
+    .await;
+    let (s, b) = app
+        .call(
+            &mallory,
+            "tokens/create_token",
+            &[("name", "keep"), ("scope", "read_write"), ("days", "365")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(app.count("api_tokens").await, 0);
+
+    // A verified user's tokens end with a password reset.
+    let vera = app.signed_in("Vera", "vera@example.com").await;
+    let (s, b) = app
+        .call(
+            &vera,
+            "tokens/create_token",
+            &[("name", "script"), ("scope", "read"), ("days", "30")],
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
+    let token = b["token"].as_str().unwrap().to_string();
+    let me = |t: String| {
+        let url = format!("{}/api/v1/me", app.base);
+        async move {
+            Client::new()
+                .get(url)
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+    app.call(
+        &app.client(),
+        "auth/request_password_reset",
+        &[("email", "vera@example.com")],
+    )
+    .await;
+    let reset = app.mailed_token("vera@example.com", "/reset?token=").await;
+    let (s, b) = app
+        .call(
+            &app.client(),
+            "auth/reset_password",
+            &[("token", &reset), ("password", "a-brand-new-password")],
+        )
+        .await;
+    assert!(s.is_success() || s.is_redirection(), "{s} {b}");
+    assert_eq!(me(token).await, StatusCode::UNAUTHORIZED);
 }

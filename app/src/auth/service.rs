@@ -152,15 +152,28 @@ async fn restart_unverified(
     let Some((id,)) = row else {
         return Ok(None);
     };
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    end_every_door(conn, id).await?;
     sqlx::query("UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL")
         .bind(id)
         .execute(&mut *conn)
         .await?;
     Ok(Some(id))
+}
+
+/// Whoever held the account before this moment loses it: every session ends and every
+/// API token is revoked (a new password, or a sign-up starting over).
+async fn end_every_door(conn: &mut PgConnection, user: Uuid) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 async fn issue_token(
@@ -465,10 +478,7 @@ pub async fn reset_password(st: &AppState, text: &str, password: String) -> Resu
         .execute(&mut *tx)
         .await?;
     verified(&mut tx, user_id).await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    end_every_door(&mut tx, user_id).await?;
     history::record(
         &mut tx,
         Entry {

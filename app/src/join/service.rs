@@ -14,8 +14,8 @@ use crate::integrations::service::{authorize, record, viewer};
 use crate::integrations::IntegrationSummary;
 use crate::server::history::{self, Entry};
 use crate::server::Actor;
-use crate::server::{auth, mail, AppState};
-use crate::team::service::{add_pending, issue_token};
+use crate::server::{mail, AppState};
+use crate::team::service::{add_pending, ensure_room, issue_token};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
@@ -309,8 +309,9 @@ pub async fn request(
     {
         return Err(AppError::Conflict(REFUSAL.into()));
     }
-    let existing: Option<(Uuid, String, String, bool)> = sqlx::query_as(
-        "SELECT id, status, source, invited_at > now() - make_interval(mins => $3) \
+    let existing: Option<(Uuid, String, String, bool, bool)> = sqlx::query_as(
+        "SELECT id, status, source, invited_at > now() - make_interval(mins => $3), \
+                expires_at <= now() AND NOT unconfirmed \
          FROM team_members WHERE integration_id = $1 AND (email = $2 OR user_id = $4) ORDER BY status LIMIT 1 FOR UPDATE",
     )
     .bind(id)
@@ -340,10 +341,16 @@ pub async fn request(
             return Ok(JoinOutcome::AlreadyMember);
         }
         // An invitation from a member, or a join mail moments ago: send nothing new.
-        Some((_, _, source, recent)) if source == "invite" || recent => {
+        Some((_, _, source, recent, _)) if source == "invite" || recent => {
             return Ok(JoinOutcome::AlreadySent)
         }
-        Some((mid, ..)) => mid,
+        // An expired request holds no place: asking again takes one, if there is room.
+        Some((mid, _, _, _, expired)) => {
+            if expired {
+                ensure_room(&mut tx, id).await?;
+            }
+            mid
+        }
         None => {
             add_pending(
                 &mut tx,
@@ -403,7 +410,7 @@ pub async fn request_as_user(st: &AppState, me: &Actor, id: Uuid) -> Result<Join
             user: Some(me.id),
             email,
             verified: me.email_verified,
-            client: auth::client_addr(),
+            client: me.client.clone(),
         },
     )
     .await

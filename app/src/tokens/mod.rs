@@ -27,13 +27,8 @@ pub struct ApiTokenView {
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl ApiTokenView {
-    /// Usable now: neither revoked nor expired.
-    pub fn live(&self, now: DateTime<Utc>) -> bool {
-        self.revoked_at.is_none() && self.expires_at > now
-    }
+    /// Usable now: neither revoked nor expired (decided by the server's clock).
+    pub active: bool,
 }
 
 /// A token just made: the only time its text is shown.

@@ -22,6 +22,7 @@ struct TokenRow {
     expires_at: DateTime<Utc>,
     last_used_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
+    active: bool,
 }
 
 impl TokenRow {
@@ -36,6 +37,7 @@ impl TokenRow {
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
             revoked_at: self.revoked_at,
+            active: self.active,
         })
     }
 }
@@ -51,7 +53,8 @@ fn browser_only(me: &Actor) -> Result<(), AppError> {
 pub async fn list(st: &AppState, me: &Actor) -> Result<Vec<ApiTokenView>, AppError> {
     browser_only(me)?;
     let rows: Vec<TokenRow> = sqlx::query_as(
-        "SELECT id, name, scope, hint, created_at, expires_at, last_used_at, revoked_at \
+        "SELECT id, name, scope, hint, created_at, expires_at, last_used_at, revoked_at, \
+                revoked_at IS NULL AND expires_at > now() AS active \
          FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id",
     )
     .bind(me.id)
@@ -69,6 +72,13 @@ pub async fn create(
     days: i32,
 ) -> Result<NewApiToken, AppError> {
     browser_only(me)?;
+    // A token outlives sessions: only someone who proved the address may make one.
+    if !me.email_verified {
+        return Err(AppError::validation(
+            "name",
+            "Verify your email address before you make an API token.",
+        ));
+    }
     let name = validate::name(name, "token name").map_err(|m| AppError::validation("name", m))?;
     let scope = TokenScope::parse(scope.trim())
         .ok_or_else(|| AppError::validation("scope", "Choose read, or read and write."))?;
@@ -92,7 +102,7 @@ pub async fn create(
     let row: TokenRow = sqlx::query_as(
         "INSERT INTO api_tokens (user_id, name, scope, token_hash, hint, expires_at) \
          VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6)) \
-         RETURNING id, name, scope, hint, created_at, expires_at, last_used_at, revoked_at",
+         RETURNING id, name, scope, hint, created_at, expires_at, last_used_at, revoked_at, true AS active",
     )
     .bind(me.id)
     .bind(&name)

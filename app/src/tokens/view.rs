@@ -68,7 +68,7 @@ pub fn TokensPage() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|t: ApiTokenView| {
-                                        let live = t.live(chrono::Utc::now());
+                                        let live = t.active;
                                         let status = if t.revoked_at.is_some() { "revoked" } else if live { "active" } else { "expired" };
                                         view! {
                                             <tr>

@@ -31,30 +31,11 @@ impl TestApp {
         Self::start_with(pool, test_config()).await
     }
 
-    pub async fn start_with(pool: PgPool, mut config: Config) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        config.addr = addr;
-        config.public_url = format!("http://{addr}");
-        let state = AppState {
-            pool: pool.clone(),
-            leptos_options: server::leptos_options(&config),
-            config: Arc::new(config),
-        };
-        let router = server::router(state.clone());
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
+    pub async fn start_with(pool: PgPool, config: Config) -> Self {
+        let never = std::future::pending();
+        Self::serve_until(pool, config, server::Limits::default(), never)
             .await
-            .unwrap();
-        });
-        Self {
-            base: format!("http://{addr}"),
-            pool,
-            state,
-        }
+            .0
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects.
