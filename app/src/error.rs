@@ -13,6 +13,9 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A named rule refused the request (see [`Refusal`]).
+    #[error("{}", .0.message())]
+    Refused(Refusal),
     #[error("{message}")]
     Validation { field: String, message: String },
     #[error("{0}")]
@@ -24,6 +27,131 @@ pub enum AppError {
     Internal { ref_id: String },
     #[error("Could not reach Gatehouse: {0}")]
     Transport(String),
+}
+
+/// A rule that refuses an otherwise well-formed request. Each has a stable machine code
+/// (for the JSON API and the CLI), an HTTP status and a message, all decided here, in one
+/// place; no code compares message texts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// TM-6: the team would be left without an accepted admin; `what` is the action.
+    LastAdmin {
+        what: String,
+    },
+    /// TM-1: at most 200 team members, pending invitations included.
+    TeamFull {
+        counted: i64,
+    },
+    /// SH-4: at most 200 people invited by email.
+    SharingFull {
+        counted: i64,
+        more: i64,
+    },
+    /// OF-7: membership is managed by the identity provider.
+    ScimOn,
+    /// An invitation sent to another address than the signed-in one.
+    WrongAddress {
+        signed_in_as: String,
+    },
+    /// An address must be verified first (AC-2).
+    Unverified,
+    /// SJ-2: joining is refused (the same answer whatever the reason).
+    JoinRefused,
+    /// SH-2: the link was rotated or never existed.
+    LinkRotated,
+    /// SH-6: revoked users come back only through a new email invitation.
+    LinkBlocked,
+    InvitationExpired,
+    InvitationCancelled,
+    /// Used already, replaced by a newer one, or never valid.
+    InvitationInvalid,
+    AlreadyOnTeam,
+    /// A pending invitation's role cannot be changed in place.
+    NotAcceptedYet {
+        email: String,
+    },
+    AlreadyVerified,
+    /// OF-5: the mailed CSV link works for 7 days.
+    CsvLinkExpired,
+    /// PL-2: a Zap uses a version its owner may no longer use.
+    VersionAccessGone {
+        integration: String,
+        version: String,
+    },
+}
+
+impl Refusal {
+    /// The stable code, e.g. `last_admin`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::LastAdmin { .. } => "last_admin",
+            Self::TeamFull { .. } => "team_full",
+            Self::SharingFull { .. } => "sharing_full",
+            Self::ScimOn => "scim_on",
+            Self::WrongAddress { .. } => "wrong_address",
+            Self::Unverified => "unverified_address",
+            Self::JoinRefused => "join_refused",
+            Self::LinkRotated => "link_rotated",
+            Self::LinkBlocked => "link_blocked",
+            Self::InvitationExpired => "invitation_expired",
+            Self::InvitationCancelled => "invitation_cancelled",
+            Self::InvitationInvalid => "invitation_invalid",
+            Self::AlreadyOnTeam => "already_on_team",
+            Self::NotAcceptedYet { .. } => "not_accepted_yet",
+            Self::AlreadyVerified => "already_verified",
+            Self::CsvLinkExpired => "csv_link_expired",
+            Self::VersionAccessGone { .. } => "version_access_gone",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::LastAdmin { what } => format!(
+                "{what} would leave the team without an admin. Make another member an admin first: a team always keeps at least one."
+            ),
+            Self::TeamFull { counted } => format!(
+                "A team can have at most {} members, pending invitations included. It has {counted}: \
+                 remove someone or cancel an invitation first.",
+                crate::domain::team::TEAM_CAP
+            ),
+            Self::SharingFull { counted, more } => format!(
+                "An integration can have at most {} people invited by email (pending and accepted). It has {counted}; \
+                 inviting {more} more would pass the limit. Nothing was sent.",
+                crate::integrations::INVITE_CAP
+            ),
+            Self::ScimOn => {
+                "SCIM provisioning is on for this account: remove people in your identity provider.".into()
+            }
+            Self::WrongAddress { signed_in_as } => format!(
+                "This invitation was sent to another address. You are signed in as {signed_in_as}: sign in with the invited address to accept it."
+            ),
+            Self::Unverified => {
+                "Verify your email address first (see the mail we sent you), then accept.".into()
+            }
+            Self::JoinRefused => "We cannot send you an invitation to join this team. Joining needs a verified email address on one of the team's eligible domains.".into(),
+            Self::LinkRotated => "This link is no longer valid. Ask the integration's team for a new one.".into(),
+            Self::LinkBlocked => "Your access to this integration was revoked, so its invite links no longer admit you. \
+                                  Ask its team to invite you again by email.".into(),
+            Self::InvitationExpired => "This invitation has expired. Ask the team for a new one.".into(),
+            Self::InvitationCancelled => "This invitation was cancelled.".into(),
+            Self::InvitationInvalid => "This invitation is not valid: it may have been used already, cancelled, or replaced by a newer one.".into(),
+            Self::AlreadyOnTeam => "You are already on this team.".into(),
+            Self::NotAcceptedYet { email } => format!(
+                "{email} has not accepted yet. Cancel the invitation and invite them again with the other role."
+            ),
+            Self::AlreadyVerified => "Your email address is already verified.".into(),
+            Self::CsvLinkExpired => "This link has expired (links work for 7 days). Ask an admin to export the CSV from the Members page.".into(),
+            Self::VersionAccessGone { integration, version } => format!(
+                "You no longer have access to {integration} {version}, which this Zap uses. Ask its team to invite you again."
+            ),
+        }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
+    }
 }
 
 impl AppError {
@@ -57,7 +185,7 @@ impl AppError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Refused(_) => StatusCode::CONFLICT,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -78,6 +78,7 @@ impl ApiError {
                     AppError::Forbidden => "forbidden",
                     AppError::NotFound => "not_found",
                     AppError::Conflict(_) => "conflict",
+                    AppError::Refused(r) => r.code(),
                     AppError::Validation { .. } => "invalid_input",
                     AppError::TooManyRequests(_) => "rate_limited",
                     AppError::Unavailable => "unavailable",

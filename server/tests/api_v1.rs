@@ -295,7 +295,7 @@ async fn invitations_through_the_api_follow_the_same_rules_as_the_screens(pool: 
     )
     .await;
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
-    assert_eq!(b["code"], "conflict");
+    assert_eq!(b["code"], "sharing_full");
 
     // Cancel: gone from the list as pending.
     let (s, _, _) = api(

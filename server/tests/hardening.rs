@@ -238,7 +238,8 @@ async fn a_revoked_user_cannot_walk_back_in_through_an_invite_link(pool: PgPool)
         .call(&bob, "integrations/accept_link", &[("token", &token)])
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
-    assert!(b.to_string().contains("invite you again"), "{b}");
+    assert!(message(&b).contains("invite you again"), "{b}");
+    assert_eq!(b["Refused"], "LinkBlocked");
     let (s, b) = app
         .call(&bob, "integrations/link_landing", &[("token", &token)])
         .await;
@@ -591,7 +592,8 @@ async fn widget_requests_hold_no_team_place_until_accepted(pool: PgPool) {
         .call(&b_client, "team/accept_invitation", &[("token", &token)])
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{body}");
-    assert!(body.to_string().contains("at most 200"), "{body}");
+    assert!(message(&body).contains("at most 200"), "{body}");
+    assert_eq!(body["Refused"]["TeamFull"]["counted"], 200);
     assert_eq!(team_counted(&app, &ann, &id).await.0, 200);
 }
 
@@ -640,7 +642,7 @@ async fn resending_an_expired_invitation_respects_the_caps(pool: PgPool) {
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
-    assert!(b.to_string().contains("at most 200"), "{b}");
+    assert!(message(&b).contains("at most 200"), "{b}");
     assert_eq!(app.count("outbox").await, outbox, "nothing was sent");
     let (live,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM email_invites WHERE integration_id = $1::uuid AND expires_at > now()",

@@ -402,9 +402,7 @@ pub async fn resend_verification(st: &AppState) -> Result<(), AppError> {
     let mut tx = st.pool.begin().await?;
     let me = auth::require_user(&mut tx).await?;
     if me.email_verified {
-        return Err(AppError::Conflict(
-            "Your email address is already verified.".into(),
-        ));
+        return Err(crate::error::Refusal::AlreadyVerified.into());
     }
     let (recent,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM user_tokens WHERE user_id = $1 AND purpose = 'verify_email' \

@@ -7,7 +7,7 @@ use crate::auth::CurrentUser;
 use crate::domain::policy::{self, TeamAction};
 use crate::domain::roles::TeamRole;
 use crate::domain::{semver, validate};
-use crate::error::AppError;
+use crate::error::{AppError, Refusal};
 use crate::server::crypto::{Keyring, Sealed, Secret};
 use crate::server::history::{self, Entry};
 use crate::server::Actor;
@@ -520,8 +520,6 @@ pub(crate) async fn landing_of(
     })
 }
 
-const LINK_GONE: &str = "This link is no longer valid. Ask the integration's team for a new one.";
-
 async fn live_link(
     conn: &mut PgConnection,
     text: &str,
@@ -534,13 +532,9 @@ async fn live_link(
     .await?;
     match row {
         Some((link, integration, version, true)) => Ok((link, integration, version)),
-        _ => Err(AppError::Conflict(LINK_GONE.into())),
+        _ => Err(Refusal::LinkRotated.into()),
     }
 }
-
-const LINK_BLOCKED: &str =
-    "Your access to this integration was revoked, so its invite links no longer \
-     admit you. Ask its team to invite you again by email.";
 
 /// After a revocation (SH-6), links admit the person again only once an email invitation
 /// was accepted: a block on all versions stops every link, one on a version stops that
@@ -561,7 +555,7 @@ async fn refuse_if_blocked(
     .fetch_one(conn)
     .await?;
     if blocked {
-        return Err(AppError::Conflict(LINK_BLOCKED.into()));
+        return Err(Refusal::LinkBlocked.into());
     }
     Ok(())
 }
@@ -1016,11 +1010,11 @@ async fn invites_counted(conn: &mut PgConnection, id: Uuid) -> Result<i64, AppEr
 }
 
 fn invite_cap_error(counted: i64, more: usize) -> AppError {
-    AppError::Conflict(format!(
-        "An integration can have at most {} people invited by email (pending and accepted). It has {counted}; \
-         inviting {more} more would pass the limit. Nothing was sent.",
-        super::INVITE_CAP,
-    ))
+    Refusal::SharingFull {
+        counted,
+        more: more as i64,
+    }
+    .into()
 }
 
 /// Send a pending (or expired) invite again with a new token; the old link stops working.
@@ -1082,10 +1076,12 @@ async fn live_invite(
     .fetch_optional(conn)
     .await?;
     match row {
-        Some((_, _, _, _, status, _)) if status == "revoked" => Err(AppError::Conflict("This invitation was cancelled.".into())),
-        Some((_, _, _, _, _, true)) => Err(AppError::Conflict("This invitation has expired. Ask the team for a new one.".into())),
+        Some((_, _, _, _, status, _)) if status == "revoked" => {
+            Err(Refusal::InvitationCancelled.into())
+        }
+        Some((_, _, _, _, _, true)) => Err(Refusal::InvitationExpired.into()),
         Some((invite, id, email, version, _, false)) => Ok((invite, id, email, version)),
-        None => Err(AppError::Conflict("This invitation is not valid: it may have been used already, or replaced by a newer one.".into())),
+        None => Err(Refusal::InvitationInvalid.into()),
     }
 }
 
@@ -1100,15 +1096,13 @@ pub async fn accept_invite(st: &AppState, me: &Actor, text: &str) -> Result<Uuid
     let mut tx = st.pool.begin().await?;
     let (invite, id, email, version) = live_invite(&mut tx, text, true).await?;
     if me.email != email {
-        return Err(AppError::Conflict(format!(
-            "This invitation was sent to another address. You are signed in as {}: sign in with the invited address to accept it.",
-            me.email
-        )));
+        return Err(Refusal::WrongAddress {
+            signed_in_as: me.email.clone(),
+        }
+        .into());
     }
     if !me.email_verified {
-        return Err(AppError::Conflict(
-            "Verify your email address first (see the mail we sent you), then accept.".into(),
-        ));
+        return Err(Refusal::Unverified.into());
     }
     sqlx::query("UPDATE email_invites SET status = 'accepted', accepted_at = now(), accepted_user_id = $2, token_hash = NULL WHERE id = $1")
         .bind(invite)

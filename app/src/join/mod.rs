@@ -37,8 +37,6 @@ pub const RESEND_AFTER_MINUTES: i32 = 10;
 
 /// The one answer to every refused join, whatever the reason (SJ-2): it says nothing
 /// about whether the integration exists, is private, or accepts joins at all.
-pub const REFUSAL: &str = "We cannot send you an invitation to join this team. Joining needs a verified email address on one of the team's eligible domains.";
-
 /// What became of a join request that was not refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JoinOutcome {

@@ -1,7 +1,7 @@
 //! Join settings, embed origins and join requests (SJ-1 … SJ-3).
 use super::{
     EmbedPage, JoinOutcome, ORIGINS_MAX, PER_CLIENT_PER_HOUR, PER_INTEGRATION_PER_HOUR,
-    PER_PERSON_PER_HOUR, REFUSAL, RESEND_AFTER_MINUTES,
+    PER_PERSON_PER_HOUR, RESEND_AFTER_MINUTES,
 };
 use crate::domain::email::EmailAddress;
 use crate::domain::policy::{self, TeamAction, UseAction};
@@ -9,7 +9,7 @@ use crate::domain::roles::TeamRole;
 use crate::domain::team::{
     default_note, email_domain, embed_origin, join_domain, TEAM_INVITE_DAYS,
 };
-use crate::error::AppError;
+use crate::error::{AppError, Refusal};
 use crate::integrations::service::{authorize, record, viewer};
 use crate::integrations::IntegrationSummary;
 use crate::server::history::{self, Entry};
@@ -307,7 +307,7 @@ pub async fn request(
     if policy::integration_use(false, joinable, UseAction::RequestJoin).is_err()
         || !(eligible && who.verified)
     {
-        return Err(AppError::Conflict(REFUSAL.into()));
+        return Err(Refusal::JoinRefused.into());
     }
     let existing: Option<(Uuid, String, String, bool, bool)> = sqlx::query_as(
         "SELECT id, status, source, invited_at > now() - make_interval(mins => $3), \
@@ -401,7 +401,7 @@ pub async fn request(
 /// The in-app request (SJ-2): the signed-in user's own address.
 pub async fn request_as_user(st: &AppState, me: &Actor, id: Uuid) -> Result<JoinOutcome, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let email = EmailAddress::parse(&me.email).map_err(|_| AppError::Conflict(REFUSAL.into()))?;
+    let email = EmailAddress::parse(&me.email).map_err(|_| AppError::from(Refusal::JoinRefused))?;
     request(
         st,
         &mut conn,

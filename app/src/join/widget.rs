@@ -2,9 +2,9 @@
 //! a partner's page, `POST` sends the join mail. Plain server-rendered HTML, no WASM, no
 //! cookies; `frame-ancestors` lists exactly the integration's allowed origins.
 use super::service::{self, Requester};
-use super::{JoinOutcome, REFUSAL};
+use super::JoinOutcome;
 use crate::domain::email::EmailAddress;
-use crate::error::AppError;
+use crate::error::{AppError, Refusal};
 use crate::server::AppState;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -252,13 +252,13 @@ pub async fn submit(
             answer(StatusCode::OK, true, JoinOutcome::Sent.message(email.as_str()), email.as_str())
         }
         Ok(o) => answer(StatusCode::OK, true, o.message(email.as_str()), email.as_str()),
-        Err(AppError::Conflict(m)) if m == REFUSAL => answer(
+        Err(AppError::Refused(Refusal::JoinRefused)) => answer(
             StatusCode::UNPROCESSABLE_ENTITY,
             false,
             "This address cannot join this team: joining needs an address on one of the team's eligible domains.".into(),
             email.as_str(),
         ),
-        Err(e @ (AppError::Conflict(_) | AppError::TooManyRequests(_))) => {
+        Err(e @ (AppError::Conflict(_) | AppError::Refused(_) | AppError::TooManyRequests(_))) => {
             answer(e.status(), false, e.to_string(), email.as_str())
         }
         Err(e) => answer(e.status(), false, "Something went wrong; please try again later.".into(), email.as_str()),

@@ -5,7 +5,7 @@ use crate::accounts::{repo as accounts, Member};
 use crate::auth::CurrentUser;
 use crate::domain::policy::{self, AccountAction};
 use crate::domain::roles::AccountRole;
-use crate::error::AppError;
+use crate::error::{AppError, Refusal};
 use crate::server::history::{self, Entry};
 use crate::server::Actor;
 use crate::server::AppState;
@@ -58,10 +58,7 @@ async fn authorize_removal(
         },
     )?;
     if scim {
-        return Err(AppError::Conflict(
-            "SCIM provisioning is on for this account: remove people in your identity provider."
-                .into(),
-        ));
+        return Err(Refusal::ScimOn.into());
     }
     mine.ok_or(AppError::NotFound)
 }
@@ -236,7 +233,7 @@ pub async fn transfer_csv(
         return Err(AppError::NotFound);
     }
     if !live {
-        return Err(AppError::Conflict("This link has expired (links work for 7 days). Ask an admin to export the CSV from the Members page.".into()));
+        return Err(Refusal::CsvLinkExpired.into());
     }
     let body = super::csv_export::transfer_csv(&mut conn, &st.config, transfer, me.id).await?;
     Ok((format!("Transferred from {removed}.csv"), body))

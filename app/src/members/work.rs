@@ -250,9 +250,11 @@ pub async fn set_zap_enabled(account_id: Uuid, zap_id: Uuid, on: bool) -> Result
             .fetch_all(&mut *tx)
             .await?;
             if let Some((name, version)) = blocked.first() {
-                return Err(AppError::Conflict(format!(
-                    "You no longer have access to {name} {version}, which this Zap uses. Ask its team to invite you again."
-                )));
+                return Err(crate::error::Refusal::VersionAccessGone {
+                    integration: name.clone(),
+                    version: version.clone(),
+                }
+                .into());
             }
         }
         sqlx::query("UPDATE zaps SET enabled = $2, paused_reason = NULL, updated_at = now() WHERE id = $1")

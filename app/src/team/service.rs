@@ -8,7 +8,7 @@ use crate::domain::policy::{self, TeamAction};
 use crate::domain::roles::TeamRole;
 use crate::domain::team::{default_note, UpdateKind, NOTE_MAX, TEAM_CAP, TEAM_INVITE_DAYS};
 use crate::domain::validate;
-use crate::error::AppError;
+use crate::error::{AppError, Refusal};
 use crate::integrations::{
     repo,
     service::{authorize, landing_of, record, viewer, Tx},
@@ -36,10 +36,7 @@ pub(crate) async fn counted(conn: &mut PgConnection, id: Uuid) -> Result<i64, Ap
 }
 
 pub(crate) fn cap_error(counted: i64) -> AppError {
-    AppError::Conflict(format!(
-        "A team can have at most {TEAM_CAP} members, pending invitations included. It has {counted}: \
-         remove someone or cancel an invitation first."
-    ))
+    Refusal::TeamFull { counted }.into()
 }
 
 /// Refuse when the team has no free place (TM-1); the caller holds the integration's lock.
@@ -410,9 +407,10 @@ async fn keep_an_admin(tx: &mut Tx, id: Uuid, what: &str) -> Result<(), AppError
     .fetch_one(&mut **tx)
     .await?;
     if admins <= 1 {
-        return Err(AppError::Conflict(format!(
-            "{what} would leave the team without an admin. Make another member an admin first: a team always keeps at least one."
-        )));
+        return Err(Refusal::LastAdmin {
+            what: what.to_string(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -429,9 +427,7 @@ pub async fn change_role(
         lock_role_and_member(st, me, id, Some(member)).await?;
     policy::team(Some(my_role), TeamAction::ChangeRole)?;
     if status != "accepted" {
-        return Err(AppError::Conflict(format!(
-            "{email} has not accepted yet. Cancel the invitation and invite them again with the other role."
-        )));
+        return Err(Refusal::NotAcceptedYet { email }.into());
     }
     if old == role {
         return Ok(());
@@ -790,13 +786,9 @@ async fn live_invite(
     .fetch_optional(conn)
     .await?;
     match row {
-        Some(r) if r.6 => Err(AppError::Conflict(
-            "This invitation has expired. Ask the team for a new one.".into(),
-        )),
+        Some(r) if r.6 => Err(Refusal::InvitationExpired.into()),
         Some(r) => Ok(r),
-        None => Err(AppError::Conflict(
-            "This invitation is not valid: it may have been used already, cancelled, or replaced by a newer one.".into(),
-        )),
+        None => Err(Refusal::InvitationInvalid.into()),
     }
 }
 
@@ -830,18 +822,16 @@ pub async fn accept(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppEr
     let already = repo::team_role(&mut tx, id, me.id, true).await?.is_some();
     let (member, _, email, role, _, source, ..) = live_invite(&mut tx, text, true).await?;
     if me.email != email {
-        return Err(AppError::Conflict(format!(
-            "This invitation was sent to another address. You are signed in as {}: sign in with the invited address to accept it.",
-            me.email
-        )));
+        return Err(Refusal::WrongAddress {
+            signed_in_as: me.email.clone(),
+        }
+        .into());
     }
     if !me.email_verified {
-        return Err(AppError::Conflict(
-            "Verify your email address first (see the mail we sent you), then accept.".into(),
-        ));
+        return Err(Refusal::Unverified.into());
     }
     if already {
-        return Err(AppError::Conflict("You are already on this team.".into()));
+        return Err(Refusal::AlreadyOnTeam.into());
     }
     // A widget request takes its place on the team only now, if there is room (TM-1).
     let (unconfirmed,): (bool,) =

@@ -150,6 +150,14 @@ impl TestApp {
     }
 }
 
+/// What the screen shows for an error answer: the message of the `AppError` it carries
+/// (named refusals travel as data and are worded on both sides by one function).
+pub fn message(body: &Value) -> String {
+    serde_json::from_value::<app::error::AppError>(body.clone())
+        .map(|e| e.to_string())
+        .unwrap_or_else(|_| body.to_string())
+}
+
 pub fn error_field(body: &Value) -> Option<(&str, &str)> {
     let v = body.get("Validation")?;
     Some((v.get("field")?.as_str()?, v.get("message")?.as_str()?))
