@@ -9,7 +9,7 @@ use app::integrations::{InviteReport, InviteView, MAX_BATCH_LINES};
 use app::server::actor::{Actor, Door};
 use app::server::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -141,11 +141,7 @@ impl FromRequestParts<AppState> for ApiActor {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::App(AppError::Unauthenticated))?;
-        let client = parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let client = app::server::door::client_of(parts);
         let actor = app::tokens::service::resolve(st, bearer, client)
             .await?
             .ok_or(ApiError::App(AppError::Unauthenticated))?;

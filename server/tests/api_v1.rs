@@ -140,7 +140,7 @@ async fn tokens_name_their_user_until_revoked_or_expired_and_cookies_do_nothing(
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
-// covers: SH-3, SH-4, SH-5, SH-8, X-4, X-6, AC-3, X-5
+// covers: SH-3, SH-4, SH-5, SH-8, X-4, X-6, X-7, AC-3, X-5
 #[sqlx::test(migrations = "../migrations")]
 async fn invitations_through_the_api_follow_the_same_rules_as_the_screens(pool: PgPool) {
     let app = TestApp::start(pool).await;
@@ -413,4 +413,64 @@ async fn every_route_is_in_the_openapi_document(pool: PgPool) {
         !docs.contains("<script"),
         "the reference page needs no scripts"
     );
+}
+
+// The same request twice at once, and from another site: one batch of invitations is
+// written once, and a browser page elsewhere cannot use the API (it has no cookie to
+// ride on, and its cross-site write is refused before any work).
+// covers: X-7, SH-4, X-8
+#[sqlx::test(migrations = "../migrations")]
+async fn twice_at_once_and_cross_site_change_nothing_twice(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let ann = app.signed_in("Ann Admin", "ann@example.com").await;
+    let id = integration(&app, &ann).await;
+    let admin = token(&app, &ann, "read_write").await;
+    let path = format!("/api/v1/integrations/{id}/invitations");
+    let mut both = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let url = format!("{}{path}", app.base);
+        let t = admin.clone();
+        both.spawn(async move {
+            let res = Client::new()
+                .post(url)
+                .bearer_auth(t)
+                .json(&json!({ "emails": ["same@example.com"] }))
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.json::<Value>().await.unwrap())
+        });
+    }
+    let answers = both.join_all().await;
+    assert!(
+        answers.iter().all(|(s, _)| *s == StatusCode::CREATED),
+        "{answers:?}"
+    );
+    let invited: usize = answers
+        .iter()
+        .map(|(_, b)| b["invited"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        invited, 1,
+        "one sends, the other is told it is done: {answers:?}"
+    );
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM email_invites WHERE email = 'same@example.com'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+
+    let before = app.count("email_invites").await;
+    let res = Client::new()
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(&admin)
+        .header("Origin", "https://evil.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .json(&json!({ "emails": ["x@example.com"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("email_invites").await, before);
 }

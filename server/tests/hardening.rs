@@ -953,30 +953,9 @@ async fn signing_up_first_with_anothers_address_gains_nothing(pool: PgPool) {
     let owner = app.signed_in("Olga Owner", "olga@example.com").await;
     let id = app.install(&owner, "Jira", "bot", "s3cret-value").await;
     // The attacker signs up with the victim's address and keeps a session.
-    let mallory = app.client();
-    let (s, b) = app
-        .call(
-            &mallory,
-            "auth/sign_up",
-            &[
-                ("name", "Victim"),
-                ("email", "victim@example.com"),
-                ("password", "mallorys-password"),
-            ],
-        )
+    let mallory = app
+        .unverified("Victim", "victim@example.com", "mallorys-password")
         .await;
-    assert!(s.is_success() || s.is_redirection(), "{s} {b}");
-    let (s, b) = app
-        .call(
-            &mallory,
-            "auth/sign_in",
-            &[
-                ("email", "victim@example.com"),
-                ("password", "mallorys-password"),
-            ],
-        )
-        .await;
-    assert!(s.is_success() || s.is_redirection(), "{s} {b}");
     let (s, b) = app
         .call(
             &owner,
@@ -1038,18 +1017,7 @@ async fn signing_up_first_with_anothers_address_gains_nothing(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn sharing_mails_only_from_a_verified_address_and_within_a_budget(pool: PgPool) {
     let app = TestApp::start(pool).await;
-    let spammer = app.client();
-    app.call(
-        &spammer,
-        "auth/sign_up",
-        &[
-            ("name", "Spam"),
-            ("email", "spam@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    app.sign_in(&spammer, "spam@example.com").await;
+    let spammer = app.unverified("Spam", "spam@example.com", PASSWORD).await;
     let id = app
         .install(
             &spammer,
@@ -1161,26 +1129,9 @@ async fn malformed_server_function_arguments_answer_400(pool: PgPool) {
 async fn a_new_password_or_a_fresh_sign_up_revokes_every_api_token(pool: PgPool) {
     let app = TestApp::start(pool).await;
     // Unverified: no token at all.
-    let mallory = app.client();
-    app.call(
-        &mallory,
-        "auth/sign_up",
-        &[
-            ("name", "Victim"),
-            ("email", "victim@example.com"),
-            ("password", "mallorys-password"),
-        ],
-    )
-    .await;
-    app.call(
-        &mallory,
-        "auth/sign_in",
-        &[
-            ("email", "victim@example.com"),
-            ("password", "mallorys-password"),
-        ],
-    )
-    .await;
+    let mallory = app
+        .unverified("Victim", "victim@example.com", "mallorys-password")
+        .await;
     let (s, b) = app
         .call(
             &mallory,

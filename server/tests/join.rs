@@ -33,19 +33,7 @@ async fn domains(app: &TestApp, id: &str) -> (bool, Vec<String>) {
 
 /// Signed up and signed in, but the address never verified.
 async fn unverified(app: &TestApp, email: &str) -> Client {
-    let c = app.client();
-    app.call(
-        &c,
-        "auth/sign_up",
-        &[
-            ("name", "Una Verified"),
-            ("email", email),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    app.sign_in(&c, email).await;
-    c
+    app.unverified("Una Verified", email, PASSWORD).await
 }
 
 // covers: SJ-1

@@ -39,10 +39,7 @@ fn parse_email(input: &str) -> Result<EmailAddress, AppError> {
 async fn per_client(st: &AppState, kind: &str, max: i64) -> Result<(), AppError> {
     let client = auth::client_addr();
     let mut tx = st.pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("{kind}:{client}"))
-        .execute(&mut *tx)
-        .await?;
+    crate::server::hold_locks(&mut tx, &[format!("{kind}:{client}")]).await?;
     let (n,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM client_requests WHERE kind = $1 AND client = $2 AND at > now() - interval '1 hour'",
     )
@@ -227,13 +224,10 @@ pub async fn sign_in(st: &AppState, email: &str, password: String) -> Result<Uui
     let email = parse_email(email)?;
     let client = auth::client_addr();
     let mut tx = st.pool.begin().await?;
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('signin:' || $1, 0)), \
-                pg_advisory_xact_lock(hashtextextended('signin-client:' || $2, 0))",
+    crate::server::hold_locks(
+        &mut tx,
+        &[format!("signin:{email}"), format!("signin-client:{client}")],
     )
-    .bind(email.as_str())
-    .bind(&client)
-    .execute(&mut *tx)
     .await?;
     let (by_email, by_client): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE email = $1), count(*) FILTER (WHERE client = $2) \

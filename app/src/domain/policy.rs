@@ -248,6 +248,15 @@ pub fn token(scope: TokenScope, writes: bool) -> Result<Authorized, Denied> {
     }
 }
 
+/// Tokens are made and revoked in the browser only: a token that could make tokens could
+/// widen its own scope or outlive its own revocation.
+pub fn manage_tokens(through_a_token: bool) -> Result<Authorized, Denied> {
+    match through_a_token {
+        false => allow(),
+        true => deny_visible(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The full matrix, written out as tables so a reader can check it against SPEC.
@@ -278,6 +287,8 @@ mod tests {
             );
         }
         assert_eq!(token(TokenScope::Read, true), Err(Denied::Forbidden));
+        assert!(ok(manage_tokens(false)));
+        assert_eq!(manage_tokens(true), Err(Denied::Forbidden));
         assert_eq!(TokenScope::parse("read+write"), Some(TokenScope::ReadWrite));
         assert_eq!(TokenScope::parse("admin"), None);
     }

@@ -303,10 +303,7 @@ pub async fn share(
         ));
     }
     // One sharer's budget is counted under a lock of their own, whichever instance.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('share:' || $1::text, 0))")
-        .bind(me.id)
-        .execute(&mut *tx)
-        .await?;
+    crate::server::hold_locks(&mut tx, &[format!("share:{}", me.id)]).await?;
     let (sent,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM history WHERE actor_id = $1 AND action IN ('instance.shared', 'instance.invited') \
          AND at > now() - interval '1 hour'",

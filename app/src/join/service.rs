@@ -245,13 +245,10 @@ pub async fn request(
     // under locks on the integration and the client: parallel requests cannot all slip
     // under the limits.
     let mut counting = conn.begin().await?;
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('join:' || $1::text, 0)), \
-                pg_advisory_xact_lock(hashtextextended('join-client:' || $2, 0))",
+    crate::server::hold_locks(
+        &mut counting,
+        &[format!("join:{id}"), format!("join-client:{}", who.client)],
     )
-    .bind(id)
-    .bind(&who.client)
-    .execute(&mut *counting)
     .await?;
     let (by_person, by_integration, by_client): (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE email = $2 OR user_id = $3), count(*) FILTER (WHERE integration_id = $1), \

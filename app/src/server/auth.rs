@@ -76,11 +76,7 @@ fn dummy_hash() -> &'static str {
 /// The client's address, as the listener saw it (no proxy headers are trusted).
 pub fn client_addr() -> String {
     use_context::<http::request::Parts>()
-        .and_then(|p| {
-            p.extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-        })
+        .map(|p| super::door::client_of(&p))
         .unwrap_or_else(|| "unknown".into())
 }
 

@@ -20,6 +20,19 @@ pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
 }
 
+/// Hold transaction-scoped advisory locks on `keys`, one after the other: a count and an
+/// insert made under them cannot be raced by a parallel request (limits, budgets). Every
+/// caller takes its keys in the same order (the wider one first), so none can deadlock.
+pub async fn hold_locks(conn: &mut sqlx::PgConnection, keys: &[String]) -> Result<(), AppError> {
+    for key in keys {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The state and the signed-in caller of this server function (the browser door).
 pub async fn caller() -> Result<(AppState, Actor), AppError> {
     let st = state()?;

@@ -2,7 +2,7 @@
 //! resolved by the JSON API's door on every request.
 use super::{ApiTokenView, NewApiToken, MAX_DAYS, PREFIX};
 use crate::auth::CurrentUser;
-use crate::domain::policy::TokenScope;
+use crate::domain::policy::{self, TokenScope};
 use crate::domain::validate;
 use crate::error::AppError;
 use crate::server::actor::Door;
@@ -42,12 +42,10 @@ impl TokenRow {
     }
 }
 
-/// Tokens are managed in the browser only: a token cannot make or end tokens.
+/// Tokens are managed in the browser only (the policy decides).
 fn browser_only(me: &Actor) -> Result<(), AppError> {
-    match me.door {
-        Door::Browser => Ok(()),
-        Door::Token { .. } => Err(AppError::Forbidden),
-    }
+    policy::manage_tokens(matches!(me.door, Door::Token { .. }))?;
+    Ok(())
 }
 
 pub async fn list(st: &AppState, me: &Actor) -> Result<Vec<ApiTokenView>, AppError> {
@@ -90,14 +88,8 @@ pub async fn create(
     }
     let (secret, _) = token::new_token();
     let text = format!("{PREFIX}{secret}");
-    let hint: String = text
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    // The token is ASCII (base64url), so its last four bytes are its last four characters.
+    let hint = text[text.len() - 4..].to_string();
     let mut tx = st.pool.begin().await?;
     let row: TokenRow = sqlx::query_as(
         "INSERT INTO api_tokens (user_id, name, scope, token_hash, hint, expires_at) \

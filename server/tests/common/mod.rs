@@ -99,6 +99,29 @@ impl TestApp {
         c
     }
 
+    /// Signed up and signed in with `password`, the address never verified (as someone
+    /// using an address that is not theirs would be).
+    pub async fn unverified(&self, name: &str, email: &str, password: &str) -> Client {
+        let c = self.client();
+        let (s, b) = self
+            .call(
+                &c,
+                "auth/sign_up",
+                &[("name", name), ("email", email), ("password", password)],
+            )
+            .await;
+        assert!(s.is_success() || s.is_redirection(), "sign up {s}: {b}");
+        let (s, b) = self
+            .call(
+                &c,
+                "auth/sign_in",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert!(s.is_success() || s.is_redirection(), "sign in {s}: {b}");
+        c
+    }
+
     pub async fn sign_in(&self, c: &Client, email: &str) {
         let (s, b) = self
             .call(
