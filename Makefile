@@ -10,7 +10,7 @@ export LEPTOS_SITE_ROOT := $(CARGO_TARGET_DIR)/site
 BIN := $(CARGO_TARGET_DIR)/release/gatehouse
 E2E_PORT ?= 3100
 
-.PHONY: run test tools tools-test build lint unit e2e bench
+.PHONY: run test tools tools-test build lint unit e2e api-fuzz bench
 
 ## run: install what is missing, build, migrate, load demo data, serve on :3000
 ## in development mode (GATEHOUSE_DEV=1: the mail viewer, loopback only; never for the internet)
@@ -20,7 +20,7 @@ run: tools .env build
 	DATABASE_URL="$$url" DEMO_DATA=1 GATEHOUSE_DEV=1 exec $(BIN)
 
 ## test: fmt, clippy (server and wasm), unit and database tests, Playwright
-test: tools-test .env lint build unit e2e
+test: tools-test .env lint build unit e2e api-fuzz
 
 tools:
 	@scripts/tools.sh build
@@ -57,6 +57,11 @@ unit: build
 e2e: build
 	@url=$$(scripts/db.sh fresh gatehouse_e2e); \
 	cd end2end && E2E_DATABASE_URL="$$url" E2E_PORT=$(E2E_PORT) GATEHOUSE_BIN=$(BIN) npx playwright test
+
+## api-fuzz: Schemathesis against /api/v1/openapi.json with a token, on its own port and
+## database; fails on a 5xx or an undocumented answer (reports in target/st/)
+api-fuzz: build
+	GATEHOUSE_BIN=$(BIN) scripts/schemathesis.sh
 
 ## bench: timed comparisons against baselines taken in the same run (see bench/README.md)
 bench:

@@ -34,3 +34,23 @@ test('make an API token, use it once, revoke it: the next call is refused @js-on
   expect(after.status()).toBe(401);
   expect(after.headers()['content-type']).toContain('application/problem+json');
 });
+
+// covers: X-6
+test('a new token is shown once, with or without JavaScript', async ({ page, request }, info) => {
+  const name = `once ${info.project.name} ${Date.now()}`;
+  await signIn(page, 'dev@acme.test', DEMO_PASSWORD);
+  await page.goto('/settings/tokens');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Scope').selectOption('read');
+  await page.getByRole('button', { name: 'Make token' }).click();
+  const shown = page.getByLabel('Token', { exact: true });
+  await expect(shown).toBeVisible();
+  const token = await shown.inputValue();
+  expect(token).toMatch(/^gat_[A-Za-z0-9_-]{22}$/);
+  const me = await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${token}` } });
+  expect(me.status()).toBe(200);
+  // Loaded again (the same address, even with the form's `?made=1`): not shown again.
+  await page.reload();
+  await expect(page.getByRole('row', { name: new RegExp(name) })).toBeVisible();
+  await expect(page.getByLabel('Token', { exact: true })).toHaveCount(0);
+});

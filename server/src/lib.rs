@@ -288,7 +288,7 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
             "/transfers/{transfer}/items.csv",
             get(app::members::routes::transfer_csv),
         )
-        .merge(api_v1::router())
+        .merge(api_v1::router(state.clone()))
         .leptos_routes_with_context(&state, routes, ctx.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

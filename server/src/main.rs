@@ -22,6 +22,22 @@ enum Command {
     Migrate,
     /// Re-encrypt every app-instance secret under the first key of SECRET_KEYS.
     RotateSecrets,
+    /// Make a personal access token for someone with a verified address and print it
+    /// (only the token, on standard output): to bootstrap scripts and the CLI.
+    IssueToken {
+        /// The person's email address.
+        #[arg(long)]
+        email: String,
+        /// A name that says what the token is for.
+        #[arg(long, default_value = "issued by an operator")]
+        name: String,
+        /// `read` or `read_write`.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Days until it expires (1 to 366).
+        #[arg(long, default_value_t = 30)]
+        days: i32,
+    },
 }
 
 #[tokio::main]
@@ -32,6 +48,8 @@ async fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| server::DEFAULT_LOG_FILTER.into()),
         )
+        // Logs on standard error, so `issue-token`'s output is the token alone.
+        .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -59,6 +77,19 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "re-encrypted {n} secret(s) under key {:?}",
                 config.keyring.current_id()
             );
+            Ok(())
+        }
+        Command::IssueToken {
+            email,
+            name,
+            scope,
+            days,
+        } => {
+            let pool = server::connect(&config).await.map_err(|e| e.to_string())?;
+            let made = app::tokens::service::issue(&pool, &email, &name, &scope, days)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", made.token);
             Ok(())
         }
         Command::Serve => serve(config).await,

@@ -374,31 +374,20 @@ async fn every_route_is_in_the_openapi_document(pool: PgPool) {
         doc["paths"].as_object().unwrap().len()
     );
     for (method, path) in &paths {
-        let concrete = path
-            .replace("{id}", &uuid::Uuid::new_v4().to_string())
-            .replace("{invitation}", &uuid::Uuid::new_v4().to_string());
+        // Every path parameter is an id, except the contact's kind.
+        let mut concrete = path.replace("{kind}", "marketing");
+        while let (Some(i), Some(j)) = (concrete.find('{'), concrete.find('}')) {
+            concrete.replace_range(i..=j, &uuid::Uuid::new_v4().to_string());
+        }
         let m = Method::from_bytes(method.as_bytes()).unwrap();
         let (s, _, b) = api(&app, None, m, &concrete, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path}: {b}");
     }
-    assert_eq!(
-        paths,
-        [
-            (
-                "DELETE",
-                "/api/v1/integrations/{id}/invitations/{invitation}"
-            ),
-            ("GET", "/api/v1/accounts/{id}/members"),
-            ("GET", "/api/v1/integrations/{id}/invitations"),
-            ("GET", "/api/v1/me"),
-            ("POST", "/api/v1/integrations/{id}/invitations"),
-            (
-                "POST",
-                "/api/v1/integrations/{id}/invitations/{invitation}/resend"
-            ),
-        ]
-        .map(|(m, p)| (m.to_string(), p.to_string()))
-    );
+    // A path under /api/v1 that is no route: a problem, not the web app's page.
+    let (s, kind, b) = api(&app, None, Method::GET, "/api/v1/nothing/here", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    assert_eq!(kind, "application/problem+json");
+    assert!(paths.len() >= 50, "{paths:?}");
     let docs = app
         .get(&app.client(), "/api/v1/docs")
         .await
@@ -473,4 +462,68 @@ async fn twice_at_once_and_cross_site_change_nothing_twice(pool: PgPool) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("email_invites").await, before);
+}
+
+//
+#[sqlx::test(migrations = "../migrations")]
+async fn each_token_has_a_limit_that_every_server_shares(pool: PgPool) {
+    let config = || {
+        app::server::config::Config::from_lookup(|k| match k {
+            "DATABASE_URL" => Some("postgres://unused".into()),
+            "SECRET_KEYS" => Some(KEYS.into()),
+            "MAIL_WORKER" => Some("0".into()),
+            "API_PER_TOKEN_PER_MINUTE" => Some("3".into()),
+            _ => None,
+        })
+        .unwrap()
+    };
+    // Two servers over one database.
+    let one = TestApp::start_with(pool.clone(), config()).await;
+    let two = TestApp::start_with(pool.clone(), config()).await;
+    let ann = one.signed_in("Ann", "ann@example.com").await;
+    let t = token(&one, &ann, "read").await;
+    let other = token(&one, &ann, "read").await;
+    // The window is a calendar minute: start early in one, so the test does not straddle two.
+    let (second,): (f64,) = sqlx::query_as("SELECT extract(second FROM clock_timestamp())::float8")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    if second > 45.0 {
+        tokio::time::sleep(std::time::Duration::from_secs_f64(61.0 - second)).await;
+    }
+    let get = |app: &TestApp, t: &str| {
+        Client::new()
+            .get(format!("{}/api/v1/me", app.base))
+            .bearer_auth(t)
+            .send()
+    };
+    for (i, app) in [&one, &two, &one].into_iter().enumerate() {
+        let res = get(app, &t).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["ratelimit-policy"], "\"per-token\";q=3;w=60");
+        let left = res.headers()["ratelimit"].to_str().unwrap().to_string();
+        assert!(
+            left.starts_with(&format!("\"per-token\";r={};t=", 2 - i)),
+            "{left}"
+        );
+    }
+    // The fourth, on either server: 429 with Retry-After, and nothing done.
+    let res = get(&two, &t).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited");
+    // Another token of the same person has its own count.
+    assert_eq!(get(&one, &other).await.unwrap().status(), StatusCode::OK);
+    // A bad token is refused before it counts for anyone.
+    assert_eq!(
+        get(&one, "gat_nothing-of-the-sort").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

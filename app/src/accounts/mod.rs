@@ -31,6 +31,18 @@ pub struct Member {
     pub joined_at: DateTime<Utc>,
 }
 
+/// One page of an account's members, in address order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberList {
+    pub members: Vec<Member>,
+    /// Where the next page starts, when there is one: pass it back as `cursor`.
+    pub next: Option<String>,
+}
+
+/// The most members one page of the API gives.
+pub const MEMBERS_PAGE_MAX: i64 = 200;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MembersPage {

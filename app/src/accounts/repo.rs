@@ -103,3 +103,44 @@ pub async fn scim_enabled(conn: &mut PgConnection, id: Uuid) -> Result<bool, sql
         .await?;
     Ok(on)
 }
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    user_id: Uuid,
+    name: String,
+    email: String,
+    role: String,
+    joined_at: DateTime<Utc>,
+}
+
+/// Up to `limit` members whose lowercased address sorts after `after`, in address order:
+/// one statement, for keyset paging.
+pub async fn members_after(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Member>, sqlx::Error> {
+    let rows: Vec<MemberRow> = sqlx::query_as(
+        "SELECT u.id AS user_id, u.name, u.email, m.role, m.joined_at FROM account_members m \
+         JOIN users u ON u.id = m.user_id \
+         WHERE m.account_id = $1 AND ($2::text IS NULL OR lower(u.email) > $2) \
+         ORDER BY lower(u.email) LIMIT $3",
+    )
+    .bind(account_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Member {
+                user_id: r.user_id,
+                name: r.name,
+                email: r.email,
+                role: role(&r.role)?,
+                joined_at: r.joined_at,
+            })
+        })
+        .collect()
+}

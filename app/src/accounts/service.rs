@@ -1,5 +1,5 @@
 //! Account rules: who may create, list and look into an account.
-use super::{repo, AccountSummary, MembersPage};
+use super::{repo, AccountSummary, MemberList, MembersPage, MEMBERS_PAGE_MAX};
 use crate::domain::policy::{self, AccountAction};
 use crate::domain::roles::AccountRole;
 use crate::domain::validate;
@@ -64,4 +64,47 @@ pub async fn members_page(
         },
         members,
     })
+}
+
+/// One page of an account's members (any member may list them), after `cursor`.
+pub async fn member_list(
+    st: &AppState,
+    me: &Actor,
+    account_id: Uuid,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<MemberList, AppError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    if !(1..=MEMBERS_PAGE_MAX).contains(&limit) {
+        return Err(AppError::validation(
+            "limit",
+            format!("Ask for 1 to {MEMBERS_PAGE_MAX} members."),
+        ));
+    }
+    let after = cursor
+        .map(|c| {
+            URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    AppError::validation("cursor", "This cursor is not one this server gave out.")
+                })
+        })
+        .transpose()?;
+    let mut conn = st.pool.acquire().await?;
+    let role = repo::role_of(&mut conn, account_id, me.id).await?;
+    policy::account(role, AccountAction::ViewMembers)?;
+    let mut members =
+        repo::members_after(&mut conn, account_id, after.as_deref(), limit + 1).await?;
+    let next = if members.len() as i64 > limit {
+        members.truncate(limit as usize);
+        members
+            .last()
+            .map(|m| URL_SAFE_NO_PAD.encode(m.email.to_lowercase()))
+    } else {
+        None
+    };
+    Ok(MemberList { members, next })
 }

@@ -231,7 +231,7 @@ impl TokenScope {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "read" => Some(Self::Read),
-            "read_write" | "read+write" => Some(Self::ReadWrite),
+            "read_write" | "read+write" | "read-write" => Some(Self::ReadWrite),
             _ => None,
         }
     }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionStats {
     pub version: String,
     /// People with an active grant that covers this version.
@@ -22,6 +23,7 @@ pub struct VersionStats {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Performance {
     pub name: String,
     pub public: bool,
@@ -32,6 +34,7 @@ pub struct Performance {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub at: DateTime<Utc>,
     pub actor: Option<String>,
@@ -42,6 +45,7 @@ pub struct HistoryEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryPage {
     pub name: String,
     pub entries: Vec<HistoryEntry>,
@@ -49,9 +53,12 @@ pub struct HistoryPage {
     pub actions: Vec<String>,
     /// True when more entries matched than are shown.
     pub more: bool,
+    /// Where the next (older) page starts, when there is one: pass it back as `cursor`.
+    pub next: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommentView {
     pub author: Option<String>,
     pub body: String,
@@ -59,6 +66,7 @@ pub struct CommentView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FeedbackItem {
     pub id: Uuid,
     /// feature / bug
@@ -73,6 +81,7 @@ pub struct FeedbackItem {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FeedbackPage {
     pub name: String,
     pub role: TeamRole,

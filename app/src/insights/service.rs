@@ -7,7 +7,7 @@ use super::{
 use crate::domain::policy::{self, TeamAction, UseAction};
 use crate::domain::validate;
 use crate::error::AppError;
-use crate::integrations::service::{authorize, viewer};
+use crate::server::team_access::{authorize, viewer};
 use crate::server::Actor;
 use crate::server::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -95,15 +95,35 @@ fn details(after: Option<serde_json::Value>) -> String {
     }
 }
 
-type HistoryRow = (
-    DateTime<Utc>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<serde_json::Value>,
-);
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    id: i64,
+    at: DateTime<Utc>,
+    actor: Option<String>,
+    action: String,
+    target: Option<String>,
+    after: Option<serde_json::Value>,
+}
 
-/// The integration's history (X-2), newest first, filtered by action and by a word.
+/// A place in the history, newest first: the last entry of a page (its time and id).
+/// Written as `<microseconds>.<id>`; anything else is refused as a bad cursor.
+pub fn history_cursor(at: DateTime<Utc>, id: i64) -> String {
+    format!("{}.{id}", at.timestamp_micros())
+}
+
+fn parse_history_cursor(text: &str) -> Result<(DateTime<Utc>, i64), AppError> {
+    let bad = || AppError::validation("cursor", "This cursor is not one this server gave out.");
+    let (micros, id) = text.split_once('.').ok_or_else(bad)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::<Utc>::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    Ok((at, id.parse::<i64>().map_err(|_| bad())?))
+}
+
+/// The integration's history (X-2), newest first, filtered by action and by a word:
+/// the screen's first page of at most [`HISTORY_LIMIT`] entries.
 pub async fn history(
     st: &AppState,
     me: &Actor,
@@ -111,20 +131,45 @@ pub async fn history(
     action: &str,
     q: &str,
 ) -> Result<HistoryPage, AppError> {
+    history_page(st, me, id, action, q, None, HISTORY_LIMIT).await
+}
+
+/// One page of the history after `cursor` (keyset paging on time and id, so pages
+/// neither repeat nor skip entries written meanwhile), at most `limit` (1 to 200) entries.
+pub async fn history_page(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    action: &str,
+    q: &str,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<HistoryPage, AppError> {
+    if !(1..=HISTORY_LIMIT).contains(&limit) {
+        return Err(AppError::validation(
+            "limit",
+            format!("Ask for 1 to {HISTORY_LIMIT} entries."),
+        ));
+    }
+    let after = cursor.map(parse_history_cursor).transpose()?;
     let (mut conn, _, _) = viewer(st, me, id, TeamAction::View).await?;
     let pattern = crate::integrations::repo::contains_pattern(q);
     let rows: Vec<HistoryRow> = sqlx::query_as(
-        "SELECT h.at, a.name, h.action, coalesce(t.name || ' (' || t.email || ')', h.target), h.after \
+        "SELECT h.id, h.at, a.name AS actor, h.action, \
+                coalesce(t.name || ' (' || t.email || ')', h.target) AS target, h.after \
          FROM history h LEFT JOIN users a ON a.id = h.actor_id \
          LEFT JOIN users t ON h.target = 'user:' || t.id::text \
          WHERE h.integration_id = $1 AND ($2 = '' OR h.action = $2) \
            AND concat_ws(' ', a.name, a.email, t.name, t.email, h.target, h.action, h.after::text) ILIKE $3 \
+           AND ($5::timestamptz IS NULL OR (h.at, h.id) < ($5, $6)) \
          ORDER BY h.at DESC, h.id DESC LIMIT $4",
     )
     .bind(id)
     .bind(action.trim())
     .bind(pattern)
-    .bind(HISTORY_LIMIT + 1)
+    .bind(limit + 1)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id).unwrap_or(0))
     .fetch_all(&mut *conn)
     .await?;
     let (name, actions): (String, Vec<String>) = sqlx::query_as(
@@ -134,20 +179,24 @@ pub async fn history(
     .bind(id)
     .fetch_one(&mut *conn)
     .await?;
-    let more = rows.len() as i64 > HISTORY_LIMIT;
+    let more = rows.len() as i64 > limit;
+    let rows: Vec<HistoryRow> = rows.into_iter().take(limit as usize).collect();
+    let next = more
+        .then(|| rows.last().map(|r| history_cursor(r.at, r.id)))
+        .flatten();
     Ok(HistoryPage {
         name,
         actions,
         more,
+        next,
         entries: rows
             .into_iter()
-            .take(HISTORY_LIMIT as usize)
-            .map(|(at, actor, action, target, after)| HistoryEntry {
-                at,
-                actor,
-                action,
-                target,
-                details: details(after),
+            .map(|r| HistoryEntry {
+                at: r.at,
+                actor: r.actor,
+                action: r.action,
+                target: r.target,
+                details: details(r.after),
             })
             .collect(),
     })

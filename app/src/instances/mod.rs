@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InstanceSummary {
     pub id: Uuid,
     pub name: String,
@@ -22,6 +23,7 @@ pub struct InstanceSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InstancesPage {
     pub mine: Vec<InstanceSummary>,
     pub shared: Vec<InstanceSummary>,
@@ -29,6 +31,7 @@ pub struct InstancesPage {
 
 /// One configuration field. Blank rows of a form are dropped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConfigEntry {
     pub key: String,
     pub value: String,
@@ -36,6 +39,7 @@ pub struct ConfigEntry {
 
 /// A login as anyone may see it: the username, and whether a secret is set. Never the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginView {
     pub id: Uuid,
     pub username: String,
@@ -43,6 +47,7 @@ pub struct LoginView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ShareView {
     pub user_id: Uuid,
     pub name: String,
@@ -51,6 +56,7 @@ pub struct ShareView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunView {
     pub at: DateTime<Utc>,
     pub by: String,
@@ -59,6 +65,7 @@ pub struct RunView {
 /// An invitation to an address that has no verified account yet; it becomes a share
 /// when someone verifies that address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InstanceInviteView {
     pub email: String,
     pub access: InstanceAccess,
@@ -69,6 +76,7 @@ pub struct InstanceInviteView {
 pub const INSTANCE_INVITE_DAYS: i32 = 14;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InstanceDetail {
     pub id: Uuid,
     pub name: String,

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntegrationSummary {
     pub id: Uuid,
     pub slug: String,
@@ -25,6 +26,7 @@ pub struct IntegrationSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MyIntegrations {
     pub team: Vec<IntegrationSummary>,
     /// Private integrations shared with the viewer through a link or an invite.
@@ -32,6 +34,7 @@ pub struct MyIntegrations {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionView {
     pub id: Uuid,
     pub version: String,
@@ -39,6 +42,7 @@ pub struct VersionView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntegrationPage {
     pub id: Uuid,
     pub slug: String,
@@ -50,6 +54,7 @@ pub struct IntegrationPage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Joiner {
     pub name: String,
     pub email: String,
@@ -59,6 +64,7 @@ pub struct Joiner {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkView {
     pub id: Uuid,
     /// None: all versions, present and future.
@@ -71,6 +77,7 @@ pub struct LinkView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccessView {
     pub user_id: Uuid,
     pub name: String,
@@ -82,6 +89,7 @@ pub struct AccessView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SharingPage {
     pub id: Uuid,
     pub name: String,
@@ -96,6 +104,7 @@ pub struct SharingPage {
 
 /// What someone opening an invite link sees (SH-2, TM-9).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Landing {
     pub name: String,
     pub description: String,
@@ -106,6 +115,7 @@ pub struct Landing {
 
 /// What a revocation will do, for the confirmation (SH-6, SH-7).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RevokePreview {
     pub name: String,
     pub email: String,

@@ -1,35 +1,4 @@
 //! SQL for integrations and access; no policy here.
-use crate::domain::roles::TeamRole;
-use sqlx::PgConnection;
-use uuid::Uuid;
-
-/// The user's accepted team role. With `lock`, the integration row is locked first,
-/// in its own statement, so a concurrent team change is seen (see instances::repo).
-pub async fn team_role(
-    conn: &mut PgConnection,
-    integration: Uuid,
-    user: Uuid,
-    lock: bool,
-) -> Result<Option<TeamRole>, sqlx::Error> {
-    if lock {
-        let found: Option<(i32,)> =
-            sqlx::query_as("SELECT 1 FROM integrations WHERE id = $1 FOR UPDATE")
-                .bind(integration)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if found.is_none() {
-            return Ok(None);
-        }
-    }
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT role FROM team_members WHERE integration_id = $1 AND user_id = $2 AND status = 'accepted'",
-    )
-    .bind(integration)
-    .bind(user)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.and_then(|(r,)| TeamRole::parse(&r)))
-}
 
 /// The one rule of who may use an integration version in a Zap (SH-1, SH-6), as a SQL
 /// condition over `i` (integrations) and `v` (integration_versions) for the user whose id

@@ -9,66 +9,13 @@ use crate::domain::roles::TeamRole;
 use crate::domain::{semver, validate};
 use crate::error::{AppError, Refusal};
 use crate::server::crypto::{Keyring, Sealed, Secret};
-use crate::server::history::{self, Entry};
+use crate::server::team_access::{authorize, landing_of, record, viewer, Tx};
 use crate::server::Actor;
 use crate::server::{token, AppState};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::PgConnection;
 use uuid::Uuid;
-
-pub(crate) type Tx = Transaction<'static, Postgres>;
-
-/// Begin, identify, lock the integration, and check `action` against the caller's team role.
-pub(crate) async fn authorize(
-    st: &AppState,
-    me: &Actor,
-    id: Uuid,
-    action: TeamAction,
-) -> Result<(Tx, CurrentUser, TeamRole), AppError> {
-    let mut tx = st.pool.begin().await?;
-    let role = repo::team_role(&mut tx, id, me.id, true).await?;
-    policy::team(role, action)?;
-    Ok((tx, me.user.clone(), role.ok_or(AppError::NotFound)?))
-}
-
-/// One connection, the caller, and their team role, checked against `action` (a read).
-pub(crate) async fn viewer(
-    st: &AppState,
-    me: &Actor,
-    id: Uuid,
-    action: TeamAction,
-) -> Result<(sqlx::pool::PoolConnection<Postgres>, CurrentUser, TeamRole), AppError> {
-    let mut conn = st.pool.acquire().await?;
-    let role = repo::team_role(&mut conn, id, me.id, false).await?;
-    policy::team(role, action)?;
-    Ok((conn, me.user.clone(), role.ok_or(AppError::NotFound)?))
-}
-
-/// Write an integration's history entry (X-2).
-pub(crate) async fn record(
-    conn: &mut PgConnection,
-    me: &CurrentUser,
-    id: Uuid,
-    action: &str,
-    target: Option<String>,
-    after: serde_json::Value,
-) -> Result<(), AppError> {
-    history::record(
-        conn,
-        Entry {
-            actor_id: Some(me.id),
-            action,
-            integration_id: Some(id),
-            subject: Some(format!("integration:{id}")),
-            target,
-            after: Some(after),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(())
-}
 
 /// A new active invite link for the integration (all versions when `version` is None).
 async fn new_link(
@@ -486,38 +433,6 @@ pub async fn rotate_link(st: &AppState, me: &Actor, id: Uuid, link: Uuid) -> Res
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// What an invite (link or mail) shows: the integration, the version, its marketing contact (TM-9).
-pub(crate) async fn landing_of(
-    conn: &mut PgConnection,
-    id: Uuid,
-    version: Option<Uuid>,
-) -> Result<Landing, AppError> {
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let (name, description, version, contact_name, contact_email): Row = sqlx::query_as(
-        "SELECT i.name, i.description, v.version, u.name, u.email FROM integrations i \
-         LEFT JOIN integration_versions v ON v.id = $2 \
-         LEFT JOIN integration_contacts c ON c.integration_id = i.id AND c.kind = 'marketing' \
-         LEFT JOIN users u ON u.id = c.user_id WHERE i.id = $1",
-    )
-    .bind(id)
-    .bind(version)
-    .fetch_one(conn)
-    .await?;
-    Ok(Landing {
-        name,
-        description,
-        version,
-        marketing_contact: contact_name.zip(contact_email),
-        has_access: false,
-    })
 }
 
 async fn live_link(

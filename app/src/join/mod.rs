@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EmbedPage {
     pub id: Uuid,
     pub name: String,
@@ -39,6 +40,7 @@ pub const RESEND_AFTER_MINUTES: i32 = 10;
 /// about whether the integration exists, is private, or accepts joins at all.
 /// What became of a join request that was not refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum JoinOutcome {
     /// An invitation mail is on its way.
     Sent,

@@ -10,9 +10,9 @@ use crate::domain::team::{
     default_note, email_domain, embed_origin, join_domain, TEAM_INVITE_DAYS,
 };
 use crate::error::{AppError, Refusal};
-use crate::integrations::service::{authorize, record, viewer};
 use crate::integrations::IntegrationSummary;
 use crate::server::history::{self, Entry};
+use crate::server::team_access::{authorize, record, viewer};
 use crate::server::Actor;
 use crate::server::{mail, AppState};
 use crate::team::service::{add_pending, ensure_room, issue_token};

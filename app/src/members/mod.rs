@@ -4,6 +4,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod csv_export;
 #[cfg(feature = "ssr")]
+#[cfg(feature = "ssr")]
+pub mod repo;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -19,6 +21,7 @@ use uuid::Uuid;
 
 /// How long a removed user's private connections keep working (OF-1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionExpiry {
     ThirtyDays,
@@ -43,6 +46,7 @@ impl ConnectionExpiry {
 
 /// A shared connection's new name; private connections are counted, never named.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Rename {
     pub from: String,
     pub to: String,
@@ -52,6 +56,7 @@ pub struct Rename {
 /// `transfer::run`, so they cannot disagree (OF-8). Lists are capped at
 /// [`LIST_CAP`] entries; the counts are always whole.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TransferReport {
     pub removed_name: String,
     pub new_owner_name: String,
@@ -78,6 +83,7 @@ pub const LIST_CAP: usize = 50;
 
 /// What the remove dialog needs to offer its choices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RemovalOptions {
     pub account_name: String,
     pub member: Member,
@@ -90,6 +96,7 @@ pub struct RemovalOptions {
 
 /// The outcome of a removal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Removed {
     pub transfer_id: Uuid,
     pub report: TransferReport,

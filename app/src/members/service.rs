@@ -1,5 +1,6 @@
 //! Member removal and ownership rules (OF-1, OF-2, OF-6, OF-7's switch): policy first, then the transfer.
 use super::transfer::{self, Plan};
+use super::work::{WorkPage, ZapView};
 use super::{ConnectionExpiry, RemovalOptions, Removed, TransferReport};
 use crate::accounts::{repo as accounts, Member};
 use crate::auth::CurrentUser;
@@ -259,6 +260,183 @@ pub async fn set_scim(st: &AppState, me: &Actor, account: Uuid, on: bool) -> Res
             },
             account_id: Some(account),
             subject: Some(format!("account:{account}")),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An account's Zaps, folders and connections as one member sees them (PL-2, OF-6).
+pub async fn work(st: &AppState, me: &Actor, account_id: Uuid) -> Result<WorkPage, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let role = crate::accounts::repo::role_of(&mut conn, account_id, me.id).await?;
+    policy::account(role, AccountAction::ManageOwnWork)?;
+    let my_role = role.ok_or(AppError::NotFound)?;
+    let (account_name, _) = crate::accounts::repo::account(&mut conn, account_id).await?;
+    let folders = super::repo::folders_seen(&mut conn, account_id, me.id).await?;
+    let zaps = super::repo::zaps_seen(&mut conn, account_id, me.id).await?;
+    let connections = super::repo::connections_seen(&mut conn, account_id, me.id).await?;
+    let members = if policy::account(role, AccountAction::TransferOwnership).is_ok() {
+        crate::accounts::repo::members(&mut conn, account_id)
+            .await?
+            .into_iter()
+            .map(|m| (m.user_id, m.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(WorkPage {
+        me: me.id,
+        account_name,
+        my_role,
+        folders,
+        zaps: zaps
+            .into_iter()
+            .map(|z| ZapView {
+                webhook_url: z
+                    .webhook_token
+                    .filter(|_| z.owner_id == me.id)
+                    .map(|t| super::transfer::hook_url(&st.config, &t)),
+                id: z.id,
+                name: z.name,
+                enabled: z.enabled,
+                private: z.private,
+                owner_id: z.owner_id,
+                owner_name: z.owner_name,
+                folder_id: z.folder_id,
+                paused_reason: z.paused_reason,
+            })
+            .collect(),
+        connections,
+        members,
+    })
+}
+
+/// Give a shared Zap or connection to another member (OF-6). A catch-hook Zap gets a
+/// new webhook URL, since the URL is tied to its owner.
+pub async fn change_owner(
+    st: &AppState,
+    me: &Actor,
+    account_id: Uuid,
+    kind: &str,
+    item_id: Uuid,
+    new_owner: Uuid,
+) -> Result<(), AppError> {
+    let mut tx = st.pool.begin().await?;
+    let role = crate::accounts::repo::role_of(&mut tx, account_id, me.id).await?;
+    policy::account(role, AccountAction::TransferOwnership)?;
+    if crate::accounts::repo::role_of(&mut tx, account_id, new_owner)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::validation(
+            "new_owner",
+            "The new owner must be a member of this account.",
+        ));
+    }
+    let (table, action) = match kind {
+        "zap" => ("zaps", "zap.owner_changed"),
+        "connection" => ("app_connections", "connection.owner_changed"),
+        _ => {
+            return Err(AppError::validation(
+                "kind",
+                "Choose a Zap or a connection.",
+            ))
+        }
+    };
+    let hook = if table == "zaps" {
+        ", webhook_token = CASE WHEN trigger = 'none' THEN NULL ELSE replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') END"
+    } else {
+        ""
+    };
+    // Only shared items, and only in this account; the old owner comes back for the history.
+    let old: Option<(Uuid,)> = sqlx::query_as(&format!(
+        "WITH old AS (SELECT id, owner_id FROM {table} WHERE id = $1 AND account_id = $2 AND NOT private FOR UPDATE) \
+         UPDATE {table} t SET owner_id = $3{hook} FROM old WHERE t.id = old.id RETURNING old.owner_id"
+    ))
+    .bind(item_id)
+    .bind(account_id)
+    .bind(new_owner)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (old,) = old.ok_or(AppError::NotFound)?;
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action,
+            account_id: Some(account_id),
+            subject: Some(format!("{kind}:{item_id}")),
+            target: Some(format!("user:{new_owner}")),
+            before: Some(serde_json::json!({ "owner": old })),
+            after: Some(serde_json::json!({ "owner": new_owner })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Switch one's own Zap on or off. Switching on needs access to every integration
+/// version it uses: a Zap paused by a revocation stays off until access returns (SH-6).
+pub async fn set_zap_enabled(
+    st: &AppState,
+    me: &Actor,
+    account_id: Uuid,
+    zap_id: Uuid,
+    on: bool,
+) -> Result<(), AppError> {
+    let mut tx = st.pool.begin().await?;
+    let role = crate::accounts::repo::role_of(&mut tx, account_id, me.id).await?;
+    policy::account(role, AccountAction::ManageOwnWork)?;
+    let found: Option<(i32,)> = sqlx::query_as(
+        "SELECT 1 FROM zaps WHERE id = $1 AND account_id = $2 AND owner_id = $3 FOR UPDATE",
+    )
+    .bind(zap_id)
+    .bind(account_id)
+    .bind(me.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    found.ok_or(AppError::NotFound)?;
+    if on {
+        let blocked: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT i.name, v.version FROM zap_versions zv JOIN integration_versions v ON v.id = zv.version_id \
+             JOIN integrations i ON i.id = v.integration_id WHERE zv.zap_id = $1 AND NOT {} ORDER BY 1, 2",
+            crate::integrations::repo::may_use_sql("$2")
+        ))
+        .bind(zap_id)
+        .bind(me.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if let Some((name, version)) = blocked.first() {
+            return Err(crate::error::Refusal::VersionAccessGone {
+                integration: name.clone(),
+                version: version.clone(),
+            }
+            .into());
+        }
+    }
+    sqlx::query(
+        "UPDATE zaps SET enabled = $2, paused_reason = NULL, updated_at = now() WHERE id = $1",
+    )
+    .bind(zap_id)
+    .bind(on)
+    .execute(&mut *tx)
+    .await?;
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action: if on {
+                "zap.switched_on"
+            } else {
+                "zap.switched_off"
+            },
+            account_id: Some(account_id),
+            subject: Some(format!("zap:{zap_id}")),
             ..Default::default()
         },
     )

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ZapView {
     pub id: Uuid,
     pub name: String,
@@ -26,6 +27,7 @@ pub struct ZapView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
 pub struct FolderView {
     pub id: Uuid,
     pub name: String,
@@ -34,6 +36,7 @@ pub struct FolderView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
 pub struct ConnectionView {
     pub id: Uuid,
     pub name: String,
@@ -45,6 +48,7 @@ pub struct ConnectionView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkPage {
     pub account_name: String,
     pub my_role: AccountRole,
@@ -56,107 +60,16 @@ pub struct WorkPage {
     pub me: Uuid,
 }
 
-#[cfg(feature = "ssr")]
-type ZapRow = (
-    Uuid,
-    String,
-    bool,
-    bool,
-    Uuid,
-    String,
-    Option<Uuid>,
-    Option<String>,
-    Option<String>,
-);
-#[cfg(feature = "ssr")]
-type ConnectionRow = (
-    Uuid,
-    String,
-    String,
-    bool,
-    Uuid,
-    String,
-    Option<DateTime<Utc>>,
-);
-
 #[server(endpoint = "work/account_work")]
 pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
-    use crate::domain::policy::{self, AccountAction};
     use crate::server::respond;
-    respond(async {
-        let (st, me) = crate::server::caller().await?;
-        let mut conn = st.pool.acquire().await?;
-        let role = crate::accounts::repo::role_of(&mut conn, account_id, me.id).await?;
-        policy::account(role, AccountAction::ManageOwnWork)?;
-        let my_role = role.ok_or(AppError::NotFound)?;
-        let (account_name, _) = crate::accounts::repo::account(&mut conn, account_id).await?;
-        let folders: Vec<(Uuid, String, String, String)> = sqlx::query_as(
-            "SELECT f.id, f.name, f.kind, u.name FROM folders f JOIN users u ON u.id = f.owner_id \
-             WHERE f.account_id = $1 AND f.abandoned_at IS NULL AND (f.kind = 'shared' OR f.owner_id = $2) \
-             ORDER BY f.kind DESC, lower(f.name), f.id",
-        )
-        .bind(account_id)
-        .bind(me.id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let zaps: Vec<ZapRow> = sqlx::query_as(
-            "SELECT z.id, z.name, z.enabled, z.private, z.owner_id, u.name, z.folder_id, z.webhook_token, z.paused_reason \
-             FROM zaps z JOIN users u ON u.id = z.owner_id \
-             WHERE z.account_id = $1 AND (z.owner_id = $2 OR NOT z.private) ORDER BY lower(z.name), z.id LIMIT 1000",
-        )
-        .bind(account_id)
-        .bind(me.id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let connections: Vec<ConnectionRow> = sqlx::query_as(
-            "SELECT c.id, c.name, c.app, c.private, c.owner_id, u.name, c.expires_at FROM app_connections c \
-             JOIN users u ON u.id = c.owner_id WHERE c.account_id = $1 AND (c.owner_id = $2 OR NOT c.private) \
-             ORDER BY lower(c.name), c.id LIMIT 1000",
-        )
-        .bind(account_id)
-        .bind(me.id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let members = if policy::account(role, AccountAction::TransferOwnership).is_ok() {
-            crate::accounts::repo::members(&mut conn, account_id).await?.into_iter().map(|m| (m.user_id, m.name)).collect()
-        } else {
-            Vec::new()
-        };
-        Ok(WorkPage {
-            me: me.id,
-            account_name,
-            my_role,
-            folders: folders.into_iter().map(|(id, name, kind, owner_name)| FolderView { id, name, kind, owner_name }).collect(),
-            zaps: zaps
-                .into_iter()
-                .map(|(id, name, enabled, private, owner_id, owner_name, folder_id, token, paused_reason)| ZapView {
-                    id,
-                    name,
-                    enabled,
-                    private,
-                    owner_id,
-                    owner_name,
-                    folder_id,
-                    webhook_url: token.filter(|_| owner_id == me.id).map(|t| super::transfer::hook_url(&st.config, &t)),
-                    paused_reason,
-                })
-                .collect(),
-            connections: connections
-                .into_iter()
-                .map(|(id, name, app, private, owner_id, owner_name, expires_at)| ConnectionView {
-                    id,
-                    name,
-                    app,
-                    private,
-                    owner_id,
-                    owner_name,
-                    expires_at,
-                })
-                .collect(),
-            members,
-        })
-    }
-    .await)
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::work(&st, &me, account_id).await
+        }
+        .await,
+    )
 }
 
 /// Give a shared Zap or connection to another member (OF-6). A catch-hook Zap gets a
@@ -168,115 +81,28 @@ pub async fn change_owner(
     item_id: Uuid,
     new_owner: Uuid,
 ) -> Result<(), AppError> {
-    use crate::domain::policy::{self, AccountAction};
-    use crate::server::history::{self, Entry};
     use crate::server::respond;
-    respond(async {
-        let (st, me) = crate::server::caller().await?;
-        let mut tx = st.pool.begin().await?;
-        let role = crate::accounts::repo::role_of(&mut tx, account_id, me.id).await?;
-        policy::account(role, AccountAction::TransferOwnership)?;
-        if crate::accounts::repo::role_of(&mut tx, account_id, new_owner).await?.is_none() {
-            return Err(AppError::validation("new_owner", "The new owner must be a member of this account."));
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::change_owner(&st, &me, account_id, &kind, item_id, new_owner).await
         }
-        let (table, action) = match kind.as_str() {
-            "zap" => ("zaps", "zap.owner_changed"),
-            "connection" => ("app_connections", "connection.owner_changed"),
-            _ => return Err(AppError::validation("kind", "Choose a Zap or a connection.")),
-        };
-        let hook = if table == "zaps" {
-            ", webhook_token = CASE WHEN trigger = 'none' THEN NULL ELSE replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') END"
-        } else {
-            ""
-        };
-        // Only shared items, and only in this account; the old owner comes back for the history.
-        let old: Option<(Uuid,)> = sqlx::query_as(&format!(
-            "WITH old AS (SELECT id, owner_id FROM {table} WHERE id = $1 AND account_id = $2 AND NOT private FOR UPDATE) \
-             UPDATE {table} t SET owner_id = $3{hook} FROM old WHERE t.id = old.id RETURNING old.owner_id"
-        ))
-        .bind(item_id)
-        .bind(account_id)
-        .bind(new_owner)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (old,) = old.ok_or(AppError::NotFound)?;
-        history::record(
-            &mut tx,
-            Entry {
-                actor_id: Some(me.id),
-                action,
-                account_id: Some(account_id),
-                subject: Some(format!("{kind}:{item_id}")),
-                target: Some(format!("user:{new_owner}")),
-                before: Some(serde_json::json!({ "owner": old })),
-                after: Some(serde_json::json!({ "owner": new_owner })),
-                ..Default::default()
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await)
+        .await,
+    )
 }
 
 /// Switch one's own Zap on or off. Switching on needs access to every integration
 /// version it uses: a Zap paused by a revocation stays off until access returns (SH-6).
 #[server(endpoint = "work/set_zap_enabled")]
 pub async fn set_zap_enabled(account_id: Uuid, zap_id: Uuid, on: bool) -> Result<(), AppError> {
-    use crate::domain::policy::{self, AccountAction};
-    use crate::server::history::{self, Entry};
     use crate::server::respond;
-    respond(async {
-        let (st, me) = crate::server::caller().await?;
-        let mut tx = st.pool.begin().await?;
-        let role = crate::accounts::repo::role_of(&mut tx, account_id, me.id).await?;
-        policy::account(role, AccountAction::ManageOwnWork)?;
-        let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM zaps WHERE id = $1 AND account_id = $2 AND owner_id = $3 FOR UPDATE")
-            .bind(zap_id)
-            .bind(account_id)
-            .bind(me.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        found.ok_or(AppError::NotFound)?;
-        if on {
-            let blocked: Vec<(String, String)> = sqlx::query_as(&format!(
-                "SELECT i.name, v.version FROM zap_versions zv JOIN integration_versions v ON v.id = zv.version_id \
-                 JOIN integrations i ON i.id = v.integration_id WHERE zv.zap_id = $1 AND NOT {} ORDER BY 1, 2",
-                crate::integrations::repo::may_use_sql("$2")
-            ))
-            .bind(zap_id)
-            .bind(me.id)
-            .fetch_all(&mut *tx)
-            .await?;
-            if let Some((name, version)) = blocked.first() {
-                return Err(crate::error::Refusal::VersionAccessGone {
-                    integration: name.clone(),
-                    version: version.clone(),
-                }
-                .into());
-            }
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::set_zap_enabled(&st, &me, account_id, zap_id, on).await
         }
-        sqlx::query("UPDATE zaps SET enabled = $2, paused_reason = NULL, updated_at = now() WHERE id = $1")
-            .bind(zap_id)
-            .bind(on)
-            .execute(&mut *tx)
-            .await?;
-        history::record(
-            &mut tx,
-            Entry {
-                actor_id: Some(me.id),
-                action: if on { "zap.switched_on" } else { "zap.switched_off" },
-                account_id: Some(account_id),
-                subject: Some(format!("zap:{zap_id}")),
-                ..Default::default()
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await)
+        .await,
+    )
 }
 
 #[component]

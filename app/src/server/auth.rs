@@ -82,13 +82,18 @@ pub fn client_addr() -> String {
 
 /// The session token from a request's cookies.
 pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE_NAME)
+}
+
+/// A cookie's value from a request's headers.
+pub fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE_NAME)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
 }
 
@@ -169,7 +174,8 @@ pub async fn end_session(conn: &mut PgConnection, secure: bool) -> Result<(), Ap
     Ok(())
 }
 
-fn set_cookie(value: &str) {
+/// Add a `Set-Cookie` to this server function's or page's answer.
+pub fn set_cookie(value: &str) {
     if let (Some(opts), Ok(v)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         HeaderValue::from_str(value),

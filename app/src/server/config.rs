@@ -26,6 +26,8 @@ pub struct Config {
 pub struct Limits {
     /// Each of sign-ups, reset requests and reset attempts, per client and hour.
     pub per_client_per_hour: i64,
+    /// JSON API requests per personal access token and minute (shared by every server).
+    pub per_token_per_minute: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,16 +84,19 @@ impl Config {
                 ),
             });
         }
-        let per_client_text = get("PER_CLIENT_PER_HOUR").unwrap_or_else(|| "30".into());
-        let per_client_per_hour = per_client_text
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| ConfigError::Invalid {
-                name: "PER_CLIENT_PER_HOUR",
-                why: format!("{per_client_text:?} is not a positive number"),
-            })?;
+        let positive = |name: &'static str, default: &str| {
+            let text = get(name).unwrap_or_else(|| default.into());
+            text.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    why: format!("{text:?} is not a positive number"),
+                })
+        };
+        let per_client_per_hour = positive("PER_CLIENT_PER_HOUR", "30")?;
+        let per_token_per_minute = positive("API_PER_TOKEN_PER_MINUTE", "600")?;
         Ok(Self {
             database_url,
             addr,
@@ -106,6 +111,7 @@ impl Config {
             dev_mode,
             limits: Limits {
                 per_client_per_hour,
+                per_token_per_minute,
             },
         })
     }

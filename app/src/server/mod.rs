@@ -8,6 +8,7 @@ pub mod door;
 pub mod history;
 pub mod mail;
 pub mod state;
+pub mod team_access;
 pub mod token;
 
 use crate::error::AppError;
@@ -44,17 +45,22 @@ pub async fn caller() -> Result<(AppState, Actor), AppError> {
 /// redirected back to the form with the error in the URL, so they keep the redirect.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(e) = &result {
-        let plain_form = use_context::<http::request::Parts>()
-            .and_then(|p| p.headers.get(http::header::ACCEPT).cloned())
-            .and_then(|v| v.to_str().ok().map(|s| s.contains("text/html")))
-            .unwrap_or(false);
-        if !plain_form {
+        if !plain_form() {
             if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
                 opts.set_status(e.status());
             }
         }
     }
     result
+}
+
+/// Whether this server function was called by a plain HTML form (JavaScript off), whose
+/// answer is a redirect rather than data.
+pub fn plain_form() -> bool {
+    use_context::<http::request::Parts>()
+        .and_then(|p| p.headers.get(http::header::ACCEPT).cloned())
+        .and_then(|v| v.to_str().ok().map(|s| s.contains("text/html")))
+        .unwrap_or(false)
 }
 
 /// Send the browser to `path` after a successful call, with or without JavaScript.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemberView {
     /// The team row (pending invitations have no user yet).
     pub id: Uuid,
@@ -30,6 +31,7 @@ pub struct MemberView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamPage {
     pub id: Uuid,
     pub name: String,
@@ -50,6 +52,7 @@ pub struct TeamPage {
 
 /// What a team invitation shows before it is accepted (TM-3, TM-4, TM-9).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamInviteLanding {
     pub integration: String,
     pub description: String,

@@ -9,10 +9,7 @@ use crate::domain::roles::TeamRole;
 use crate::domain::team::{default_note, UpdateKind, NOTE_MAX, TEAM_CAP, TEAM_INVITE_DAYS};
 use crate::domain::validate;
 use crate::error::{AppError, Refusal};
-use crate::integrations::{
-    repo,
-    service::{authorize, landing_of, record, viewer, Tx},
-};
+use crate::server::team_access::{authorize, landing_of, record, team_role, viewer, Tx};
 use crate::server::Actor;
 use crate::server::{mail, token, AppState};
 use chrono::{DateTime, Utc};
@@ -377,7 +374,7 @@ async fn lock_role_and_member(
     AppError,
 > {
     let mut tx = st.pool.begin().await?;
-    let role = repo::team_role(&mut tx, id, me.id, true).await?;
+    let role = team_role(&mut tx, id, me.id, true).await?;
     policy::team(role, TeamAction::View)?;
     // `member` None: the caller's own row.
     let row: Option<(Uuid, Option<Uuid>, String, String, String)> = sqlx::query_as(
@@ -800,7 +797,7 @@ pub async fn invite_landing(
     let mut conn = st.pool.acquire().await?;
     let (_, id, email, role, _, _, _, note, inviter) = live_invite(&mut conn, text, false).await?;
     let landing = landing_of(&mut conn, id, None).await?;
-    let role_now = repo::team_role(&mut conn, id, me.id, false).await?;
+    let role_now = team_role(&mut conn, id, me.id, false).await?;
     Ok(TeamInviteLanding {
         integration: landing.name,
         description: landing.description,
@@ -819,7 +816,7 @@ pub async fn accept(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppEr
     let mut tx = st.pool.begin().await?;
     let (_, id, ..) = live_invite(&mut tx, text, false).await?;
     // Lock order as everywhere: the integration (with the caller's role), then its team rows.
-    let already = repo::team_role(&mut tx, id, me.id, true).await?.is_some();
+    let already = team_role(&mut tx, id, me.id, true).await?.is_some();
     let (member, _, email, role, _, source, ..) = live_invite(&mut tx, text, true).await?;
     if me.email != email {
         return Err(Refusal::WrongAddress {

@@ -16,13 +16,60 @@ pub async fn list_tokens() -> Result<Vec<ApiTokenView>, AppError> {
     )
 }
 
+/// The cookie that carries a token made without JavaScript to the page that shows it.
+#[cfg(feature = "ssr")]
+const REVEAL_COOKIE: &str = "gatehouse_new_token";
+
 #[server(endpoint = "tokens/create_token")]
 pub async fn create_token(name: String, scope: String, days: i32) -> Result<NewApiToken, AppError> {
+    use crate::server::{plain_form, redirect, respond};
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            // A plain form's answer is a redirect, which carries no data: the token rides
+            // to the next page in a short-lived cookie, and is shown there once.
+            let later = plain_form();
+            let made = super::service::create(&st, &me, &name, &scope, days, later).await?;
+            if later {
+                crate::server::auth::set_cookie(&format!(
+                    "{REVEAL_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                    made.token,
+                    super::service::REVEAL_MINUTES * 60,
+                    if st.config.secure_cookies() {
+                        "; Secure"
+                    } else {
+                        ""
+                    }
+                ));
+                redirect("/settings/tokens?made=1");
+            }
+            Ok(made)
+        }
+        .await,
+    )
+}
+
+/// The token a plain form just made, once (see `create_token`).
+#[server(endpoint = "tokens/reveal_token")]
+pub async fn reveal_token() -> Result<Option<NewApiToken>, AppError> {
     use crate::server::respond;
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::create(&st, &me, &name, &scope, days).await
+            let Some(text) = use_context::<http::request::Parts>()
+                .and_then(|p| crate::server::auth::cookie(&p.headers, REVEAL_COOKIE))
+            else {
+                return Ok(None);
+            };
+            crate::server::auth::set_cookie(&format!(
+                "{REVEAL_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+                if st.config.secure_cookies() {
+                    "; Secure"
+                } else {
+                    ""
+                }
+            ));
+            super::service::reveal(&st, &me, &text).await
         }
         .await,
     )

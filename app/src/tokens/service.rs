@@ -68,6 +68,7 @@ pub async fn create(
     name: &str,
     scope: &str,
     days: i32,
+    reveal_later: bool,
 ) -> Result<NewApiToken, AppError> {
     browser_only(me)?;
     // A token outlives sessions: only someone who proved the address may make one.
@@ -86,40 +87,137 @@ pub async fn create(
             format!("A token lives 1 to {MAX_DAYS} days."),
         ));
     }
+    let mut tx = st.pool.begin().await?;
+    let made = insert(
+        &mut tx,
+        me.id,
+        Some(me.id),
+        &name,
+        scope,
+        days,
+        reveal_later,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(made)
+}
+
+/// Write a new token of `user` and its history entry; its text is in the answer only.
+async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    user: Uuid,
+    actor: Option<Uuid>,
+    name: &str,
+    scope: TokenScope,
+    days: i32,
+    reveal_later: bool,
+) -> Result<NewApiToken, AppError> {
     let (secret, _) = token::new_token();
     let text = format!("{PREFIX}{secret}");
     // The token is ASCII (base64url), so its last four bytes are its last four characters.
     let hint = text[text.len() - 4..].to_string();
-    let mut tx = st.pool.begin().await?;
     let row: TokenRow = sqlx::query_as(
-        "INSERT INTO api_tokens (user_id, name, scope, token_hash, hint, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6)) \
+        "INSERT INTO api_tokens (user_id, name, scope, token_hash, hint, expires_at, reveal_pending) \
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6), $7) \
          RETURNING id, name, scope, hint, created_at, expires_at, last_used_at, revoked_at, true AS active",
     )
-    .bind(me.id)
-    .bind(&name)
+    .bind(user)
+    .bind(name)
     .bind(scope.as_str())
     .bind(token::hash(&text))
     .bind(&hint)
     .bind(days)
-    .fetch_one(&mut *tx)
+    .bind(reveal_later)
+    .fetch_one(&mut **tx)
     .await?;
     history::record(
-        &mut tx,
+        tx,
         Entry {
-            actor_id: Some(me.id),
+            actor_id: actor,
             action: "api_token.created",
             subject: Some(format!("api_token:{}", row.id)),
+            target: Some(format!("user:{user}")),
             after: Some(json!({ "name": name, "scope": scope.as_str(), "days": days })),
             ..Default::default()
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(NewApiToken {
         token: text,
         view: row.view()?,
     })
+}
+
+/// The operator's way in (`gatehouse issue-token`, run with the database's credentials):
+/// a token for the person with this verified address, e.g. to bootstrap scripts and the CLI.
+pub async fn issue(
+    pool: &sqlx::PgPool,
+    email: &str,
+    name: &str,
+    scope: &str,
+    days: i32,
+) -> Result<NewApiToken, AppError> {
+    let name = validate::name(name, "token name").map_err(|m| AppError::validation("name", m))?;
+    let scope = TokenScope::parse(scope.trim())
+        .ok_or_else(|| AppError::validation("scope", "Choose read, or read_write."))?;
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(AppError::validation(
+            "days",
+            format!("A token lives 1 to {MAX_DAYS} days."),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let user: Option<(Uuid,)> = sqlx::query_as(
+        "SELECT id FROM users WHERE lower(email) = lower($1) AND email_verified_at IS NOT NULL",
+    )
+    .bind(email.trim())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (user,) = user.ok_or_else(|| {
+        AppError::validation(
+            "email",
+            "No one with this verified address is signed up here.",
+        )
+    })?;
+    let made = insert(&mut tx, user, None, &name, scope, days, false).await?;
+    tx.commit().await?;
+    Ok(made)
+}
+
+/// How long a token made without JavaScript waits to be shown.
+pub const REVEAL_MINUTES: i32 = 10;
+
+/// Show a token made by a plain form, once: the first call with its text (from the
+/// cookie the form's answer set) answers it; every later call answers nothing.
+pub async fn reveal(
+    st: &AppState,
+    me: &Actor,
+    text: &str,
+) -> Result<Option<NewApiToken>, AppError> {
+    browser_only(me)?;
+    let text = text.trim();
+    if !text.starts_with(PREFIX) || text.len() > 100 {
+        return Ok(None);
+    }
+    let row: Option<TokenRow> = sqlx::query_as(
+        "UPDATE api_tokens SET reveal_pending = false \
+         WHERE token_hash = $1 AND user_id = $2 AND reveal_pending AND revoked_at IS NULL \
+           AND created_at > now() - make_interval(mins => $3) \
+         RETURNING id, name, scope, hint, created_at, expires_at, last_used_at, revoked_at, \
+                   expires_at > now() AS active",
+    )
+    .bind(token::hash(text))
+    .bind(me.id)
+    .bind(REVEAL_MINUTES)
+    .fetch_optional(&st.pool)
+    .await?;
+    row.map(|r| {
+        Ok(NewApiToken {
+            token: text.to_string(),
+            view: r.view()?,
+        })
+    })
+    .transpose()
 }
 
 /// End a token at once: its next request is refused.
@@ -158,11 +256,38 @@ struct ResolvedRow {
     email: String,
     name: String,
     email_verified: bool,
+    hits: i64,
+    reset: i64,
+}
+
+/// A token's use of its request budget in the current one-minute window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// Requests allowed per window.
+    pub limit: i64,
+    /// Requests made in this window, this one included.
+    pub used: i64,
+    /// Seconds until the window ends.
+    pub reset: i64,
+}
+
+impl Usage {
+    pub fn remaining(&self) -> i64 {
+        (self.limit - self.used).max(0)
+    }
+    pub fn exceeded(&self) -> bool {
+        self.used > self.limit
+    }
 }
 
 /// The JSON API's door: the caller a bearer token names, if it is live, in one statement
-/// that also records its use (at most once a minute).
-pub async fn resolve(st: &AppState, text: &str, client: String) -> Result<Option<Actor>, AppError> {
+/// that also counts the request against the token's limit (kept in Postgres, so every
+/// server shares it) and records its use (at most once a minute).
+pub async fn resolve(
+    st: &AppState,
+    text: &str,
+    client: String,
+) -> Result<Option<(Actor, Usage)>, AppError> {
     let text = text.trim();
     if !text.starts_with(PREFIX) || text.len() > 100 {
         return Ok(None);
@@ -171,9 +296,17 @@ pub async fn resolve(st: &AppState, text: &str, client: String) -> Result<Option
         "WITH t AS (SELECT id, user_id, scope FROM api_tokens \
                     WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()), \
               used AS (UPDATE api_tokens SET last_used_at = now() WHERE id = (SELECT id FROM t) \
-                       AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')) \
-         SELECT t.id AS token_id, t.scope, u.id, u.email, u.name, u.email_verified_at IS NOT NULL AS email_verified \
-         FROM t JOIN users u ON u.id = t.user_id",
+                       AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')), \
+              hit AS (INSERT INTO api_token_windows AS w (token_id, window_start, hits) \
+                      SELECT id, date_trunc('minute', now()), 1 FROM t \
+                      ON CONFLICT (token_id) DO UPDATE SET \
+                        hits = CASE WHEN w.window_start = excluded.window_start THEN w.hits + 1 ELSE 1 END, \
+                        window_start = excluded.window_start \
+                      RETURNING hits, window_start) \
+         SELECT t.id AS token_id, t.scope, u.id, u.email, u.name, u.email_verified_at IS NOT NULL AS email_verified, \
+                hit.hits::int8 AS hits, \
+                ceil(extract(epoch FROM hit.window_start + interval '1 minute' - now()))::int8 AS reset \
+         FROM t JOIN users u ON u.id = t.user_id CROSS JOIN hit",
     )
     .bind(token::hash(text))
     .fetch_optional(&st.pool)
@@ -183,7 +316,12 @@ pub async fn resolve(st: &AppState, text: &str, client: String) -> Result<Option
     };
     let scope =
         TokenScope::parse(&r.scope).ok_or_else(|| AppError::internal("unknown token scope"))?;
-    Ok(Some(Actor {
+    let usage = Usage {
+        limit: st.config.limits.per_token_per_minute,
+        used: r.hits,
+        reset: r.reset.clamp(0, 60),
+    };
+    let actor = Actor {
         user: CurrentUser {
             id: r.id,
             email: r.email,
@@ -195,5 +333,6 @@ pub async fn resolve(st: &AppState, text: &str, client: String) -> Result<Option
             scope,
         },
         client,
-    }))
+    };
+    Ok(Some((actor, usage)))
 }

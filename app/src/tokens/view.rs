@@ -1,6 +1,6 @@
 //! Settings → API tokens: make one (shown once), see when each was last used, revoke.
 use super::api::*;
-use super::{ApiTokenView, MAX_DAYS};
+use super::{ApiTokenView, NewApiToken, MAX_DAYS};
 use crate::components::{last_error, Field, FormError, LoadError, Loading, Notice};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -10,6 +10,20 @@ use uuid::Uuid;
 fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "never".into())
+}
+
+/// A token just made, shown this once.
+#[component]
+fn NewToken(made: NewApiToken) -> impl IntoView {
+    view! {
+        <section class="card notice" role="status" aria-labelledby="new-token-title">
+            <h2 id="new-token-title">{format!("Your new token “{}”", made.view.name)}</h2>
+            <p>"Copy it now: it is shown only this once, and Gatehouse keeps only a fingerprint of it."</p>
+            <label for="new-token">"Token"</label>
+            <input id="new-token" class="token" readonly value=made.token.clone() aria-describedby="new-token-hint" />
+            <p id="new-token-hint" class="hint">"Send it as " <code>"Authorization: Bearer gat_…"</code> "."</p>
+        </section>
+    }
 }
 
 #[component]
@@ -22,6 +36,16 @@ pub fn TokensPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );
+    let revealed = Resource::new(
+        move || q.with(|q| q.get("made").is_some()),
+        |made| async move {
+            if made {
+                reveal_token().await
+            } else {
+                Ok(None)
+            }
+        },
+    );
     view! {
         <h1>"API tokens"</h1>
         <p>
@@ -30,15 +54,14 @@ pub fn TokensPage() -> impl IntoView {
             <em>"read"</em> " token changes nothing. Reference: " <a href="/api/v1/docs">"the API document"</a> "."
         </p>
         <Notice key="revoked" text="The token was revoked: its next request is refused." />
-        {move || create.value().get().and_then(Result::ok).map(|t| view! {
-            <section class="card notice" role="status" aria-labelledby="new-token-title">
-                <h2 id="new-token-title">{format!("Your new token “{}”", t.view.name)}</h2>
-                <p>"Copy it now: it is shown only this once, and Gatehouse keeps only a fingerprint of it."</p>
-                <label for="new-token">"Token"</label>
-                <input id="new-token" class="token" readonly value=t.token.clone() aria-describedby="new-token-hint" />
-                <p id="new-token-hint" class="hint">"Send it as " <code>"Authorization: Bearer gat_…"</code> "."</p>
-            </section>
-        })}
+        {move || create.value().get().and_then(Result::ok).map(|t| view! { <NewToken made=t /> })}
+        // Made without JavaScript: the form's redirect brings `?made=1`, and the token is
+        // shown from the short-lived cookie, once.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                revealed.await.ok().flatten().map(|t| view! { <NewToken made=t /> })
+            })}
+        </Suspense>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match tokens.await {

@@ -1,0 +1,11 @@
+-- Per-token request counts for the JSON API's limit (one fixed one-minute window per
+-- token), kept in Postgres so that several servers share them. One row per token.
+CREATE TABLE api_token_windows (
+    token_id      uuid PRIMARY KEY REFERENCES api_tokens(id) ON DELETE CASCADE,
+    window_start  timestamptz NOT NULL,
+    hits          integer NOT NULL CHECK (hits > 0)
+);
+
+-- A token made by a plain form (JavaScript off) is shown on the next page load, once:
+-- its text rides in a short-lived cookie, and this flag lets only the first load show it.
+ALTER TABLE api_tokens ADD COLUMN reveal_pending boolean NOT NULL DEFAULT false;

@@ -1,0 +1,194 @@
+//! Core rules called directly on the services, with no door in between: the same
+//! functions the screens and the JSON API call, given an `Actor` built here.
+mod common;
+use app::auth::CurrentUser;
+use app::error::{AppError, Refusal};
+use app::server::actor::{Actor, Door};
+use common::*;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// A verified person, as an actor of the browser door.
+async fn person(pool: &PgPool, name: &str, email: &str) -> Actor {
+    let (id,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO users (email, name, password_hash, email_verified_at) VALUES ($1, $2, 'x', now()) RETURNING id",
+    )
+    .bind(email)
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    Actor {
+        user: CurrentUser {
+            id,
+            email: email.into(),
+            name: name.into(),
+            email_verified: true,
+        },
+        door: Door::Browser,
+        client: "test".into(),
+    }
+}
+
+// covers: TM-6, TM-5, X-7
+#[sqlx::test(migrations = "../migrations")]
+async fn the_last_admin_stays_whoever_calls(pool: PgPool) {
+    let app = TestApp::start(pool.clone()).await;
+    let st = &app.state;
+    let ann = person(&pool, "Ann", "ann@example.com").await;
+    let id = app::integrations::service::create(st, &ann, "Acme CRM", "")
+        .await
+        .unwrap();
+    let page = app::team::service::page(st, &ann, id).await.unwrap();
+    assert_eq!(page.members.len(), 1, "the creator is the first admin");
+    let mine = page.members[0].id;
+    let e = app::team::service::change_role(st, &ann, id, mine, "collaborator")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::Refused(Refusal::LastAdmin { .. })),
+        "{e:?}"
+    );
+    let e = app::team::service::leave(st, &ann, id).await.unwrap_err();
+    assert!(
+        matches!(e, AppError::Refused(Refusal::LastAdmin { .. })),
+        "{e:?}"
+    );
+    // The same refusal through the API door's actor: the door changes nothing.
+    let ann_api = Actor {
+        door: Door::Token {
+            id: Uuid::new_v4(),
+            scope: app::domain::policy::TokenScope::ReadWrite,
+        },
+        ..ann.clone()
+    };
+    let e = app::team::service::remove(st, &ann_api, id, mine)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::Refused(Refusal::LastAdmin { .. })),
+        "{e:?}"
+    );
+    // Someone with no role gets what a missing integration gets.
+    let eve = person(&pool, "Eve", "eve@example.com").await;
+    let theirs = app::team::service::page(st, &eve, id).await.unwrap_err();
+    let nobodys = app::team::service::page(st, &eve, Uuid::new_v4())
+        .await
+        .unwrap_err();
+    assert!(matches!(theirs, AppError::NotFound), "{theirs:?}");
+    assert_eq!(theirs.to_string(), nobodys.to_string());
+}
+
+// covers: HI-3, X-2, TM-2
+#[sqlx::test(migrations = "../migrations")]
+async fn history_pages_neither_repeat_nor_skip(pool: PgPool) {
+    let app = TestApp::start(pool.clone()).await;
+    let st = &app.state;
+    let ann = person(&pool, "Ann", "ann@example.com").await;
+    let id = app::integrations::service::create(st, &ann, "Acme CRM", "")
+        .await
+        .unwrap();
+    for v in ["1.0.0", "1.1.0", "1.2.0", "2.0.0"] {
+        app::integrations::service::add_version(st, &ann, id, v)
+            .await
+            .unwrap();
+    }
+    let all = app::insights::service::history(st, &ann, id, "", "")
+        .await
+        .unwrap();
+    assert!(
+        all.entries.len() >= 5,
+        "created and four versions: {:?}",
+        all.entries
+    );
+    assert!(all.next.is_none() && !all.more);
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = app::insights::service::history_page(st, &ann, id, "", "", cursor.as_deref(), 2)
+            .await
+            .unwrap();
+        assert!(page.entries.len() <= 2);
+        seen.extend(page.entries);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen, all.entries,
+        "the pages put together are the whole history, in order"
+    );
+    for bad in ["", "x", "12.", ".3", "99999999999999999999.1"] {
+        let e = app::insights::service::history_page(st, &ann, id, "", "", Some(bad), 2)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Validation { ref field, .. } if field == "cursor"),
+            "{bad:?}: {e:?}"
+        );
+    }
+    for limit in [0, 201, -1] {
+        let e = app::insights::service::history_page(st, &ann, id, "", "", None, limit)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Validation { ref field, .. } if field == "limit"),
+            "{limit}: {e:?}"
+        );
+    }
+}
+
+// covers: AC-3, OF-1, X-4
+#[sqlx::test(migrations = "../migrations")]
+async fn member_pages_cover_everyone_once(pool: PgPool) {
+    let app = TestApp::start(pool.clone()).await;
+    let st = &app.state;
+    let olga = person(&pool, "Olga", "olga@example.com").await;
+    let account = app::accounts::service::create_account(st, &olga, "Acme")
+        .await
+        .unwrap();
+    for i in 0..6 {
+        let p = person(&pool, &format!("P{i}"), &format!("p{i}@example.com")).await;
+        sqlx::query(
+            "INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, 'member')",
+        )
+        .bind(account)
+        .bind(p.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let mut emails = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = app::accounts::service::member_list(st, &olga, account, cursor.as_deref(), 3)
+            .await
+            .unwrap();
+        pages += 1;
+        emails.extend(page.members.into_iter().map(|m| m.email.to_lowercase()));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3, "7 members, 3 a page");
+    let mut sorted = emails.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(emails, sorted, "in address order, each once");
+    assert_eq!(emails.len(), 7);
+    let eve = person(&pool, "Eve", "eve@example.com").await;
+    let e = app::accounts::service::member_list(st, &eve, account, None, 3)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound), "{e:?}");
+    let e = app::accounts::service::member_list(st, &olga, account, Some("%%%"), 3)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::Validation { ref field, .. } if field == "cursor"),
+        "{e:?}"
+    );
+}
