@@ -102,6 +102,9 @@ me=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $rw" "$bas
 # ensure_resource_availability and object_level_authorization need links and a second
 # identity that this run does not set up. Mode is Schemathesis' default (valid and
 # invalid data), so a malformed request must get a documented status (400) as well.
+# Phases: the coverage phase is left out: on this machine's CPython 3.11.7 it stops with
+# "SystemError: AST constructor recursion depth mismatch" inside Hypothesis (a CPython
+# 3.11 bug in ast), which would fail the run with no finding about the API.
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,ignored_auth
 
 # One bounded run: NAME TIMEOUT TOKEN ST-RUN-OPTIONS... Exits non-zero on any failure.
@@ -117,6 +120,7 @@ fuzz() {
     --checks "$checks" \
     --workers 2 \
     --request-timeout 10 \
+    --phases examples,fuzzing,stateful \
     --report json,junit \
     --report-json-path "$out/$name.json" \
     --report-junit-path "$out/$name.junit.xml" \

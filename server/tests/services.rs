@@ -192,3 +192,32 @@ async fn member_pages_cover_everyone_once(pool: PgPool) {
         "{e:?}"
     );
 }
+
+// covers: TM-3, X-5
+#[sqlx::test(migrations = "../migrations")]
+async fn inviting_someone_already_on_the_team_is_a_clear_refusal(pool: PgPool) {
+    // Found by Schemathesis: an accepted row with no expiry (as the demo data has) made
+    // the check of an existing row fail to decode, and answer 500.
+    let app = TestApp::start(pool.clone()).await;
+    let st = &app.state;
+    let ann = person(&pool, "Ann", "ann@example.com").await;
+    let id = app::integrations::service::create(st, &ann, "Acme CRM", "")
+        .await
+        .unwrap();
+    let bob = person(&pool, "Bob", "bob@example.com").await;
+    sqlx::query("INSERT INTO team_members (integration_id, user_id, email, role, status, accepted_at) VALUES ($1, $2, 'bob@example.com', 'collaborator', 'accepted', now())")
+        .bind(id)
+        .bind(bob.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    for email in ["bob@example.com", "ann@example.com"] {
+        let e = app::team::service::invite(st, &ann, id, email, "admin", "")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Validation { ref field, ref message } if field == "email" && message.contains("already on the team")),
+            "{email}: {e:?}"
+        );
+    }
+}

@@ -4,8 +4,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod csv_export;
 #[cfg(feature = "ssr")]
-#[cfg(feature = "ssr")]
 pub mod repo;
+#[cfg(feature = "ssr")]
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -279,7 +279,7 @@ pub async fn invite(
         note.to_string()
     };
     let existing: Option<(Uuid, String, String, bool)> = sqlx::query_as(
-        "SELECT id, status, role, unconfirmed OR expires_at <= now() FROM team_members \
+        "SELECT id, status, role, unconfirmed OR coalesce(expires_at <= now(), false) FROM team_members \
          WHERE integration_id = $1 AND email = $2 FOR UPDATE",
     )
     .bind(id)
@@ -533,7 +533,7 @@ pub async fn resend(st: &AppState, me: &Actor, id: Uuid, member: Uuid) -> Result
         return Err(AppError::NotFound);
     }
     let (note, unconfirmed, expired): (String, bool, bool) = sqlx::query_as(
-        "SELECT note, unconfirmed, expires_at <= now() FROM team_members WHERE id = $1",
+        "SELECT note, unconfirmed, coalesce(expires_at <= now(), false) FROM team_members WHERE id = $1",
     )
     .bind(member)
     .fetch_one(&mut *tx)
@@ -775,7 +775,7 @@ async fn live_invite(
     lock: bool,
 ) -> Result<InviteRow, AppError> {
     let row: Option<InviteRow> = sqlx::query_as(&format!(
-        "SELECT t.id, t.integration_id, t.email, t.role, t.status, t.source, t.expires_at <= now(), t.note, ib.name \
+        "SELECT t.id, t.integration_id, t.email, t.role, t.status, t.source, coalesce(t.expires_at <= now(), false), t.note, ib.name \
          FROM team_members t LEFT JOIN users ib ON ib.id = t.invited_by WHERE t.token_hash = $1{}",
         if lock { " FOR UPDATE OF t" } else { "" }
     ))

@@ -152,7 +152,7 @@ async fn joinable(
 #[utoipa::path(post, path = "/api/v1/integrations/{id}/join-requests", tag = "join",
     params(("id" = Uuid, Path, description = "The integration")),
     responses((status = 201, body = JoinOutcome), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 429, body = Problem)),
+              (status = 409, body = Problem), (status = 429, body = Problem)),
     security(("token" = [])))]
 async fn request_to_join(
     State(st): State<AppState>,
