@@ -242,6 +242,17 @@ impl From<sqlx::Error> for AppError {
                 }
                 _ => {}
             }
+            // Text Postgres cannot store or compare: a NUL character (22021), or `\u0000`
+            // in JSON (22P05). Bad input, whatever field it came in.
+            if matches!(db.code().as_deref(), Some("22021") | Some("22P05")) {
+                return Self::validation("input", "Text may not contain NUL (\\0) characters.");
+            }
+            // Two changes crossed (a deadlock one of them lost, or a serialization failure).
+            if matches!(db.code().as_deref(), Some("40P01") | Some("40001")) {
+                return Self::Conflict(
+                    "This changed at the same moment as another change; try again.".into(),
+                );
+            }
         }
         // No connection free in time, or the database is down: a clean 503, not a 500.
         if matches!(

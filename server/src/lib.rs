@@ -358,17 +358,13 @@ pub fn loggable_path(path: &str, route: Option<&str>) -> String {
     redact_token_like(&by_route(path, route))
 }
 
-/// Whatever the route (none, a trailing slash, an extra segment), a segment that looks
-/// like one of our tokens (20 or more URL-safe characters that are not a UUID) is hidden.
+/// Whatever the route (none, a trailing slash, an extra segment), a segment holding
+/// something that looks like one of our tokens (a run of 20 or more URL-safe characters
+/// that is not a UUID), even percent-encoded or amid other characters, is hidden.
 fn redact_token_like(path: &str) -> String {
     path.split('/')
         .map(|seg| {
-            let token_like = seg.len() >= 20
-                && seg
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                && uuid::Uuid::parse_str(seg).is_err();
-            if token_like {
+            if holds_token(&percent_decoded(seg)) {
                 "{redacted}"
             } else {
                 seg
@@ -376,6 +372,30 @@ fn redact_token_like(path: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+fn holds_token(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .any(|run| run.len() >= 20 && uuid::Uuid::parse_str(run).is_err())
+}
+
+fn percent_decoded(seg: &str) -> String {
+    let bytes = seg.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn by_route(path: &str, route: Option<&str>) -> String {
@@ -429,13 +449,15 @@ async fn shed_load(State(in_flight): State<Arc<Semaphore>>, req: Request, next: 
 /// that does not arrive within the time allowed is answered 408.
 async fn limit_body(State(limits): State<Limits>, req: Request, next: Next) -> Response {
     let max = limits.max_body_bytes;
+    // Under /api/v1 a refusal is a problem document, as every other answer there.
+    let api = req.uri().path().starts_with("/api/v1/");
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) || req.body().size_hint().lower() > max as u64 {
-        return too_large(max);
+        return too_large(max, api);
     }
     if req.body().size_hint().exact() == Some(0) {
         return next.run(req).await;
@@ -444,38 +466,65 @@ async fn limit_body(State(limits): State<Limits>, req: Request, next: Next) -> R
     let read = tokio::time::timeout(limits.body_timeout, Limited::new(body, max).collect());
     let bytes: Bytes = match read.await {
         Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(max),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(max, api),
         Err(_) => {
             tracing::info!("the request body did not arrive in time; answered 408");
-            return (
+            let mut res = refusal(
+                api,
                 StatusCode::REQUEST_TIMEOUT,
-                [(header::CONNECTION, "close")],
-                "The request body did not arrive in time.",
-            )
-                .into_response();
+                "request_timeout",
+                "The request body did not arrive in time.".into(),
+            );
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return res;
         }
         Ok(Err(e)) => {
             let e = e.to_string();
             tracing::info!(error = %first_line(&e), "the request body could not be read");
-            return (
+            return refusal(
+                api,
                 StatusCode::BAD_REQUEST,
-                "The request body could not be read.",
-            )
-                .into_response();
+                "malformed_request",
+                "The request body could not be read.".into(),
+            );
         }
     };
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }
 
-fn too_large(max: usize) -> Response {
-    tracing::info!(max, "request body too large; answered 413");
+/// A refusal made before any route: plain text, or under `/api/v1` an RFC 9457 problem.
+fn refusal(api: bool, status: StatusCode, code: &str, detail: String) -> Response {
+    if !api {
+        return (status, detail).into_response();
+    }
+    let body = serde_json::json!({
+        "type": format!("https://gatehouse.dev/problems/{code}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+    });
     (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        [(header::CONNECTION, "close")],
-        format!("The request is too large (at most {} KiB).", max / 1024),
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
     )
         .into_response()
+}
+
+fn too_large(max: usize, api: bool) -> Response {
+    tracing::info!(max, "request body too large; answered 413");
+    let mut res = refusal(
+        api,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("The request is too large (at most {} KiB).", max / 1024),
+    );
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
 }
 
 const DEFAULT_CSP: &str =
@@ -600,6 +649,21 @@ mod tests {
         );
         assert_eq!(loggable_path("/reset", Some("/reset")), "/reset");
         assert_eq!(loggable_path("/no/route", None), "/no/route");
+        // Mangled so that no route matches, the token is still hidden (found by an attack).
+        let t = "gat_AbCdEfGhIjKlMnOpQrStUv";
+        for mangled in [
+            format!("/api/v1/gat%5F{}", &t[4..]),
+            format!("/api/v1/{t}.json"),
+            format!("/api/v1/x;{t}"),
+            format!("/api/v1/instances/%67at_{}", &t[4..]),
+            format!("/accounts/{t},x"),
+            format!("/api/v1/%20{t}"),
+        ] {
+            let logged = loggable_path(&mangled, None);
+            assert!(!logged.contains(&t[4..]), "{mangled} -> {logged}");
+        }
+        let id = "/api/v1/instances/7f0c3e1a-95a2-4c1e-8a57-2f8ef7b54b1d";
+        assert_eq!(loggable_path(id, None), id, "ids stay readable");
         // Unmatched paths (a trailing slash, an extra segment) hide token-like segments too.
         let token = "Zm9vYmFyYmF6cXV4cXV1eA";
         for path in [

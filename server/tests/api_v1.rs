@@ -527,3 +527,126 @@ async fn each_token_has_a_limit_that_every_server_shares(pool: PgPool) {
         StatusCode::UNAUTHORIZED
     );
 }
+
+// Found by an attack on the running server: each of these once answered 500, a bare
+// text, or read the wrong header. Every answer under /api/v1 is a problem document.
+//
+#[sqlx::test(migrations = "../migrations")]
+async fn odd_requests_get_problems_and_change_nothing(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let ann = app.signed_in("Ann", "ann@example.com").await;
+    let t = token(&app, &ann, "read_write").await;
+    let id = integration(&app, &ann).await;
+    let before = app.snapshot().await;
+    // NUL characters cannot be stored: a clear 422, not a 500.
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            format!("/api/v1/integrations/{id}"),
+            json!({"name": "X", "description": "a\u{0}b"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/integrations".to_string(),
+            json!({"name": "Y", "description": "\u{0}"}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/integrations/{id}/team/invitations"),
+            json!({"email": "z@example.com", "role": "collaborator", "note": "hi\u{0}"}),
+        ),
+    ] {
+        let (s, kind, b) = api(&app, Some(&t), method.clone(), &path, Some(body)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{method} {path}: {b}");
+        assert_eq!(kind, "application/problem+json");
+    }
+    for q in ["q=a%00b", "action=a%00b"] {
+        let (s, _, b) = api(
+            &app,
+            Some(&t),
+            Method::GET,
+            &format!("/api/v1/integrations/{id}/history?{q}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {b}");
+    }
+    // The scheme is case-insensitive; two Authorization headers are refused.
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let res = Client::new()
+            .get(format!("{}/api/v1/me", app.base))
+            .header("authorization", format!("{scheme} {t}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{scheme}");
+    }
+    let bob = app.signed_in("Bob", "bob@example.com").await;
+    let theirs = token(&app, &bob, "read_write").await;
+    let res = Client::new()
+        .get(format!("{}/api/v1/me", app.base))
+        .header("authorization", format!("Bearer {t}"))
+        .header("authorization", format!("Bearer {theirs}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Too large, and a method no route takes: problems too.
+    let huge = "x".repeat(2 << 20);
+    let res = Client::new()
+        .post(format!("{}/api/v1/integrations", app.base))
+        .bearer_auth(&t)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let (s, kind, _) = api(&app, Some(&t), Method::PUT, "/api/v1/me", None).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(kind, "application/problem+json");
+    let after = app.snapshot().await;
+    let users = |v: &Vec<(String, i64)>| {
+        v.iter()
+            .filter(|(t, _)| {
+                t != "users"
+                    && t != "sessions"
+                    && t != "outbox"
+                    && t != "user_tokens"
+                    && t != "history"
+            })
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        users(&before),
+        users(&after),
+        "nothing but Bob's sign-up changed"
+    );
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM integrations")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+//
+#[sqlx::test(migrations = "../migrations")]
+async fn one_person_has_at_most_fifty_live_tokens(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let ann = app.signed_in("Ann", "ann@example.com").await;
+    for _ in 0..app::tokens::MAX_LIVE {
+        token(&app, &ann, "read").await;
+    }
+    let (s, b) = app
+        .call(
+            &ann,
+            "tokens/create_token",
+            &[("name", "one more"), ("scope", "read"), ("days", "30")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(message(&b).contains("revoke one first"), "{b}");
+    assert_eq!(app.count("api_tokens").await, app::tokens::MAX_LIVE);
+}

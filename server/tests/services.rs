@@ -221,3 +221,48 @@ async fn inviting_someone_already_on_the_team_is_a_clear_refusal(pool: PgPool) {
         );
     }
 }
+
+// Found by an attack: an owner change racing the removal of the new owner left a Zap
+// with someone no longer in the account. The membership is now held while the change
+// commits, so the removal either sees the Zap and moves it, or the change finds them gone.
+// covers: OF-3, OF-6
+#[sqlx::test(migrations = "../migrations")]
+async fn no_work_is_left_with_someone_who_left(pool: PgPool) {
+    let app = TestApp::start(pool.clone()).await;
+    let st = &app.state;
+    let olga = person(&pool, "Olga", "olga@example.com").await;
+    let account = app::accounts::service::create_account(st, &olga, "Acme")
+        .await
+        .unwrap();
+    for round in 0..8 {
+        let ada = person(&pool, "Ada", &format!("ada{round}@example.com")).await;
+        sqlx::query(
+            "INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, 'member')",
+        )
+        .bind(account)
+        .bind(ada.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let (zap,): (Uuid,) = sqlx::query_as(
+            "INSERT INTO zaps (account_id, owner_id, name, private) VALUES ($1, $2, 'Shared', false) RETURNING id",
+        )
+        .bind(account)
+        .bind(olga.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let give = app::members::service::change_owner(st, &olga, account, "zap", zap, ada.id);
+        let remove =
+            app::members::service::remove(st, &olga, account, ada.id, None, "30_days", false);
+        let (given, removed) = tokio::join!(give, remove);
+        assert!(removed.is_ok(), "{removed:?}");
+        let (orphans,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM zaps z WHERE NOT EXISTS (SELECT 1 FROM account_members m WHERE m.account_id = z.account_id AND m.user_id = z.owner_id)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(orphans, 0, "round {round}: given {given:?}");
+    }
+}

@@ -144,3 +144,21 @@ pub async fn members_after(
         })
         .collect()
 }
+
+/// Whether `user` is a member, holding their membership row (shared) until the
+/// transaction ends: a removal of that person waits, so work given to them meanwhile
+/// moves with the rest of theirs, or this finds them gone.
+pub async fn hold_member(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let row: Option<(i32,)> = sqlx::query_as(
+        "SELECT 1 FROM account_members WHERE account_id = $1 AND user_id = $2 FOR SHARE",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.is_some())
+}

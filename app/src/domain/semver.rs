@@ -2,6 +2,9 @@
 
 pub fn parse(input: &str) -> Result<String, String> {
     let s = input.trim();
+    if s.len() > 64 {
+        return Err("A version is at most 64 characters long.".into());
+    }
     let (core, pre) = match s.split_once('-') {
         Some((c, p)) => (c, Some(p)),
         None => (s, None),

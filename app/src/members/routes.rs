@@ -8,26 +8,46 @@ use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 use uuid::Uuid;
 
-fn csv_response(result: Result<(String, Vec<u8>), AppError>) -> Response {
+/// `attachment` with the name in ASCII (`filename`), and in full as UTF-8
+/// (`filename*`, RFC 6266), without the direction controls that could disguise it.
+pub fn attachment(name: &str) -> String {
+    let visible: String = name
+        .chars()
+        .filter(|c| !matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        .filter(|c| !c.is_control())
+        .collect();
+    let ascii: String = visible
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " -_.'".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in visible.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A CSV download: its name, no caching.
+pub fn csv_response(result: Result<(String, Vec<u8>), AppError>) -> Response {
     match result {
         Ok((name, body)) => {
-            let safe: String = name
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || " -_.'".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
             let mut res = body.into_response();
             let h = res.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/csv; charset=utf-8"),
             );
-            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+            if let Ok(v) = HeaderValue::from_str(&attachment(&name)) {
                 h.insert(header::CONTENT_DISPOSITION, v);
             }
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -83,7 +83,7 @@ async fn resolve_new_owner(
             "Choose someone other than the person being removed.",
         ));
     }
-    if accounts::role_of(tx, account, chosen).await?.is_none() {
+    if !accounts::hold_member(tx, account, chosen).await? {
         return Err(AppError::validation(
             "new_owner",
             "The new owner must be a member of this account.",
@@ -327,10 +327,7 @@ pub async fn change_owner(
     let mut tx = st.pool.begin().await?;
     let role = crate::accounts::repo::role_of(&mut tx, account_id, me.id).await?;
     policy::account(role, AccountAction::TransferOwnership)?;
-    if crate::accounts::repo::role_of(&mut tx, account_id, new_owner)
-        .await?
-        .is_none()
-    {
+    if !crate::accounts::repo::hold_member(&mut tx, account_id, new_owner).await? {
         return Err(AppError::validation(
             "new_owner",
             "The new owner must be a member of this account.",

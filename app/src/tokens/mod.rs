@@ -13,6 +13,8 @@ use uuid::Uuid;
 pub const PREFIX: &str = "gat_";
 /// The longest a token may live.
 pub const MAX_DAYS: i32 = 365;
+/// The most live (unrevoked, unexpired) tokens one person may have.
+pub const MAX_LIVE: i64 = 50;
 
 /// A token as its owner sees it later: never the token itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! Token rules over Postgres: made, listed and revoked by their user in the browser;
 //! resolved by the JSON API's door on every request.
-use super::{ApiTokenView, NewApiToken, MAX_DAYS, PREFIX};
+use super::{ApiTokenView, NewApiToken, MAX_DAYS, MAX_LIVE, PREFIX};
 use crate::auth::CurrentUser;
 use crate::domain::policy::{self, TokenScope};
 use crate::domain::validate;
@@ -88,6 +88,21 @@ pub async fn create(
         ));
     }
     let mut tx = st.pool.begin().await?;
+    // Each token has its own request limit: a cap on live tokens keeps one person's
+    // total bounded too. Counted under a lock, so two at once cannot pass it.
+    crate::server::hold_locks(&mut tx, &[format!("api_tokens:{}", me.id)]).await?;
+    let (live,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()",
+    )
+    .bind(me.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if live >= MAX_LIVE {
+        return Err(AppError::validation(
+            "name",
+            format!("You have {MAX_LIVE} live tokens, the most one may have: revoke one first."),
+        ));
+    }
     let made = insert(
         &mut tx,
         me.id,
@@ -260,12 +275,14 @@ struct ResolvedRow {
     reset: i64,
 }
 
-/// A token's use of its request budget in the current one-minute window.
+/// A token's use of its request budget over the sliding minute before this request
+/// (this calendar minute's count, plus the last one's weighted by how much of it the
+/// sliding minute still covers: no burst at a minute's turn gets twice the limit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Usage {
     /// Requests allowed per window.
     pub limit: i64,
-    /// Requests made in this window, this one included.
+    /// Requests made in the sliding minute, this one included.
     pub used: i64,
     /// Seconds until the window ends.
     pub reset: i64,
@@ -300,11 +317,14 @@ pub async fn resolve(
               hit AS (INSERT INTO api_token_windows AS w (token_id, window_start, hits) \
                       SELECT id, date_trunc('minute', now()), 1 FROM t \
                       ON CONFLICT (token_id) DO UPDATE SET \
+                        prev_hits = CASE WHEN w.window_start = excluded.window_start THEN w.prev_hits \
+                                         WHEN w.window_start = excluded.window_start - interval '1 minute' THEN w.hits \
+                                         ELSE 0 END, \
                         hits = CASE WHEN w.window_start = excluded.window_start THEN w.hits + 1 ELSE 1 END, \
                         window_start = excluded.window_start \
-                      RETURNING hits, window_start) \
+                      RETURNING hits, prev_hits, window_start) \
          SELECT t.id AS token_id, t.scope, u.id, u.email, u.name, u.email_verified_at IS NOT NULL AS email_verified, \
-                hit.hits::int8 AS hits, \
+                (hit.hits + floor(hit.prev_hits * (1 - extract(epoch FROM now() - hit.window_start) / 60)))::int8 AS hits, \
                 ceil(extract(epoch FROM hit.window_start + interval '1 minute' - now()))::int8 AS reset \
          FROM t JOIN users u ON u.id = t.user_id CROSS JOIN hit",
     )

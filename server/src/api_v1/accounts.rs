@@ -6,7 +6,7 @@ use app::members::work::WorkPage;
 use app::members::{Removed, TransferReport};
 use app::server::AppState;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
@@ -145,18 +145,8 @@ async fn member_csv(
     ids: Ids,
 ) -> ApiResult<impl IntoResponse> {
     let (id, user) = id_of(ids)?;
-    let (name, body) = app::members::service::member_csv(&st, &me, id, user).await?;
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        name.replace(['"', '\\', '\r', '\n'], "_")
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    ))
+    let csv = app::members::service::member_csv(&st, &me, id, user).await?;
+    Ok(app::members::routes::csv_response(Ok(csv)))
 }
 
 /// The account's Zaps, folders and connections as the caller sees them: their own,

@@ -181,16 +181,42 @@ fn rate_headers(h: &mut HeaderMap, u: &Usage) {
     }
 }
 
+/// The token of `Authorization: Bearer …` (the scheme in any case, RFC 9110); none when
+/// the header is missing, malformed, or sent more than once (which one would count?).
+fn bearer_of(headers: &HeaderMap) -> Option<String> {
+    let mut all = headers.get_all(header::AUTHORIZATION).iter();
+    let value = all.next()?.to_str().ok()?;
+    if all.next().is_some() {
+        return None;
+    }
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+        .then(|| token.to_string())
+}
+
+/// An answer the router itself makes under `/api/v1` (405 for a method no route has)
+/// becomes a problem document like every other refusal.
+async fn problem_for_bare(res: Response) -> Response {
+    if res.status() == StatusCode::METHOD_NOT_ALLOWED
+        && !res.headers().contains_key(header::CONTENT_TYPE)
+    {
+        let allow = res.headers().get(header::ALLOW).cloned();
+        let mut p =
+            ApiError::Malformed("This path does not take that method.".into()).into_response();
+        *p.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        if let Some(a) = allow {
+            p.headers_mut().insert(header::ALLOW, a);
+        }
+        return p;
+    }
+    res
+}
+
 /// The API's door, before any handler: the caller from `Authorization: Bearer gat_…`
 /// only (cookies are never read), counted against the token's limit.
 async fn door(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
-    let Some(bearer) = bearer else {
+    let Some(bearer) = bearer_of(req.headers()) else {
         return ApiError::App(AppError::Unauthenticated).into_response();
     };
     let client = {
@@ -427,6 +453,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             }),
         )
         .route("/api/v1/{*rest}", axum::routing::any(no_such_route))
+        .layer(middleware::map_response(problem_for_bare))
 }
 
 fn esc(s: &str) -> String {
