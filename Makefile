@@ -44,7 +44,7 @@ build:
 
 lint:
 	cargo fmt --all --check
-	cargo clippy -p app -p server -p bench --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p app -p server -p bench -p wire -p cli --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 # The secret-leak test reads the release WASM bundle, so unit tests run after the build.
@@ -52,7 +52,7 @@ unit: build
 	DATABASE_URL="$$(scripts/db.sh server)" \
 	GATEHOUSE_AIOSMTPD="$(CURDIR)/target/tools/py/bin/aiosmtpd" \
 	GATEHOUSE_WASM="$(LEPTOS_SITE_ROOT)/pkg/gatehouse.wasm" \
-	cargo test -p app -p server --features app/ssr
+	cargo test -p app -p server -p wire -p cli --features app/ssr
 
 e2e: build
 	@url=$$(scripts/db.sh fresh gatehouse_e2e); \

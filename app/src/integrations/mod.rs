@@ -8,147 +8,16 @@ pub mod repo;
 pub mod service;
 pub mod view;
 
-use crate::domain::roles::TeamRole;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct IntegrationSummary {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub visibility: String,
-    /// The viewer's team role, if any.
-    pub role: Option<TeamRole>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct MyIntegrations {
-    pub team: Vec<IntegrationSummary>,
-    /// Private integrations shared with the viewer through a link or an invite.
-    pub shared: Vec<IntegrationSummary>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct VersionView {
-    pub id: Uuid,
-    pub version: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct IntegrationPage {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub visibility: String,
-    pub role: TeamRole,
-    pub versions: Vec<VersionView>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct Joiner {
-    pub name: String,
-    pub email: String,
-    pub at: DateTime<Utc>,
-    /// False once their access was revoked.
-    pub active: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct LinkView {
-    pub id: Uuid,
-    /// None: all versions, present and future.
-    pub version: Option<String>,
-    /// The link itself, for admins only (collaborators see who joined).
-    pub url: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub rotated: bool,
-    pub joined: Vec<Joiner>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct AccessView {
-    pub user_id: Uuid,
-    pub name: String,
-    pub email: String,
-    pub version_id: Option<Uuid>,
-    pub version: Option<String>,
-    pub via: String,
-    pub granted_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct SharingPage {
-    pub id: Uuid,
-    pub name: String,
-    pub visibility: String,
-    pub role: TeamRole,
-    /// Active links first, then rotated ones (who joined through them stays listed).
-    pub links: Vec<LinkView>,
-    pub access: Vec<AccessView>,
-    pub invites: Vec<InviteView>,
-    pub versions: Vec<VersionView>,
-}
-
-/// What someone opening an invite link sees (SH-2, TM-9).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct Landing {
-    pub name: String,
-    pub description: String,
-    pub version: Option<String>,
-    pub marketing_contact: Option<(String, String)>,
-    pub has_access: bool,
-}
-
-/// What a revocation will do, for the confirmation (SH-6, SH-7).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct RevokePreview {
-    pub name: String,
-    pub email: String,
-    pub scope: String,
-    pub zaps_to_pause: i64,
-}
+pub use wire::integrations::{
+    AccessView, IntegrationPage, IntegrationSummary, InviteReport, InviteView, Joiner, Landing,
+    LinkView, MyIntegrations, RevokePreview, SharingPage, VersionView,
+};
 
 /// The most people invited by email per integration, pending and accepted (SH-4).
 pub const INVITE_CAP: i64 = 200;
 /// A pasted list longer than this is refused before any address is read.
 pub const MAX_BATCH_LINES: usize = 1000;
 pub const INVITE_DAYS: i32 = 14;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct InviteView {
-    pub id: Uuid,
-    pub email: String,
-    pub version: Option<String>,
-    /// pending / accepted / expired / revoked
-    pub status: String,
-    pub invited_at: DateTime<Utc>,
-    pub accepted_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct InviteReport {
-    pub invited: Vec<String>,
-    /// (address, why it was skipped)
-    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<String>>))]
-    pub skipped: Vec<(String, String)>,
-}
 
 /// Split a pasted list of addresses: one per line, or separated by commas, semicolons or spaces.
 pub fn split_addresses(input: &str) -> Vec<&str> {

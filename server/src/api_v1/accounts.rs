@@ -9,10 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
+use wire::api::{Handover, NewOwner, Page, Scim};
 
 pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_accounts))
@@ -35,16 +33,6 @@ async fn list_accounts(
     ApiActor(me): ApiActor,
 ) -> ApiResult<Json<Vec<AccountSummary>>> {
     Ok(Json(app::accounts::service::my_accounts(&st, &me).await?))
-}
-
-/// A page of the list, and where it starts.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Page {
-    /// The `next` of the previous page; absent for the first page.
-    pub cursor: Option<String>,
-    /// How many to return (1 to 200, 50 unless given).
-    pub limit: Option<i64>,
 }
 
 /// An account's members in address order, a page at a time (`next`, and a `Link`
@@ -71,17 +59,6 @@ async fn list_members(
         limit.min(MEMBERS_PAGE_MAX),
     );
     Ok((link, Json(list)))
-}
-
-/// How a removal hands over the member's work (OF-1).
-#[derive(Debug, Deserialize, IntoParams, ToSchema)]
-#[into_params(parameter_in = Query)]
-pub struct Handover {
-    /// Who receives their Zaps and connections; the account owner when absent, and
-    /// always the owner when an admin removes (OF-2).
-    pub new_owner: Option<Uuid>,
-    /// How long their private connections keep working: `30_days` or `until_expiry`.
-    pub private_connections: String,
 }
 
 /// What removing this member would move, without moving anything (OF-8).
@@ -164,13 +141,6 @@ async fn account_work(
     Ok(Json(app::members::service::work(&st, &me, id).await?))
 }
 
-/// The new owner of a shared Zap or connection.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewOwner {
-    pub owner_id: Uuid,
-}
-
 /// Give a shared Zap to another member (OF-6); a catch-hook Zap gets a new webhook
 /// URL. Super admins and the owner.
 #[utoipa::path(put, path = "/api/v1/accounts/{id}/zaps/{item}/owner", tag = "accounts",
@@ -215,13 +185,6 @@ async fn change_owner(
     let body = body_of(body)?;
     app::members::service::change_owner(&st, &me, id, kind, item, body.owner_id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Whether the identity provider manages the members (OF-7).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Scim {
-    pub enabled: bool,
 }
 
 /// Switch SCIM provisioning on or off (OF-7): the account owner and super admins.

@@ -3,14 +3,13 @@
 use super::{
     body_of, created, id_of, query_of, ApiActor, ApiResult, Body, Created, Id, Ids, Problem, Q,
 };
-use app::instances::{ConfigEntry, InstanceDetail, InstancesPage};
+use app::instances::{InstanceDetail, InstancesPage};
 use app::server::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use wire::api::{InstanceEdit, Invitee, LoginInput, NewInstance, SecretInput, ShareInput};
 
 pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_instances, install))
@@ -35,21 +34,6 @@ async fn list_instances(
     ApiActor(me): ApiActor,
 ) -> ApiResult<Json<InstancesPage>> {
     Ok(Json(app::instances::service::list(&st, &me).await?))
-}
-
-/// A new instance: its name, the app, its configuration and a first login.
-/// (No `Debug`: it carries a secret.)
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewInstance {
-    pub name: String,
-    /// The app, e.g. `jira`.
-    pub app: String,
-    #[serde(default)]
-    pub config: Vec<ConfigEntry>,
-    pub username: String,
-    /// Write-only: encrypted at rest, never shown again.
-    pub secret: String,
 }
 
 /// Install an app instance (IN-1); the caller owns it.
@@ -89,15 +73,6 @@ async fn get_instance(
 ) -> ApiResult<Json<InstanceDetail>> {
     let id = id_of(id)?;
     Ok(Json(app::instances::service::detail(&st, &me, id).await?))
-}
-
-/// An instance's new name and configuration.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InstanceEdit {
-    pub name: String,
-    #[serde(default)]
-    pub config: Vec<ConfigEntry>,
 }
 
 /// Rename and reconfigure an instance: the owner and `write` shares (IN-2).
@@ -170,15 +145,6 @@ async fn clone_instance(
     Ok(created(app::instances::service::clone(&st, &me, id).await?))
 }
 
-/// Whom to share with, and how.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShareInput {
-    pub email: String,
-    /// `read` (view and clone) or `write` (also edit, delete, stop and run).
-    pub access: String,
-}
-
 /// Share an instance, or change a share (IN-2, IN-4): the owner. An address not yet
 /// signed up gets an invitation that becomes the share when they verify it.
 #[utoipa::path(put, path = "/api/v1/instances/{id}/shares", tag = "instances",
@@ -215,13 +181,6 @@ async fn revoke_share(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The invited address.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Invitee {
-    pub email: String,
-}
-
 /// Withdraw a share invitation to an address not yet signed up. The owner.
 #[utoipa::path(delete, path = "/api/v1/instances/{id}/invitations", tag = "instances",
     params(("id" = Uuid, Path, description = "The instance"), Invitee),
@@ -238,14 +197,6 @@ async fn cancel_invitation(
     let who = query_of(who)?;
     app::instances::service::cancel_invite(&st, &me, id, &who.email).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A login: a username and its secret (write-only). (No `Debug`: it carries a secret.)
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginInput {
-    pub username: String,
-    pub secret: String,
 }
 
 /// Add a login (IN-3): the owner only.
@@ -266,13 +217,6 @@ async fn add_login(
     Ok(created(
         app::instances::service::add_login(&st, &me, id, &b.username, b.secret).await?,
     ))
-}
-
-/// A login's new secret. (No `Debug`: it carries a secret.)
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SecretInput {
-    pub secret: String,
 }
 
 /// Replace a login's secret (IN-3): the owner only.

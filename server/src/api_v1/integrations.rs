@@ -10,9 +10,8 @@ use app::server::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use wire::api::{HistoryQuery, IntegrationInput, VersionInput, VisibilityInput};
 
 pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_integrations, create_integration))
@@ -31,15 +30,6 @@ async fn list_integrations(
     ApiActor(me): ApiActor,
 ) -> ApiResult<Json<MyIntegrations>> {
     Ok(Json(app::integrations::service::mine(&st, &me).await?))
-}
-
-/// A new integration's name and description.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IntegrationInput {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
 }
 
 /// Create an integration; the caller becomes its first admin (TM-1).
@@ -91,13 +81,6 @@ async fn edit_integration(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A new version, as a semver string (e.g. `1.4.0`).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VersionInput {
-    pub version: String,
-}
-
 /// Add a version: team admins. Links to all versions admit people to it at once (SH-2).
 #[utoipa::path(post, path = "/api/v1/integrations/{id}/versions", tag = "integrations",
     params(("id" = Uuid, Path, description = "The integration")),
@@ -117,13 +100,6 @@ async fn add_version(
     Ok(created(version))
 }
 
-/// `private` or `public`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VisibilityInput {
-    pub visibility: String,
-}
-
 /// Make an integration public (every signed-in user may use it, SH-1) or private: team admins.
 #[utoipa::path(put, path = "/api/v1/integrations/{id}/visibility", tag = "integrations",
     params(("id" = Uuid, Path, description = "The integration")),
@@ -141,22 +117,6 @@ async fn set_visibility(
     let body = body_of(body)?;
     app::integrations::service::set_visibility(&st, &me, id, &body.visibility).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Which history entries, and where the page starts.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryQuery {
-    /// Only this action (e.g. `team.invited`).
-    #[serde(default)]
-    pub action: String,
-    /// Only entries mentioning this text (a name, an address, a value).
-    #[serde(default)]
-    pub q: String,
-    /// The `next` of the previous page; absent for the newest entries.
-    pub cursor: Option<String>,
-    /// How many to return (1 to 200, 50 unless given).
-    pub limit: Option<i64>,
 }
 
 /// The integration's history, newest first, a page at a time (`next`, and a `Link`

@@ -8,9 +8,8 @@ use app::server::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use wire::api::{JoinSettings, Origin, OriginOut, Search};
 
 pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(get_join, set_join))
@@ -31,16 +30,6 @@ async fn get_join(
 ) -> ApiResult<Json<EmbedPage>> {
     let id = id_of(id)?;
     Ok(Json(app::join::service::embed_page(&st, &me, id).await?))
-}
-
-/// Whether people may join as collaborators, and from which email domains.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct JoinSettings {
-    pub enabled: bool,
-    /// Domains such as `partner.example`, one per item.
-    #[serde(default)]
-    pub domains: Vec<String>,
 }
 
 /// Switch "join as collaborator" on or off and set its domains (SJ-1): admins; only
@@ -73,14 +62,6 @@ async fn set_join(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// An origin allowed to embed the join widget, e.g. `https://partner.example`.
-#[derive(Debug, Deserialize, ToSchema, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct Origin {
-    pub origin: String,
-}
-
 /// Allow an origin to embed the widget (SJ-3): admins. Answers the origin as stored.
 #[utoipa::path(post, path = "/api/v1/integrations/{id}/embed-origins", tag = "join",
     params(("id" = Uuid, Path, description = "The integration")),
@@ -100,12 +81,6 @@ async fn add_origin(
     Ok((StatusCode::CREATED, Json(OriginOut { origin })))
 }
 
-/// An origin as stored.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OriginOut {
-    pub origin: String,
-}
-
 /// Stop an origin from embedding the widget: admins.
 #[utoipa::path(delete, path = "/api/v1/integrations/{id}/embed-origins", tag = "join",
     params(("id" = Uuid, Path, description = "The integration"), Origin),
@@ -122,14 +97,6 @@ async fn remove_origin(
     let origin = query_of(origin)?;
     app::join::service::remove_origin(&st, &me, id, &origin.origin).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Words to look for.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Search {
-    #[serde(default)]
-    pub q: String,
 }
 
 /// Integrations the caller could join as a collaborator (SJ-2): public, join switched

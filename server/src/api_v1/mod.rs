@@ -21,11 +21,11 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+use wire::api::{Created, FieldError, Problem};
 
 /// A path with one id, checked by the handler (a bad id is a 400 problem, not a bare 400).
 pub(crate) type Id = Result<Path<Uuid>, PathRejection>;
@@ -37,35 +37,8 @@ pub(crate) type Body<T> = Result<Json<T>, JsonRejection>;
 pub(crate) type Q<T> = Result<Query<T>, QueryRejection>;
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
-/// The id of what a request made.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Created {
-    pub id: Uuid,
-}
-
 pub(crate) fn created(id: Uuid) -> (StatusCode, Json<Created>) {
     (StatusCode::CREATED, Json(Created { id }))
-}
-
-/// One field's problem, in a 422 answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Stable and machine-readable: scripts branch on this, never on `detail`.
-    pub code: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
 }
 
 /// Why an API request failed.

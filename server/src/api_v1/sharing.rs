@@ -9,10 +9,8 @@ use app::server::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
+use wire::api::{NewInvitations, Revoked, Scope};
 
 pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_links))
@@ -74,15 +72,6 @@ async fn list_invitations(
     Ok(Json(
         app::integrations::service::invitations(&st, &me, id).await?,
     ))
-}
-
-/// Addresses to invite to one version, or to all versions when `version_id` is absent.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewInvitations {
-    pub emails: Vec<String>,
-    #[serde(default)]
-    pub version_id: Option<Uuid>,
 }
 
 /// Invite a batch by email (SH-3, SH-4): any bad address, or passing the cap of 200,
@@ -170,19 +159,6 @@ async fn list_users(
             .await?
             .access,
     ))
-}
-
-/// One version, or every version when absent.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Scope {
-    pub version_id: Option<Uuid>,
-}
-
-/// What a revocation did: how many of their Zaps were paused.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Revoked {
-    pub zaps_paused: i64,
 }
 
 /// Revoke a user's access to one version (SH-6), or to all versions at once (SH-7):

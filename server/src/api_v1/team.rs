@@ -7,10 +7,11 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+use wire::api::{
+    ContactInput, Invited, RoleInput, Sent, SubscriptionInput, TeamInvitation, UpdateInput,
+};
 
 pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(get_team))
@@ -38,23 +39,6 @@ async fn get_team(
     Ok(Json(app::team::service::page(&st, &me, id).await?))
 }
 
-/// Whom to invite, as what, and the note the mail carries (empty: the default text).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TeamInvitation {
-    pub email: String,
-    /// `admin` or `collaborator`.
-    pub role: String,
-    #[serde(default)]
-    pub note: String,
-}
-
-/// Who was invited.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Invited {
-    pub email: String,
-}
-
 /// Invite someone to the team (TM-3): admins invite admins and collaborators,
 /// collaborators invite collaborators only. At most 200 members, pending counted (TM-1).
 #[utoipa::path(post, path = "/api/v1/integrations/{id}/team/invitations", tag = "team",
@@ -75,14 +59,6 @@ async fn invite_member(
     let email =
         app::team::service::invite(&st, &me, id, &body.email, &body.role, &body.note).await?;
     Ok((StatusCode::CREATED, Json(Invited { email })))
-}
-
-/// A member's new role.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RoleInput {
-    /// `admin` or `collaborator`.
-    pub role: String,
 }
 
 /// Change a member's role: admins; the last accepted admin cannot be demoted (TM-6).
@@ -152,13 +128,6 @@ async fn leave(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Who holds the contact; `null` revokes it.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ContactInput {
-    pub user_id: Option<Uuid>,
-}
-
 /// Assign or revoke the `marketing` or `technical` contact (TM-7): admins; only an
 /// accepted member can hold it; nobody is mailed.
 #[utoipa::path(put, path = "/api/v1/integrations/{id}/contacts/{kind}", tag = "team",
@@ -180,13 +149,6 @@ async fn set_contact(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's own partner-marketing mail switch (TM-8).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubscriptionInput {
-    pub marketing: bool,
-}
-
 /// Switch one's own partner-marketing updates on or off (TM-8); platform and
 /// partner-programme updates stay on while one is on the team.
 #[utoipa::path(put, path = "/api/v1/integrations/{id}/subscription", tag = "team",
@@ -204,22 +166,6 @@ async fn set_subscription(
     let body = body_of(body)?;
     app::team::service::set_subscription(&st, &me, id, body.marketing).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// An update to mail to the team.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateInput {
-    /// `marketing` (only to those who left it on) or `programme` (to every accepted member).
-    pub kind: String,
-    pub subject: String,
-    pub body: String,
-}
-
-/// How many received it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Sent {
-    pub recipients: i64,
 }
 
 /// Mail an update to the team (TM-8): admins.

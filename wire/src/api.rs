@@ -1,0 +1,302 @@
+//! The JSON API's own requests and answers (`/api/v1`), shared by the server, which
+//! documents them, and the command-line client, which sends and reads them: a field
+//! renamed on one side breaks the build of the other.
+use crate::instances::ConfigEntry;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One field's problem, in a 422 answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable and machine-readable: scripts branch on this, never on `detail`.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// The id of what a request made.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Created {
+    pub id: Uuid,
+}
+
+/// A page of the list, and where it starts.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct Page {
+    /// The `next` of the previous page; absent for the first page.
+    pub cursor: Option<String>,
+    /// How many to return (1 to 200, 50 unless given).
+    pub limit: Option<i64>,
+}
+
+/// How a removal hands over the member's work (OF-1).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct Handover {
+    /// Who receives their Zaps and connections; the account owner when absent, and
+    /// always the owner when an admin removes (OF-2).
+    pub new_owner: Option<Uuid>,
+    /// How long their private connections keep working: `30_days` or `until_expiry`.
+    pub private_connections: String,
+}
+
+/// The new owner of a shared Zap or connection.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewOwner {
+    pub owner_id: Uuid,
+}
+
+/// Whether the identity provider manages the members (OF-7).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Scim {
+    pub enabled: bool,
+}
+
+/// A new integration's name and description.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A new version, as a semver string (e.g. `1.4.0`).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VersionInput {
+    pub version: String,
+}
+
+/// `private` or `public`.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VisibilityInput {
+    pub visibility: String,
+}
+
+/// Which history entries, and where the page starts.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct HistoryQuery {
+    /// Only this action (e.g. `team.invited`).
+    #[serde(default)]
+    pub action: String,
+    /// Only entries mentioning this text (a name, an address, a value).
+    #[serde(default)]
+    pub q: String,
+    /// The `next` of the previous page; absent for the newest entries.
+    pub cursor: Option<String>,
+    /// How many to return (1 to 200, 50 unless given).
+    pub limit: Option<i64>,
+}
+
+/// Addresses to invite to one version, or to all versions when `version_id` is absent.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitations {
+    pub emails: Vec<String>,
+    #[serde(default)]
+    pub version_id: Option<Uuid>,
+}
+
+/// One version, or every version when absent.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct Scope {
+    pub version_id: Option<Uuid>,
+}
+
+/// What a revocation did: how many of their Zaps were paused.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Revoked {
+    pub zaps_paused: i64,
+}
+
+/// Whom to invite, as what, and the note the mail carries (empty: the default text).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TeamInvitation {
+    pub email: String,
+    /// `admin` or `collaborator`.
+    pub role: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Who was invited.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Invited {
+    pub email: String,
+}
+
+/// A member's new role.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoleInput {
+    /// `admin` or `collaborator`.
+    pub role: String,
+}
+
+/// Who holds the contact; `null` revokes it.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub user_id: Option<Uuid>,
+}
+
+/// The caller's own partner-marketing mail switch (TM-8).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionInput {
+    pub marketing: bool,
+}
+
+/// An update to mail to the team.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInput {
+    /// `marketing` (only to those who left it on) or `programme` (to every accepted member).
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// How many received it.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sent {
+    pub recipients: i64,
+}
+
+/// Whether people may join as collaborators, and from which email domains.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct JoinSettings {
+    pub enabled: bool,
+    /// Domains such as `partner.example`, one per item.
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
+/// An origin allowed to embed the join widget, e.g. `https://partner.example`.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct Origin {
+    pub origin: String,
+}
+
+/// An origin as stored.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OriginOut {
+    pub origin: String,
+}
+
+/// Words to look for.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct Search {
+    #[serde(default)]
+    pub q: String,
+}
+
+/// A new instance: its name, the app, its configuration and a first login.
+/// (No `Debug`: it carries a secret.)
+#[derive(Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewInstance {
+    pub name: String,
+    /// The app, e.g. `jira`.
+    pub app: String,
+    #[serde(default)]
+    pub config: Vec<ConfigEntry>,
+    pub username: String,
+    /// Write-only: encrypted at rest, never shown again.
+    pub secret: String,
+}
+
+/// An instance's new name and configuration.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InstanceEdit {
+    pub name: String,
+    #[serde(default)]
+    pub config: Vec<ConfigEntry>,
+}
+
+/// Whom to share with, and how.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ShareInput {
+    pub email: String,
+    /// `read` (view and clone) or `write` (also edit, delete, stop and run).
+    pub access: String,
+}
+
+/// The invited address.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct Invitee {
+    pub email: String,
+}
+
+/// A login: a username and its secret (write-only). (No `Debug`: it carries a secret.)
+#[derive(Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub username: String,
+    pub secret: String,
+}
+
+/// A login's new secret. (No `Debug`: it carries a secret.)
+#[derive(Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SecretInput {
+    pub secret: String,
+}
