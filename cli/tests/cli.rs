@@ -336,6 +336,62 @@ async fn sharing_and_team_from_a_terminal(pool: PgPool) {
         0
     );
 
+    // Every read command, as a table and as JSON.
+    for args in [
+        vec!["whoami"],
+        vec!["integrations", "list"],
+        vec!["integrations", "show", "Acme CRM"],
+        vec!["users", "list", "--integration", "Acme CRM"],
+        vec!["users", "links", "--integration", "Acme CRM"],
+        vec!["team", "list", "--integration", "Acme CRM"],
+        vec!["instances", "list"],
+    ] {
+        let table = ctl(&config, &args, "").await;
+        assert_eq!(table.code, 0, "{args:?}: {}", table.err);
+        assert!(!table.out.trim().is_empty(), "{args:?}");
+        assert!(
+            serde_json::from_str::<Value>(&table.out).is_err(),
+            "{args:?} prints a table: {}",
+            table.out
+        );
+        let json = ctl(&config, &[&args[..], &["--json"]].concat(), "").await;
+        assert_eq!(json.code, 0, "{args:?} --json: {}", json.err);
+        json.json();
+    }
+
+    // Leaving, as a collaborator with her own token and config: asked, then done.
+    let eve = app.signed_in("Eve", "eve@example.com").await;
+    let eve_id: Uuid = one(
+        &pool,
+        "SELECT id FROM users WHERE email = 'eve@example.com'",
+    )
+    .await;
+    sqlx::query("INSERT INTO team_members (integration_id, user_id, email, role, status, accepted_at) VALUES ($1::uuid, $2, 'eve@example.com', 'collaborator', 'accepted', now())")
+        .bind(&integration)
+        .bind(eve_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let eve_config = dir.join("eve.json");
+    let eve_token = token(&app, &eve, "read_write").await;
+    let r = ctl(
+        &eve_config,
+        &["login", "--url", &app.base, "--with-token"],
+        &format!("{eve_token}\n"),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    let r = ctl(&eve_config, &[&["team", "leave"][..], &i].concat(), "y\n").await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM team_members WHERE email = 'eve@example.com'"
+        )
+        .await,
+        0
+    );
+
     // A project file names the integration.
     std::fs::write(
         dir.join(".gatehouserc"),

@@ -79,7 +79,7 @@ async fn the_last_admin_stays_whoever_calls(pool: PgPool) {
     assert_eq!(theirs.to_string(), nobodys.to_string());
 }
 
-// covers: HI-3, X-2, TM-2
+// covers: X-2, TM-2
 #[sqlx::test(migrations = "../migrations")]
 async fn history_pages_neither_repeat_nor_skip(pool: PgPool) {
     let app = TestApp::start(pool.clone()).await;
