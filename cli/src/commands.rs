@@ -982,7 +982,7 @@ fn members(cx: &Ctx, c: MembersCmd) -> Outcome<()> {
 fn describe(r: &TransferReport, preview: bool) -> String {
     let verb = if preview { "would move" } else { "moved" };
     let mut s = format!(
-        "Removing {} {verb} to {}:\n  {} private and {} shared Zaps ({} on)\n  {} connections ({} private), renamed \"{} - …\"\n  {} shared folders; {} personal folders abandoned\n  {} webhook URLs change",
+        "Removing {} {verb} their work to {}:\n  {} private and {} shared Zaps ({} on)\n  {} connections ({} private), renamed \"{} - …\"\n  {} shared folders; {} personal folders abandoned\n  {} webhook URLs change",
         r.removed_name,
         r.new_owner_name,
         r.private_zaps,

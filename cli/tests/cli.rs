@@ -495,7 +495,7 @@ async fn members_and_instances_from_a_terminal(pool: PgPool) {
     .await;
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(
-        r.out.contains("would move to Olga Owner") && r.out.contains("1 shared Zaps"),
+        r.out.contains("would move their work to Olga Owner") && r.out.contains("1 shared Zaps"),
         "{}",
         r.out
     );
@@ -526,7 +526,11 @@ async fn members_and_instances_from_a_terminal(pool: PgPool) {
     )
     .await;
     assert_eq!(r.code, 0, "{}", r.err);
-    assert!(r.out.contains("moved to Olga Owner"), "{}", r.out);
+    assert!(
+        r.out.contains("moved their work to Olga Owner"),
+        "{}",
+        r.out
+    );
     assert_eq!(
         one::<i64>(&pool, "SELECT count(*) FROM account_members").await,
         1

@@ -18,7 +18,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// A new active invite link for the integration (all versions when `version` is None).
-async fn new_link(
+pub(crate) async fn new_link(
     conn: &mut PgConnection,
     keyring: &Keyring,
     id: Uuid,

@@ -71,6 +71,7 @@ pub async fn load(pool: &PgPool, keyring: &Keyring) -> Result<bool, sqlx::Error>
 
     let crm = integration(
         &mut tx,
+        keyring,
         "acme-crm",
         "Acme CRM",
         "Sync contacts and deals with Acme CRM.",
@@ -80,6 +81,7 @@ pub async fn load(pool: &PgPool, keyring: &Keyring) -> Result<bool, sqlx::Error>
     .await?;
     let billing = integration(
         &mut tx,
+        keyring,
         "acme-billing",
         "Acme Billing",
         "Invoices and payments (private beta).",
@@ -311,6 +313,7 @@ pub async fn load(pool: &PgPool, keyring: &Keyring) -> Result<bool, sqlx::Error>
 
 async fn integration(
     tx: &mut Transaction<'_, Postgres>,
+    keyring: &Keyring,
     slug: &str,
     name: &str,
     description: &str,
@@ -333,7 +336,14 @@ async fn integration(
     .bind(versions)
     .fetch_all(&mut **tx)
     .await?;
-    Ok((id, version_ids.into_iter().map(|(v,)| v).collect()))
+    let version_ids: Vec<Uuid> = version_ids.into_iter().map(|(v,)| v).collect();
+    // Its invite links, as the screens make them: one to all versions, one per version.
+    for version in std::iter::once(None).chain(version_ids.iter().copied().map(Some)) {
+        crate::integrations::service::new_link(&mut **tx, keyring, id, version)
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    }
+    Ok((id, version_ids))
 }
 
 async fn folder(
