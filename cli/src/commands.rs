@@ -10,7 +10,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use uuid::Uuid;
 use wire::accounts::{AccountSummary, Member, MemberList};
 use wire::api::{
-    ContactInput, Handover, NewInvitations, Page, Revoked, RoleInput, ShareInput, TeamInvitation,
+    ContactInput, Handover, NewInvitations, Page, Revoked, RoleInput, Scope, ShareInput,
+    TeamInvitation,
 };
 use wire::auth::CurrentUser;
 use wire::instances::{InstanceDetail, InstancesPage};
@@ -728,13 +729,6 @@ fn users(cx: &Ctx, c: UsersCmd) -> Outcome<()> {
             })
         }
     }
-}
-
-/// `?version_id=` for one version, nothing for all.
-#[derive(Serialize)]
-struct Scope {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version_id: Option<Uuid>,
 }
 
 fn print_links(cx: &Ctx, links: &[LinkView]) -> Outcome<()> {
