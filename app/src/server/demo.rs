@@ -339,7 +339,7 @@ async fn integration(
     let version_ids: Vec<Uuid> = version_ids.into_iter().map(|(v,)| v).collect();
     // Its invite links, as the screens make them: one to all versions, one per version.
     for version in std::iter::once(None).chain(version_ids.iter().copied().map(Some)) {
-        crate::integrations::service::new_link(&mut **tx, keyring, id, version)
+        crate::integrations::service::new_link(tx, keyring, id, version)
             .await
             .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     }
