@@ -92,3 +92,16 @@ test('sign-in screens have no serious accessibility violations @js-only', async 
     expect(serious.map((v) => `${path}: ${v.id}`)).toEqual([]);
   }
 });
+
+// covers: AC-1, SH-2
+test('moving between sign in and sign up keeps where the person was going', async ({ page }) => {
+  await page.goto('/signin?next=%2Fsettings%2Ftokens');
+  await page.getByRole('link', { name: 'Create a login' }).click();
+  await expect(page).toHaveURL(/\/signup\?next=%2Fsettings%2Ftokens$/);
+  await page.getByRole('link', { name: 'Sign in' }).last().click();
+  await expect(page).toHaveURL(/\/signin\?next=%2Fsettings%2Ftokens$/);
+  // Somewhere else entirely is never carried along.
+  await page.goto('/signin?next=https%3A%2F%2Fevil.example');
+  await page.getByRole('link', { name: 'Create a login' }).click();
+  await expect(page).toHaveURL(/\/signup$/);
+});

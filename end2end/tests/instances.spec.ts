@@ -53,11 +53,18 @@ test('owner shares read and write; the clone has no logins; revoking ends access
   const b = await userPage(browser, 'maria@acme.test');
   await b.goto(url);
   await expect(b.getByText('your access: write')).toBeVisible();
-  await b.getByRole('button', { name: 'Stop' }).click();
+  // Only what the state allows is offered (issue 14, item 6): a new instance is stopped.
   await expect(b.locator('.instance-head .status')).toHaveText('stopped');
+  await expect(b.getByRole('button', { name: 'Stop' })).toHaveCount(0);
   await b.getByRole('button', { name: 'Run' }).click();
   await expect(b.locator('.instance-head .status')).toHaveText('running');
-  await expect(b.getByText(/by Maria Member/)).toBeVisible();
+  await expect(b.getByRole('button', { name: 'Run' })).toHaveCount(0);
+  await b.getByRole('button', { name: 'Stop' }).click();
+  await expect(b.locator('.instance-head .status')).toHaveText('stopped');
+  await expect(b.getByRole('button', { name: 'Stop' })).toHaveCount(0);
+  await b.getByRole('button', { name: 'Run' }).click();
+  await expect(b.locator('.instance-head .status')).toHaveText('running');
+  await expect(b.getByText(/by Maria Member/)).toHaveCount(2);
 
   // The owner revokes B, after confirming.
   await page.goto(url);

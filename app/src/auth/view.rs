@@ -5,6 +5,25 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// `page`, carrying on where the person was going (an invitation, say), when that is a
+/// path of this site.
+fn keep_next(page: &str, next: &str) -> String {
+    if crate::domain::validate::local_path(next).is_none() {
+        return page.to_string();
+    }
+    let encoded: String = next
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("{page}?next={encoded}")
+}
+
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
@@ -32,7 +51,7 @@ pub fn SignUpPage() -> impl IntoView {
                     {move || if action.pending().get() { "Creating…" } else { "Sign up" }}
                 </button>
             </ActionForm>
-            <p>"Already have a login? " <a href="/signin">"Sign in"</a></p>
+            <p>"Already have a login? " <a href=move || keep_next("/signin", &next())>"Sign in"</a></p>
         </section>
     }
 }
@@ -76,7 +95,7 @@ pub fn SignInPage() -> impl IntoView {
                 <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
             </ActionForm>
             <p><a href="/forgot">"Forgot your password?"</a></p>
-            <p>"New here? " <a href="/signup">"Create a login"</a></p>
+            <p>"New here? " <a href=move || keep_next("/signup", &next())>"Create a login"</a></p>
         </section>
     }
 }

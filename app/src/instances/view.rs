@@ -216,9 +216,12 @@ pub fn InstancePage() -> impl IntoView {
                     </header>
                     <FormError error=action_error />
                     <div class="toolbar">
-                        {can_write.then(|| view! {
-                            <ActionForm action=run><input type="hidden" name="id" value=id.to_string() /><button type="submit">"Run"</button></ActionForm>
+                        // Only what the state allows: Stop while it runs, Run while it is stopped.
+                        {(can_write && d.status == "running").then(|| view! {
                             <ActionForm action=stop><input type="hidden" name="id" value=id.to_string() /><button type="submit">"Stop"</button></ActionForm>
+                        })}
+                        {(can_write && d.status != "running").then(|| view! {
+                            <ActionForm action=run><input type="hidden" name="id" value=id.to_string() /><button type="submit">"Run"</button></ActionForm>
                         })}
                         <ActionForm action=clone><input type="hidden" name="id" value=id.to_string() /><button type="submit">"Clone"</button></ActionForm>
                         {can_write.then(|| view! { <a class="button danger" href="?confirm=delete">"Delete…"</a> })}
