@@ -45,18 +45,6 @@ async fn ctl(config: &std::path::Path, args: &[&str], input: &str) -> Run {
     }
 }
 
-async fn token(app: &TestApp, c: &reqwest::Client, scope: &str) -> String {
-    let (s, b) = app
-        .call(
-            c,
-            "tokens/create_token",
-            &[("name", "cli"), ("scope", scope), ("days", "7")],
-        )
-        .await;
-    assert!(s.is_success(), "{b}");
-    b["token"].as_str().unwrap().to_string()
-}
-
 async fn one<
     T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
 >(
@@ -91,7 +79,7 @@ async fn sharing_and_team_from_a_terminal(pool: PgPool) {
         )
         .await;
     assert!(s.is_success(), "{v}");
-    let t = token(&app, &ann, "read_write").await;
+    let t = app.api_token(&ann, "read_write").await;
 
     // Not signed in yet: exit 4. A usage error: exit 2.
     let r = ctl(&config, &["whoami"], "").await;
@@ -373,7 +361,7 @@ async fn sharing_and_team_from_a_terminal(pool: PgPool) {
         .await
         .unwrap();
     let eve_config = dir.join("eve.json");
-    let eve_token = token(&app, &eve, "read_write").await;
+    let eve_token = app.api_token(&eve, "read_write").await;
     let r = ctl(
         &eve_config,
         &["login", "--url", &app.base, "--with-token"],
@@ -450,7 +438,7 @@ async fn members_and_instances_from_a_terminal(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let t = token(&app, &olga, "read_write").await;
+    let t = app.api_token(&olga, "read_write").await;
     let r = ctl(
         &config,
         &["login", "--url", &app.base, "--with-token"],

@@ -12,18 +12,6 @@ use sqlx::PgPool;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
-async fn token(app: &TestApp, c: &Client, scope: &str) -> String {
-    let (s, b) = app
-        .call(
-            c,
-            "tokens/create_token",
-            &[("name", "matrix"), ("scope", scope), ("days", "30")],
-        )
-        .await;
-    assert!(s.is_success(), "{b}");
-    b["token"].as_str().unwrap().to_string()
-}
-
 struct Answer {
     status: StatusCode,
     kind: String,
@@ -216,12 +204,12 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
         .await;
     app.share(&ann, &instance, "cal@example.com", "read").await;
 
-    let ann_rw = token(&app, &ann, "read_write").await;
-    let ann_read = token(&app, &ann, "read").await;
-    let cal_rw = token(&app, &cal, "read_write").await;
-    let out_rw = token(&app, &out, "read_write").await;
-    let revoked = token(&app, &ann, "read_write").await;
-    let expired = token(&app, &ann, "read_write").await;
+    let ann_rw = app.api_token(&ann, "read_write").await;
+    let ann_read = app.api_token(&ann, "read").await;
+    let cal_rw = app.api_token(&cal, "read_write").await;
+    let out_rw = app.api_token(&out, "read_write").await;
+    let revoked = app.api_token(&ann, "read_write").await;
+    let expired = app.api_token(&ann, "read_write").await;
     sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE token_hash = sha256(convert_to($1, 'UTF8'))")
         .bind(&revoked)
         .execute(&app.pool)

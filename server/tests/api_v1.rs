@@ -6,21 +6,6 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-/// Make a token on the screen's server function, as `c` (signed in).
-async fn token(app: &TestApp, c: &Client, scope: &str) -> String {
-    let (s, b) = app
-        .call(
-            c,
-            "tokens/create_token",
-            &[("name", "script"), ("scope", scope), ("days", "30")],
-        )
-        .await;
-    assert!(s.is_success(), "{b}");
-    let t = b["token"].as_str().unwrap().to_string();
-    assert!(t.starts_with("gat_"), "{t}");
-    t
-}
-
 /// Call the API with a bearer token (and no cookies); returns status, headers' content type, body.
 async fn api(
     app: &TestApp,
@@ -68,7 +53,7 @@ async fn integration(app: &TestApp, c: &Client) -> String {
 async fn tokens_name_their_user_until_revoked_or_expired_and_cookies_do_nothing(pool: PgPool) {
     let app = TestApp::start(pool).await;
     let ann = app.signed_in("Ann Admin", "ann@example.com").await;
-    let t = token(&app, &ann, "read_write").await;
+    let t = app.api_token(&ann, "read_write").await;
     let (s, _, me) = api(&app, Some(&t), Method::GET, "/api/v1/me", None).await;
     assert_eq!(s, StatusCode::OK, "{me}");
     assert_eq!(me["email"], "ann@example.com");
@@ -106,7 +91,7 @@ async fn tokens_name_their_user_until_revoked_or_expired_and_cookies_do_nothing(
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
 
     // Expired: refused too.
-    let t2 = token(&app, &ann, "read").await;
+    let t2 = app.api_token(&ann, "read").await;
     sqlx::query(
         "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE revoked_at IS NULL",
     )
@@ -146,7 +131,7 @@ async fn invitations_through_the_api_follow_the_same_rules_as_the_screens(pool: 
     let app = TestApp::start(pool).await;
     let ann = app.signed_in("Ann Admin", "ann@example.com").await;
     let id = integration(&app, &ann).await;
-    let admin = token(&app, &ann, "read_write").await;
+    let admin = app.api_token(&ann, "read_write").await;
     let path = format!("/api/v1/integrations/{id}/invitations");
 
     let (s, _, report) = api(
@@ -174,7 +159,7 @@ async fn invitations_through_the_api_follow_the_same_rules_as_the_screens(pool: 
     assert_eq!(s, StatusCode::NO_CONTENT);
 
     // A read token reads, and is refused on a write before anything happens.
-    let reader = token(&app, &ann, "read").await;
+    let reader = app.api_token(&ann, "read").await;
     let (s, _, _) = api(&app, Some(&reader), Method::GET, &path, None).await;
     assert_eq!(s, StatusCode::OK);
     let before = app.count("email_invites").await;
@@ -204,7 +189,7 @@ async fn invitations_through_the_api_follow_the_same_rules_as_the_screens(pool: 
     .await
     .map(|r| assert_eq!(r.rows_affected(), 1))
     .unwrap();
-    let collaborator = token(&app, &cleo, "read_write").await;
+    let collaborator = app.api_token(&cleo, "read_write").await;
     let (s, _, _) = api(&app, Some(&collaborator), Method::GET, &path, None).await;
     assert_eq!(s, StatusCode::OK);
     let (s, _, b) = api(
@@ -220,7 +205,7 @@ async fn invitations_through_the_api_follow_the_same_rules_as_the_screens(pool: 
         (StatusCode::FORBIDDEN, Some("forbidden"))
     );
     let eve = app.signed_in("Eve", "eve@example.com").await;
-    let outsider = token(&app, &eve, "read_write").await;
+    let outsider = app.api_token(&eve, "read_write").await;
     let missing = format!("/api/v1/integrations/{}/invitations", uuid::Uuid::new_v4());
     for method in [Method::GET, Method::POST] {
         let body = (method == Method::POST).then(|| json!({ "emails": ["x@example.com"] }));
@@ -324,14 +309,14 @@ async fn members_are_listed_to_members_only(pool: PgPool) {
         .call(&olga, "accounts/create_account", &[("name", "Acme")])
         .await;
     let account = account.as_str().unwrap().to_string();
-    let t = token(&app, &olga, "read").await;
+    let t = app.api_token(&olga, "read").await;
     let path = format!("/api/v1/accounts/{account}/members");
     let (s, _, page) = api(&app, Some(&t), Method::GET, &path, None).await;
     assert_eq!(s, StatusCode::OK, "{page}");
     assert_eq!(page["members"][0]["email"], "olga@example.com");
     assert_eq!(page["members"][0]["role"], "owner");
     let eve = app.signed_in("Eve", "eve@example.com").await;
-    let outsider = token(&app, &eve, "read").await;
+    let outsider = app.api_token(&eve, "read").await;
     let theirs = api(&app, Some(&outsider), Method::GET, &path, None).await;
     let nobodys = api(
         &app,
@@ -413,7 +398,7 @@ async fn twice_at_once_and_cross_site_change_nothing_twice(pool: PgPool) {
     let app = TestApp::start(pool).await;
     let ann = app.signed_in("Ann Admin", "ann@example.com").await;
     let id = integration(&app, &ann).await;
-    let admin = token(&app, &ann, "read_write").await;
+    let admin = app.api_token(&ann, "read_write").await;
     let path = format!("/api/v1/integrations/{id}/invitations");
     let mut both = tokio::task::JoinSet::new();
     for _ in 0..2 {
@@ -481,8 +466,8 @@ async fn each_token_has_a_limit_that_every_server_shares(pool: PgPool) {
     let one = TestApp::start_with(pool.clone(), config()).await;
     let two = TestApp::start_with(pool.clone(), config()).await;
     let ann = one.signed_in("Ann", "ann@example.com").await;
-    let t = token(&one, &ann, "read").await;
-    let other = token(&one, &ann, "read").await;
+    let t = one.api_token(&ann, "read").await;
+    let other = one.api_token(&ann, "read").await;
     // The window is a calendar minute: start early in one, so the test does not straddle two.
     let (second,): (f64,) = sqlx::query_as("SELECT extract(second FROM clock_timestamp())::float8")
         .fetch_one(&pool)
@@ -535,7 +520,7 @@ async fn each_token_has_a_limit_that_every_server_shares(pool: PgPool) {
 async fn odd_requests_get_problems_and_change_nothing(pool: PgPool) {
     let app = TestApp::start(pool).await;
     let ann = app.signed_in("Ann", "ann@example.com").await;
-    let t = token(&app, &ann, "read_write").await;
+    let t = app.api_token(&ann, "read_write").await;
     let id = integration(&app, &ann).await;
     let before = app.snapshot().await;
     // NUL characters cannot be stored: a clear 422, not a 500.
@@ -582,7 +567,7 @@ async fn odd_requests_get_problems_and_change_nothing(pool: PgPool) {
         assert_eq!(res.status(), StatusCode::OK, "{scheme}");
     }
     let bob = app.signed_in("Bob", "bob@example.com").await;
-    let theirs = token(&app, &bob, "read_write").await;
+    let theirs = app.api_token(&bob, "read_write").await;
     let res = Client::new()
         .get(format!("{}/api/v1/me", app.base))
         .header("authorization", format!("Bearer {t}"))
@@ -637,7 +622,7 @@ async fn one_person_has_at_most_fifty_live_tokens(pool: PgPool) {
     let app = TestApp::start(pool).await;
     let ann = app.signed_in("Ann", "ann@example.com").await;
     for _ in 0..app::tokens::MAX_LIVE {
-        token(&app, &ann, "read").await;
+        app.api_token(&ann, "read").await;
     }
     let (s, b) = app
         .call(

@@ -147,6 +147,21 @@ impl TestApp {
         body[start..].split_whitespace().next().unwrap().to_string()
     }
 
+    /// A personal access token made on the screen's server function, as `c` (signed in).
+    pub async fn api_token(&self, c: &Client, scope: &str) -> String {
+        let (s, b) = self
+            .call(
+                c,
+                "tokens/create_token",
+                &[("name", "script"), ("scope", scope), ("days", "30")],
+            )
+            .await;
+        assert!(s.is_success(), "{b}");
+        let t = b["token"].as_str().unwrap().to_string();
+        assert!(t.starts_with("gat_"), "{t}");
+        t
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
             .fetch_one(&self.pool)
