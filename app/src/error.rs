@@ -78,6 +78,10 @@ pub enum Refusal {
         integration: String,
         version: String,
     },
+    /// HI-4: a removal is undone at most once.
+    AlreadyUndone,
+    /// HI-4: a removal can be undone for 14 days.
+    UndoExpired,
 }
 
 impl Refusal {
@@ -101,6 +105,8 @@ impl Refusal {
             Self::AlreadyVerified => "already_verified",
             Self::CsvLinkExpired => "csv_link_expired",
             Self::VersionAccessGone { .. } => "version_access_gone",
+            Self::AlreadyUndone => "already_undone",
+            Self::UndoExpired => "undo_expired",
         }
     }
 
@@ -144,6 +150,8 @@ impl Refusal {
             Self::VersionAccessGone { integration, version } => format!(
                 "You no longer have access to {integration} {version}, which this Zap uses. Ask its team to invite you again."
             ),
+            Self::AlreadyUndone => "This removal was undone already; an undo cannot be repeated.".into(),
+            Self::UndoExpired => "A removal can be undone for 14 days; this one is older. Invite the person again and move their work by hand.".into(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod components;
 pub mod devmail;
 pub mod domain;
 pub mod error;
+pub mod history;
 pub mod insights;
 pub mod instances;
 pub mod integrations;
@@ -91,6 +92,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/:id/members") ssr=SsrMode::Async view=accounts::view::MembersPage />
                     <Route path=path!("/accounts/:id/members/:uid/remove") ssr=SsrMode::Async view=members::view::RemovePage />
                     <Route path=path!("/accounts/:id/work") ssr=SsrMode::Async view=members::work::WorkPage />
+                    <Route path=path!("/accounts/:id/history") ssr=SsrMode::Async view=history::view::AccountHistoryPage />
+                    <Route path=path!("/accounts/:id/removals/:tid/undo") ssr=SsrMode::Async view=members::view::UndoRemovalPage />
                     <Route path=path!("/integrations") ssr=SsrMode::Async view=integrations::view::IntegrationsPage />
                     <Route path=path!("/integrations/:id") ssr=SsrMode::Async view=integrations::view::IntegrationPage />
                     <Route path=path!("/integrations/:id/sharing") ssr=SsrMode::Async view=integrations::view::SharingPage />

@@ -124,6 +124,7 @@ async fn transfer(c: &mut PgConnection, config: &Config, s: &Seeded) -> (Duratio
         new_owner: s.new_owner,
         actor: s.new_owner,
         expiry: ConnectionExpiry::ThirtyDays,
+        reason: None,
     };
     let t = Instant::now();
     let (_, report) = transfer::run(&mut tx, config, &plan).await.unwrap();

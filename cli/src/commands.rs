@@ -932,6 +932,7 @@ fn members(cx: &Ctx, c: MembersCmd) -> Outcome<()> {
                     "until_expiry"
                 }
                 .into(),
+                reason: None,
             };
             let report: TransferReport = cx.api.get_query(
                 &format!("/accounts/{id}/members/{user}/removal-preview"),

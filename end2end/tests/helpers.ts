@@ -1,4 +1,4 @@
-import { expect, Page } from '@playwright/test';
+import { expect, Locator, Page } from '@playwright/test';
 
 export const DEMO_PASSWORD = 'demo-password';
 
@@ -51,4 +51,16 @@ export async function createIntegration(page: Page, name: string): Promise<strin
   await page.getByRole('button', { name: 'Create integration' }).click();
   await expect(page.getByRole('heading', { name })).toBeVisible();
   return page.url().split('/').pop()!;
+}
+
+/**
+ * Click a form's submit button and wait until the server has answered its POST,
+ * with or without JavaScript (a fetch when hydrated, a navigation when not), so a
+ * following `goto` cannot cancel the request before it reaches the server.
+ */
+export async function submit(page: Page, button: Locator) {
+  const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.startsWith('/api/'));
+  await button.click();
+  await answered;
+  await page.waitForLoadState();
 }

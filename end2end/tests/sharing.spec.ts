@@ -1,6 +1,6 @@
 import { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { createIntegration, DEMO_PASSWORD, freshEmail, signIn, signUpFromMail } from './helpers';
+import { createIntegration, DEMO_PASSWORD, freshEmail, signIn, signUpFromMail, submit } from './helpers';
 import { zapUsing } from './db';
 
 /** As the demo owner: a fresh private integration with version 1.1.0; returns its Sharing URL. */
@@ -21,7 +21,7 @@ test('invite by email, sign up from the link, accept, revoke: the Zap pauses', a
   const email = freshEmail('ivy', info.project.name);
   await page.getByLabel('Email addresses').fill(email);
   await page.locator('#invite-version').selectOption({ label: 'Version 1.1.0' });
-  await page.getByRole('button', { name: 'Send invitations' }).click();
+  await submit(page, page.getByRole('button', { name: 'Send invitations' }));
   await page.goto(sharing);
   await expect(page.getByRole('row', { name: new RegExp(email) })).toContainText('pending');
 

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createIntegration, DEMO_PASSWORD, freshEmail, openMail, signIn, signUpFromMail } from './helpers';
+import { createIntegration, DEMO_PASSWORD, freshEmail, openMail, signIn, signUpFromMail, submit } from './helpers';
 
 // covers: TM-2, TM-3, TM-4, TM-5, TM-7, TM-9
 test('a collaborator joins with a note, reads every screen, cannot invite an admin, and leaves', async ({ page, browser }, info) => {
@@ -14,7 +14,7 @@ test('a collaborator joins with a note, reads every screen, cannot invite an adm
   await page.getByLabel('Email', { exact: true }).fill(email);
   await expect(page.getByLabel('Note')).toHaveValue(/as a collaborator/);
   await page.getByLabel('Note').fill(note);
-  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await submit(page, page.getByRole('button', { name: 'Send invitation' }));
   await page.goto(`/integrations/${id}/team`);
   await expect(page.getByRole('row', { name: new RegExp(email) })).toContainText('pending');
   await expect(page.getByRole('row', { name: new RegExp(email) })).toContainText('by Olivia Owner');
@@ -55,14 +55,14 @@ test('a collaborator joins with a note, reads every screen, cannot invite an adm
   // The admin makes Cleo both contacts, then moves the marketing contact to herself.
   await page.goto(`/integrations/${id}/team`);
   await page.getByLabel('Marketing contact').selectOption({ label: 'Cleo Collab' });
-  await page.getByRole('button', { name: 'Save marketing contact' }).click();
+  await submit(page, page.getByRole('button', { name: 'Save marketing contact' }));
   await page.goto(`/integrations/${id}/team`);
   await page.getByLabel('Technical contact').selectOption({ label: 'Cleo Collab' });
-  await page.getByRole('button', { name: 'Save technical contact' }).click();
+  await submit(page, page.getByRole('button', { name: 'Save technical contact' }));
   await page.goto(`/integrations/${id}/team`);
   await expect(page.getByRole('row', { name: /Cleo Collab/ })).toContainText('marketing, technical');
   await page.getByLabel('Marketing contact').selectOption({ label: 'Olivia Owner' });
-  await page.getByRole('button', { name: 'Save marketing contact' }).click();
+  await submit(page, page.getByRole('button', { name: 'Save marketing contact' }));
   await page.goto(`/integrations/${id}/team`);
   await expect(page.getByRole('row', { name: /Cleo Collab/ })).not.toContainText('marketing');
   await expect(page.getByRole('row', { name: /Cleo Collab/ })).toContainText('technical');

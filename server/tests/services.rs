@@ -1,32 +1,18 @@
 //! Core rules called directly on the services, with no door in between: the same
 //! functions the screens and the JSON API call, given an `Actor` built here.
 mod common;
-use app::auth::CurrentUser;
 use app::error::{AppError, Refusal};
 use app::server::actor::{Actor, Door};
 use common::*;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// A verified person, as an actor of the browser door.
-async fn person(pool: &PgPool, name: &str, email: &str) -> Actor {
-    let (id,): (Uuid,) = sqlx::query_as(
-        "INSERT INTO users (email, name, password_hash, email_verified_at) VALUES ($1, $2, 'x', now()) RETURNING id",
-    )
-    .bind(email)
-    .bind(name)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    Actor {
-        user: CurrentUser {
-            id,
-            email: email.into(),
-            name: name.into(),
-            email_verified: true,
-        },
-        door: Door::Browser,
-        client: "test".into(),
+/// The removal's choices the screens start with: everything to the owner, 30 days.
+fn handover() -> app::members::service::Handover {
+    app::members::service::Handover {
+        new_owner: None,
+        private_connections: "30_days".into(),
+        reason: None,
     }
 }
 
@@ -93,7 +79,9 @@ async fn history_pages_neither_repeat_nor_skip(pool: PgPool) {
             .await
             .unwrap();
     }
-    let all = app::insights::service::history(st, &ann, id, "", "")
+    let scope = app::history::Scope::Integration(id);
+    let none = app::history::HistoryFilter::default();
+    let all = app::history::service::page(st, &ann, scope, &none, None, 200)
         .await
         .unwrap();
     assert!(
@@ -105,7 +93,7 @@ async fn history_pages_neither_repeat_nor_skip(pool: PgPool) {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = app::insights::service::history_page(st, &ann, id, "", "", cursor.as_deref(), 2)
+        let page = app::history::service::page(st, &ann, scope, &none, cursor.as_deref(), 2)
             .await
             .unwrap();
         assert!(page.entries.len() <= 2);
@@ -120,7 +108,7 @@ async fn history_pages_neither_repeat_nor_skip(pool: PgPool) {
         "the pages put together are the whole history, in order"
     );
     for bad in ["", "x", "12.", ".3", "99999999999999999999.1"] {
-        let e = app::insights::service::history_page(st, &ann, id, "", "", Some(bad), 2)
+        let e = app::history::service::page(st, &ann, scope, &none, Some(bad), 2)
             .await
             .unwrap_err();
         assert!(
@@ -129,7 +117,7 @@ async fn history_pages_neither_repeat_nor_skip(pool: PgPool) {
         );
     }
     for limit in [0, 201, -1] {
-        let e = app::insights::service::history_page(st, &ann, id, "", "", None, limit)
+        let e = app::history::service::page(st, &ann, scope, &none, None, limit)
             .await
             .unwrap_err();
         assert!(
@@ -253,8 +241,8 @@ async fn no_work_is_left_with_someone_who_left(pool: PgPool) {
         .await
         .unwrap();
         let give = app::members::service::change_owner(st, &olga, account, "zap", zap, ada.id);
-        let remove =
-            app::members::service::remove(st, &olga, account, ada.id, None, "30_days", false);
+        let how = handover();
+        let remove = app::members::service::remove(st, &olga, account, ada.id, &how, false);
         let (given, removed) = tokio::join!(give, remove);
         assert!(removed.is_ok(), "{removed:?}");
         let (orphans,): (i64,) = sqlx::query_as(

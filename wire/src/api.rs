@@ -56,6 +56,9 @@ pub struct Handover {
     pub new_owner: Option<Uuid>,
     /// How long their private connections keep working: `30_days` or `until_expiry`.
     pub private_connections: String,
+    /// Why, for the history (optional, at most 500 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// The new owner of a shared Zap or connection.
@@ -108,13 +111,55 @@ pub struct HistoryQuery {
     /// Only this action (e.g. `team.invited`).
     #[serde(default)]
     pub action: String,
-    /// Only entries mentioning this text (a name, an address, a value).
+    /// Only entries mentioning this text (a name, an address, a value, a reason).
     #[serde(default)]
     pub q: String,
+    /// Only entries made by or concerning this person (part of a name or an address).
+    #[serde(default)]
+    pub person: String,
+    /// From this day on (UTC, `YYYY-MM-DD`), inclusive.
+    pub from: Option<chrono::NaiveDate>,
+    /// Up to this day (UTC, `YYYY-MM-DD`), inclusive.
+    pub to: Option<chrono::NaiveDate>,
     /// The `next` of the previous page; absent for the newest entries.
     pub cursor: Option<String>,
     /// How many to return (1 to 200, 50 unless given).
     pub limit: Option<i64>,
+}
+
+/// Which history entries to export, and how.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct HistoryExport {
+    /// `csv` or `jsonl` (JSON lines).
+    pub format: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub person: String,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// A checkpoint kept outside Gatehouse, to verify against (`seq:hash`).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct VerifyQuery {
+    /// The entry number and its SHA-256 in hex, e.g. `12:9f86d0…`.
+    pub checkpoint: Option<String>,
+}
+
+/// Why (optional, at most 500 characters), for the history.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReasonInput {
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// Addresses to invite to one version, or to all versions when `version_id` is absent.

@@ -83,7 +83,8 @@ pub fn MembersPage() -> impl IntoView {
                                 <p class="crumbs"><a href="/accounts">"Accounts"</a> " / " {p.account.name.clone()}</p>
                                 <h1 id="members-title">"Members of " {p.account.name.clone()}</h1>
                                 <p>{format!("{count} member{}", if count == 1 { "" } else { "s" })} " · You are " {p.account.role.label().to_lowercase()}
-                                   " · " <a href=format!("/accounts/{aid}/work")>"Zaps and connections"</a></p>
+                                   " · " <a href=format!("/accounts/{aid}/work")>"Zaps and connections"</a>
+                                   {policy::account(Some(my_role), AccountAction::ViewHistory).is_ok().then(|| view! { " · " <a href=format!("/accounts/{aid}/history")>"History"</a> })}</p>
                                 <crate::components::Notice key="removed" text="The member was removed and their work transferred. Both confirmation mails are on their way." />
                                 {scim_on.then(|| view! {
                                     <p class="notice" role="note">"SCIM provisioning is on: people are added and removed in your identity provider, so this page cannot remove members."</p>

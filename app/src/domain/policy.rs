@@ -48,6 +48,10 @@ pub enum AccountAction {
     ChooseConnectionExpiry,
     /// Switch SCIM provisioning on or off (OF-7).
     ManageScim,
+    /// Read, export and verify the account's history (HI-2, HI-3).
+    ViewHistory,
+    /// Undo a member's removal within its 14 days (HI-4).
+    UndoRemoval,
 }
 
 pub fn account(role: Option<AccountRole>, action: AccountAction) -> Result<Authorized, Denied> {
@@ -66,6 +70,10 @@ pub fn account(role: Option<AccountRole>, action: AccountAction) -> Result<Autho
         (DeleteOthersPrivateConnection | ChooseConnectionExpiry, Member) => deny_visible(),
         (ManageScim, Owner | SuperAdmin) => allow(),
         (ManageScim, Admin | Member) => deny_visible(),
+        (ViewHistory, Owner | SuperAdmin | Admin) => allow(),
+        (ViewHistory, Member) => deny_visible(),
+        (UndoRemoval, Owner | SuperAdmin) => allow(),
+        (UndoRemoval, Admin | Member) => deny_visible(),
         // Nobody removes the owner or themselves here; nobody removes someone who outranks them.
         (
             RemoveMember {
@@ -109,6 +117,8 @@ pub enum TeamAction {
     SendUpdate,
     /// Change the status of a feature request or bug report.
     ChangeFeedbackStatus,
+    /// Check the integration's history chain for tampering (HI-2).
+    VerifyHistory,
 }
 
 pub fn team(role: Option<TeamRole>, action: TeamAction) -> Result<Authorized, Denied> {
@@ -137,7 +147,8 @@ pub fn team(role: Option<TeamRole>, action: TeamAction) -> Result<Authorized, De
             | RemoveMember { target: Admin, .. }
             | AssignContact
             | SendUpdate
-            | ChangeFeedbackStatus,
+            | ChangeFeedbackStatus
+            | VerifyHistory,
             Admin,
         ) => allow(),
         (
@@ -149,7 +160,8 @@ pub fn team(role: Option<TeamRole>, action: TeamAction) -> Result<Authorized, De
             | RemoveMember { target: Admin, .. }
             | AssignContact
             | SendUpdate
-            | ChangeFeedbackStatus,
+            | ChangeFeedbackStatus
+            | VerifyHistory,
             Collaborator,
         ) => deny_visible(),
     }
@@ -293,7 +305,7 @@ mod tests {
         assert_eq!(TokenScope::parse("admin"), None);
     }
 
-    // covers: OF-2, X-1, AC-3
+    // covers: OF-2, X-1, AC-3, HI-3, HI-4
     #[test]
     fn account_matrix() {
         // action, [owner, super_admin, admin, member], outsider always NotVisible
@@ -306,6 +318,8 @@ mod tests {
             (AccountAction::DeleteOthersPrivateConnection, [Y, Y, Y, N]),
             (AccountAction::ChooseConnectionExpiry, [Y, Y, Y, N]),
             (AccountAction::ManageScim, [Y, Y, N, N]),
+            (AccountAction::ViewHistory, [Y, Y, Y, N]),
+            (AccountAction::UndoRemoval, [Y, Y, N, N]),
             (
                 AccountAction::RemoveMember {
                     target: AMember,
@@ -369,7 +383,7 @@ mod tests {
         }
     }
 
-    // covers: TM-2, TM-3, TM-5, TM-7, TM-8, X-1
+    // covers: TM-2, TM-3, TM-5, TM-7, TM-8, X-1, HI-2
     #[test]
     fn team_matrix() {
         // action, [admin, collaborator]
@@ -414,6 +428,7 @@ mod tests {
             (TeamAction::AssignContact, [Y, N]),
             (TeamAction::SendUpdate, [Y, N]),
             (TeamAction::ChangeFeedbackStatus, [Y, N]),
+            (TeamAction::VerifyHistory, [Y, N]),
         ];
         for (action, expected) in table {
             for (role, want) in TeamRole::ALL.iter().zip(expected) {

@@ -1,5 +1,5 @@
 //! Performance, history and feedback server functions, under /api/insights/.
-use super::{FeedbackPage, HistoryPage, Performance};
+use super::{FeedbackPage, Performance};
 use crate::error::AppError;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -11,22 +11,6 @@ pub async fn get_performance(id: Uuid) -> Result<Performance, AppError> {
         async {
             let (st, me) = crate::server::caller().await?;
             super::service::performance(&st, &me, id).await
-        }
-        .await,
-    )
-}
-
-#[server(endpoint = "insights/history")]
-pub async fn get_history(
-    id: Uuid,
-    #[server(default)] action: String,
-    #[server(default)] q: String,
-) -> Result<HistoryPage, AppError> {
-    use crate::server::respond;
-    respond(
-        async {
-            let (st, me) = crate::server::caller().await?;
-            super::service::history(&st, &me, id, &action, &q).await
         }
         .await,
     )

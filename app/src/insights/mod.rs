@@ -10,6 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::history::{HistoryEntry, HistoryPage};
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionStats {
@@ -31,30 +33,6 @@ pub struct Performance {
     /// Invitations (links and email) accepted per week, oldest first, the last 12 weeks.
     pub accepted_by_week: Vec<(NaiveDate, i64)>,
     pub people_with_access: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct HistoryEntry {
-    pub at: DateTime<Utc>,
-    pub actor: Option<String>,
-    pub action: String,
-    /// The person or address concerned, in words.
-    pub target: Option<String>,
-    pub details: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct HistoryPage {
-    pub name: String,
-    pub entries: Vec<HistoryEntry>,
-    /// The action names present, for the filter.
-    pub actions: Vec<String>,
-    /// True when more entries matched than are shown.
-    pub more: bool,
-    /// Where the next (older) page starts, when there is one: pass it back as `cursor`.
-    pub next: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

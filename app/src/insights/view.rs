@@ -102,69 +102,10 @@ pub fn PerformancePage() -> impl IntoView {
     }
 }
 
+/// The integration's history: the shared history screen, under the integration's tabs.
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let id = id_param();
-    let q = use_query_map();
-    let filters = move || {
-        q.with(|q| {
-            (
-                q.get("action").unwrap_or_default(),
-                q.get("q").unwrap_or_default(),
-            )
-        })
-    };
-    let page = Resource::new(
-        move || (id(), filters()),
-        |(id, (action, q))| async move {
-            match id {
-                Some(id) => get_history(id, action, q).await,
-                None => Err(AppError::NotFound),
-            }
-        },
-    );
-    view! {
-        <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                let p = match page.await {
-                    Err(e) => return view! { <LoadError error=e /> }.into_any(),
-                    Ok(p) => p,
-                };
-                let iid = id().unwrap_or_default();
-                let (action, text) = filters();
-                view! {
-                    <p class="crumbs"><a href="/integrations">"Integrations"</a></p>
-                    <h1>{format!("{} history", p.name)}</h1>
-                    <IntegrationTabs id=iid current="history" />
-                    <form method="get" class="filters" role="search" aria-label="Filter the history">
-                        <label for="history-action">"Change"</label>
-                        <select id="history-action" name="action">
-                            <option value="" selected=action.is_empty()>"All changes"</option>
-                            {p.actions.iter().map(|a| view! { <option value=a.clone() selected=*a == action>{a.clone()}</option> }).collect_view()}
-                        </select>
-                        <label for="history-q">"Containing"</label>
-                        <input id="history-q" name="q" type="search" value=text />
-                        <button type="submit">"Filter"</button>
-                    </form>
-                    {if p.entries.is_empty() { view! { <p class="empty">"No changes match."</p> }.into_any() } else { view! {
-                        <table class="history">
-                            <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Change"</th><th scope="col">"Concerning"</th><th scope="col">"Details"</th></tr></thead>
-                            <tbody>{p.entries.iter().map(|e| view! {
-                                <tr>
-                                    <td>{e.at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                                    <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
-                                    <td>{e.action.clone()}</td>
-                                    <td>{e.target.clone().unwrap_or_default()}</td>
-                                    <td>{e.details.clone()}</td>
-                                </tr>
-                            }).collect_view()}</tbody>
-                        </table>
-                    }.into_any() }}
-                    {p.more.then(|| view! { <p class="hint">"Only the newest 200 changes are shown; filter to see older ones."</p> })}
-                }.into_any()
-            })}
-        </Suspense>
-    }
+    view! { <crate::history::view::HistoryScreen kind="integration" /> }
 }
 
 #[component]

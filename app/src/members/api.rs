@@ -1,5 +1,5 @@
 //! Member removal server functions, under /api/members/.
-use super::{RemovalOptions, Removed, TransferReport};
+use super::{RemovalOptions, Removed, TransferReport, UndoReport};
 use crate::error::AppError;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -44,13 +44,25 @@ pub async fn remove_member(
     user_id: Uuid,
     #[server(default)] new_owner: Option<Uuid>,
     expiry: String,
+    #[server(default)] reason: String,
 ) -> Result<Removed, AppError> {
     use crate::server::{redirect, respond};
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
             let removed =
-                super::service::remove(&st, &me, account_id, user_id, new_owner, &expiry, false)
+                super::service::remove(
+                &st,
+                &me,
+                account_id,
+                user_id,
+                &super::service::Handover {
+                    new_owner,
+                    private_connections: expiry,
+                    reason: Some(reason),
+                },
+                false,
+            )
                     .await?;
             redirect(&format!("/accounts/{account_id}/members?removed=1"));
             Ok(removed)
@@ -66,6 +78,39 @@ pub async fn set_scim(account_id: Uuid, on: bool) -> Result<(), AppError> {
         async {
             let (st, me) = crate::server::caller().await?;
             super::service::set_scim(&st, &me, account_id, on).await
+        }
+        .await,
+    )
+}
+
+/// What undoing a removal would give back and leave alone (HI-4): the undo, rolled back.
+#[server(endpoint = "members/preview_undo")]
+pub async fn preview_undo(account_id: Uuid, transfer_id: Uuid) -> Result<UndoReport, AppError> {
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::undo::undo(&st, &me, account_id, transfer_id, "", true).await
+        }
+        .await,
+    )
+}
+
+/// Undo a removal (HI-4); back to the account's history.
+#[server(endpoint = "members/undo_removal")]
+pub async fn undo_removal(
+    account_id: Uuid,
+    transfer_id: Uuid,
+    #[server(default)] reason: String,
+) -> Result<UndoReport, AppError> {
+    use crate::server::{redirect, respond};
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            let report =
+                super::undo::undo(&st, &me, account_id, transfer_id, &reason, false).await?;
+            redirect(&format!("/accounts/{account_id}/history?undone=1"));
+            Ok(report)
         }
         .await,
     )

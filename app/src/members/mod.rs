@@ -11,6 +11,8 @@ pub mod routes;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod transfer;
+#[cfg(feature = "ssr")]
+pub mod undo;
 pub mod view;
 pub mod work;
 
@@ -31,4 +33,39 @@ pub struct RemovalOptions {
     pub can_choose_owner: bool,
     /// Members matching the search, who could receive the work.
     pub candidates: Vec<Member>,
+}
+
+/// One item an undo leaves with its new owner, and why (HI-4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LeftAlone {
+    /// `Zap`, `Connection` or `Folder`.
+    pub kind: String,
+    pub name: String,
+    pub why: String,
+}
+
+/// What undoing a removal gives back, and what it leaves alone (HI-4): the same report
+/// for the preview (run and rolled back) and the undo itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UndoReport {
+    pub transfer_id: uuid::Uuid,
+    pub account_name: String,
+    pub removed_name: String,
+    pub removed_email: String,
+    pub new_owner_name: String,
+    pub removed_at: chrono::DateTime<chrono::Utc>,
+    /// The last moment the removal can be undone.
+    pub undo_until: chrono::DateTime<chrono::Utc>,
+    /// The role the member comes back with.
+    pub role: crate::domain::roles::AccountRole,
+    /// False when they are a member again already (their current role is kept).
+    pub membership_restored: bool,
+    pub zaps: i64,
+    pub connections: i64,
+    pub folders: i64,
+    /// The first items left with their new owner, with the reason.
+    pub left_alone: Vec<LeftAlone>,
+    pub left_alone_total: i64,
 }

@@ -39,14 +39,16 @@ pub fn attachment(name: &str) -> String {
 
 /// A CSV download: its name, no caching.
 pub fn csv_response(result: Result<(String, Vec<u8>), AppError>) -> Response {
+    download(result.map(|(name, body)| (name, "text/csv; charset=utf-8", body)))
+}
+
+/// A file download: (name, content type, body), no caching; an error as plain text.
+pub fn download(result: Result<(String, &'static str, Vec<u8>), AppError>) -> Response {
     match result {
-        Ok((name, body)) => {
+        Ok((name, kind, body)) => {
             let mut res = body.into_response();
             let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
             if let Ok(v) = HeaderValue::from_str(&attachment(&name)) {
                 h.insert(header::CONTENT_DISPOSITION, v);
             }
@@ -58,7 +60,7 @@ pub fn csv_response(result: Result<(String, Vec<u8>), AppError>) -> Response {
 }
 
 /// The plain-route door: the session cookie of the download request.
-async fn caller(st: &AppState, headers: &HeaderMap, client: SocketAddr) -> Result<Actor, AppError> {
+pub(crate) async fn caller(st: &AppState, headers: &HeaderMap, client: SocketAddr) -> Result<Actor, AppError> {
     door::from_headers(st, headers, client.ip().to_string())
         .await?
         .ok_or(AppError::Unauthenticated)

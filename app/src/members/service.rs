@@ -11,6 +11,7 @@ use crate::server::history::{self, Entry};
 use crate::server::Actor;
 use crate::server::AppState;
 use sqlx::{PgConnection, Postgres, Transaction};
+pub use wire::api::Handover;
 use uuid::Uuid;
 
 async fn member(
@@ -152,11 +153,12 @@ pub async fn remove(
     me: &Actor,
     account: Uuid,
     target: Uuid,
-    new_owner: Option<Uuid>,
-    expiry: &str,
+    how: &Handover,
     preview: bool,
 ) -> Result<Removed, AppError> {
-    let expiry = parse_expiry(expiry)?;
+    let expiry = parse_expiry(&how.private_connections)?;
+    let reason = history::reason(how.reason.as_deref().unwrap_or_default())?;
+    let new_owner = how.new_owner;
     let mut tx = st.pool.begin().await?;
     let my_role = authorize_removal(&mut tx, me, account, target).await?;
     policy::account(Some(my_role), AccountAction::ChooseConnectionExpiry)?;
@@ -167,6 +169,7 @@ pub async fn remove(
         new_owner,
         actor: me.id,
         expiry,
+        reason,
     };
     let (transfer_id, report) = transfer::run(&mut tx, &st.config, &plan).await?;
     if preview {
@@ -188,7 +191,12 @@ pub async fn preview(
     new_owner: Option<Uuid>,
     expiry: &str,
 ) -> Result<TransferReport, AppError> {
-    Ok(remove(st, me, account, target, new_owner, expiry, true)
+    let how = Handover {
+        new_owner,
+        private_connections: expiry.to_string(),
+        reason: None,
+    };
+    Ok(remove(st, me, account, target, &how, true)
         .await?
         .report)
 }

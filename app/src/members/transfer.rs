@@ -19,7 +19,15 @@ pub struct Plan {
     pub new_owner: Uuid,
     pub actor: Uuid,
     pub expiry: ConnectionExpiry,
+    /// Why, for the history.
+    pub reason: Option<String>,
 }
+
+/// The state of a moved item that undoing a removal compares and gives back (HI-4):
+/// recorded before and right after the move, compared again at undo time.
+pub const ZAP_STATE: &str = "jsonb_build_object('owner_id', z.owner_id, 'folder_id', z.folder_id, 'name', z.name, 'webhook_token', z.webhook_token)";
+pub const AUTH_STATE: &str = "jsonb_build_object('owner_id', c.owner_id, 'name', c.name, 'expires_at', c.expires_at)";
+pub const FOLDER_STATE: &str = "jsonb_build_object('owner_id', f.owner_id, 'abandoned_at', f.abandoned_at)";
 
 /// A fresh webhook token, made by Postgres from its strong random source (2 × 122 bits).
 const NEW_HOOK_TOKEN: &str = "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')";
@@ -36,9 +44,10 @@ pub async fn run(
     plan: &Plan,
 ) -> Result<(Uuid, TransferReport), AppError> {
     let (account, removed, new_owner) = (plan.account_id, plan.removed, plan.new_owner);
-    let (removed_name, new_owner_name, new_owner_email, owner_email): (String, String, String, String) = sqlx::query_as(
+    let (removed_name, new_owner_name, new_owner_email, owner_email, removed_role): (String, String, String, String, Option<String>) = sqlx::query_as(
         "SELECT r.name, n.name, n.email, (SELECT u.email FROM account_members m JOIN users u ON u.id = m.user_id \
-                                         WHERE m.account_id = $1 AND m.role = 'owner') \
+                                         WHERE m.account_id = $1 AND m.role = 'owner'), \
+                (SELECT role FROM account_members WHERE account_id = $1 AND user_id = $2) \
          FROM users r, users n WHERE r.id = $2 AND n.id = $3",
     )
     .bind(account)
@@ -51,8 +60,8 @@ pub async fn run(
     let (csv_token, csv_hash) = token::new_token();
     let (transfer_id,): (Uuid,) = sqlx::query_as(
         "INSERT INTO transfers (account_id, removed_user_id, removed_name, new_owner_id, actor_id, connection_expiry, \
-                                counts, csv_token_hash, csv_expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, '{}', $7, now() + interval '7 days') RETURNING id",
+                                counts, csv_token_hash, csv_expires_at, removed_role) \
+         VALUES ($1, $2, $3, $4, $5, $6, '{}', $7, now() + interval '7 days', $8) RETURNING id",
     )
     .bind(account)
     .bind(removed)
@@ -61,14 +70,21 @@ pub async fn run(
     .bind(plan.actor)
     .bind(plan.expiry.as_str())
     .bind(csv_hash)
+    .bind(&removed_role)
     .fetch_one(&mut *conn)
     .await?;
-    // Recording the items also locks them (one pass, not two): concurrent edits
-    // wait for this transaction and then apply to the moved rows.
-    for (kind, table) in [("Zap", "zaps"), ("Auth", "app_connections")] {
+    // Recording the items, with their state before the move (for undo), also locks
+    // them (one pass, not two): concurrent edits wait for this transaction and then
+    // apply to the moved rows.
+    for (kind, table, alias, state) in [
+        ("Zap", "zaps", "z", ZAP_STATE),
+        ("Auth", "app_connections", "c", AUTH_STATE),
+        ("Folder", "folders", "f", FOLDER_STATE),
+    ] {
         sqlx::query(&format!(
-            "INSERT INTO transfer_items (transfer_id, kind, item_id) \
-             SELECT $1, '{kind}', id FROM {table} WHERE account_id = $2 AND owner_id = $3 FOR UPDATE"
+            "INSERT INTO transfer_items (transfer_id, kind, item_id, before) \
+             SELECT $1, '{kind}', {alias}.id, {state} FROM {table} {alias} \
+             WHERE {alias}.account_id = $2 AND {alias}.owner_id = $3 FOR UPDATE"
         ))
         .bind(transfer_id)
         .bind(account)
@@ -76,11 +92,6 @@ pub async fn run(
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query("SELECT count(*) FROM (SELECT 1 FROM folders WHERE account_id = $1 AND owner_id = $2 FOR UPDATE) f")
-        .bind(account)
-        .bind(removed)
-        .execute(&mut *conn)
-        .await?;
 
     // The first few names, for the preview and the mail. Webhook URLs and private
     // connection names are never listed: the preview is read by admins who do not own
@@ -220,11 +231,25 @@ pub async fn run(
         "personal_folders_abandoned": abandoned, "connections": connections,
         "private_connections": private_connections,
     });
-    sqlx::query("UPDATE transfers SET counts = $2 WHERE id = $1")
+    sqlx::query("UPDATE transfers SET counts = $2, new_folder_id = $3 WHERE id = $1")
         .bind(transfer_id)
         .bind(&counts)
+        .bind(new_folder)
         .execute(&mut *conn)
         .await?;
+    // Each item's state right after the move: undo gives back only what still has it.
+    sqlx::query(&format!(
+        "WITH z AS (UPDATE transfer_items ti SET after = {ZAP_STATE} FROM zaps z \
+                    WHERE ti.transfer_id = $1 AND ti.kind = 'Zap' AND z.id = ti.item_id RETURNING 1), \
+              c AS (UPDATE transfer_items ti SET after = {AUTH_STATE} FROM app_connections c \
+                    WHERE ti.transfer_id = $1 AND ti.kind = 'Auth' AND c.id = ti.item_id RETURNING 1), \
+              f AS (UPDATE transfer_items ti SET after = {FOLDER_STATE} FROM folders f \
+                    WHERE ti.transfer_id = $1 AND ti.kind = 'Folder' AND f.id = ti.item_id RETURNING 1) \
+         SELECT (SELECT count(*) FROM z) + (SELECT count(*) FROM c) + (SELECT count(*) FROM f)"
+    ))
+    .bind(transfer_id)
+    .execute(&mut *conn)
+    .await?;
 
     history::record(
         conn,
@@ -234,7 +259,9 @@ pub async fn run(
             account_id: Some(account),
             subject: Some(format!("user:{removed}")),
             target: Some(format!("user:{new_owner}")),
+            before: Some(json!({ "role": removed_role })),
             after: Some(json!({ "transfer": transfer_id, "new_owner": new_owner, "connection_expiry": plan.expiry.as_str(), "counts": counts })),
+            reason: plan.reason.clone(),
             ..Default::default()
         },
     )

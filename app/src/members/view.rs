@@ -1,7 +1,7 @@
 //! The remove-member dialog, as a page of its own so it works without JavaScript:
 //! search and choose the new owner, choose the expiry, preview, then confirm.
 use super::api::*;
-use super::{ConnectionExpiry, TransferReport};
+use super::{ConnectionExpiry, TransferReport, UndoReport};
 use crate::components::{last_error, FormError, LoadError, Loading};
 use crate::error::AppError;
 use leptos::form::ActionForm;
@@ -139,6 +139,10 @@ pub fn RemovePage() -> impl IntoView {
                                     <input type="hidden" name="user_id" value=uid.to_string() />
                                     {o.can_choose_owner.then(|| view! { <input type="hidden" name="new_owner" value=selected.to_string() /> })}
                                     <input type="hidden" name="expiry" value=exp.clone() />
+                                    <div class="field">
+                                        <label for="remove-reason">"Reason (optional, kept in the account's history)"</label>
+                                        <textarea id="remove-reason" name="reason" maxlength="500" rows="2"></textarea>
+                                    </div>
                                     <button type="submit" class="danger" disabled=move || remove.pending().get()>
                                         {move || if remove.pending().get() { "Removing…".to_string() } else { format!("Remove {}", o.member.name) }}
                                     </button>
@@ -146,6 +150,100 @@ pub fn RemovePage() -> impl IntoView {
                                 </ActionForm>
                             }.into_any(),
                         }}
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn UndoPreview(r: UndoReport) -> impl IntoView {
+    view! {
+        <section class="card preview" aria-labelledby="undo-preview-title">
+            <h2 id="undo-preview-title">"What will happen"</h2>
+            <ul>
+                <li>{if r.membership_restored {
+                    format!("{} becomes a member again, as {}.", r.removed_name, r.role.label().to_lowercase())
+                } else {
+                    format!("{} is a member already; their role stays as it is.", r.removed_name)
+                }}</li>
+                <li>{format!("{} go back to {} from {}: {} and {}.", plural(r.zaps, "Zap", "Zaps"), r.removed_name, r.new_owner_name,
+                    plural(r.connections, "app connection", "app connections"), plural(r.folders, "folder", "folders"))}</li>
+                <li>"Zaps with webhook triggers answer at their old webhook URLs again."</li>
+                <li>{if r.left_alone_total == 0 {
+                    "Nothing changed since the removal, so nothing stays behind.".to_string()
+                } else {
+                    format!("{} stay with {}:", plural(r.left_alone_total, "item", "items"), r.new_owner_name)
+                }}</li>
+            </ul>
+            {(!r.left_alone.is_empty()).then(|| view! {
+                <table class="left-alone">
+                    <caption>"Left with the new owner"</caption>
+                    <thead><tr><th scope="col">"Kind"</th><th scope="col">"Name"</th><th scope="col">"Why"</th></tr></thead>
+                    <tbody>{r.left_alone.iter().map(|l| view! {
+                        <tr><td>{l.kind.clone()}</td><td>{l.name.clone()}</td><td>{l.why.clone()}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+                {(r.left_alone_total > r.left_alone.len() as i64).then(|| view! {
+                    <p class="hint">{format!("… and {} more.", r.left_alone_total - r.left_alone.len() as i64)}</p>
+                })}
+            })}
+        </section>
+    }
+}
+
+/// Undo a removal (HI-4): the preview first, then the confirmation, with an optional reason.
+#[component]
+pub fn UndoRemovalPage() -> impl IntoView {
+    let params = use_params_map();
+    let ids = move || {
+        params.with(|p| {
+            let a = p.get("id").and_then(|s| Uuid::parse_str(&s).ok());
+            let t = p.get("tid").and_then(|s| Uuid::parse_str(&s).ok());
+            a.zip(t)
+        })
+    };
+    let preview = Resource::new(ids, |ids| async move {
+        match ids {
+            Some((a, t)) => preview_undo(a, t).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    let undo = ServerAction::<UndoRemoval>::new();
+    let error = last_error(undo.value());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let (aid, tid) = ids().unwrap_or_default();
+                let r = match preview.await {
+                    Err(e) => return view! {
+                        <p class="crumbs"><a href=format!("/accounts/{aid}/history")>"History"</a></p>
+                        <LoadError error=e />
+                    }.into_any(),
+                    Ok(r) => r,
+                };
+                let name = r.removed_name.clone();
+                view! {
+                    <p class="crumbs"><a href=format!("/accounts/{aid}/history")>{format!("{} history", r.account_name)}</a></p>
+                    <section class="card" role="dialog" aria-labelledby="undo-title">
+                        <h1 id="undo-title">{format!("Undo the removal of {name}")}</h1>
+                        <p>{format!("{name} ({}) was removed on {}. This can be undone until {}, once.",
+                            r.removed_email, r.removed_at.format("%Y-%m-%d %H:%M"), r.undo_until.format("%Y-%m-%d %H:%M"))}</p>
+                        <UndoPreview r=r />
+                        <ActionForm action=undo>
+                            <FormError error=error />
+                            <input type="hidden" name="account_id" value=aid.to_string() />
+                            <input type="hidden" name="transfer_id" value=tid.to_string() />
+                            <div class="field">
+                                <label for="undo-reason">"Reason (optional, kept in the account's history)"</label>
+                                <textarea id="undo-reason" name="reason" maxlength="500" rows="2"></textarea>
+                            </div>
+                            <button type="submit" disabled=move || undo.pending().get()>
+                                {move || if undo.pending().get() { "Undoing…".to_string() } else { format!("Undo the removal of {name}") }}
+                            </button>
+                            " " <a href=format!("/accounts/{aid}/history")>"Cancel"</a>
+                        </ActionForm>
                     </section>
                 }.into_any()
             })}

@@ -19,6 +19,18 @@ pub struct Entry<'a> {
     pub reason: Option<String>,
 }
 
+/// A reason given for a change (HI-1): optional, trimmed, at most 500 characters.
+pub fn reason(text: &str) -> Result<Option<String>, crate::error::AppError> {
+    let text = text.trim();
+    if text.chars().count() > 500 {
+        return Err(crate::error::AppError::validation(
+            "reason",
+            "Give a reason of at most 500 characters.",
+        ));
+    }
+    Ok((!text.is_empty()).then(|| text.to_string()))
+}
+
 pub async fn record(conn: &mut PgConnection, e: Entry<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO history (actor_id, action, account_id, integration_id, instance_id, \

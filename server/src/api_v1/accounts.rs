@@ -102,8 +102,7 @@ async fn remove_member(
             &me,
             id,
             user,
-            how.new_owner,
-            &how.private_connections,
+            &how,
             false,
         )
         .await?,

@@ -1,24 +1,19 @@
 //! Integrations: the caller's own and shared ones, create, read, edit, versions,
 //! visibility (SH-1), and the integration's history.
-use super::{
-    body_of, created, id_of, next_link, query_of, ApiActor, ApiResult, Body, Created, Id, Problem,
-    Q,
-};
-use app::insights::HistoryPage;
+use super::{body_of, created, id_of, ApiActor, ApiResult, Body, Created, Id, Problem};
 use app::integrations::{IntegrationPage, MyIntegrations};
 use app::server::AppState;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use wire::api::{HistoryQuery, IntegrationInput, VersionInput, VisibilityInput};
+use wire::api::{IntegrationInput, VersionInput, VisibilityInput};
 
 pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_integrations, create_integration))
         .routes(routes!(get_integration, edit_integration))
         .routes(routes!(add_version))
         .routes(routes!(set_visibility))
-        .routes(routes!(history))
 }
 
 /// The integrations whose team the caller is on, and those shared with them.
@@ -117,42 +112,4 @@ async fn set_visibility(
     let body = body_of(body)?;
     app::integrations::service::set_visibility(&st, &me, id, &body.visibility).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The integration's history, newest first, a page at a time (`next`, and a `Link`
-/// header, lead to older entries): team members (TM-2, X-2).
-#[utoipa::path(get, path = "/api/v1/integrations/{id}/history", tag = "integrations",
-    params(("id" = Uuid, Path, description = "The integration"), HistoryQuery),
-    responses((status = 200, body = HistoryPage), (status = 401, body = Problem),
-              (status = 404, body = Problem), (status = 422, body = Problem)),
-    security(("token" = [])))]
-async fn history(
-    State(st): State<AppState>,
-    ApiActor(me): ApiActor,
-    id: Id,
-    query: Q<HistoryQuery>,
-) -> ApiResult<(HeaderMap, Json<HistoryPage>)> {
-    let id = id_of(id)?;
-    let query = query_of(query)?;
-    let limit = query.limit.unwrap_or(50);
-    let page = app::insights::service::history_page(
-        &st,
-        &me,
-        id,
-        &query.action,
-        &query.q,
-        query.cursor.as_deref(),
-        limit,
-    )
-    .await?;
-    // Filters ride along in the body's `next`; the Link keeps them too.
-    let mut path = format!("/api/v1/integrations/{id}/history");
-    if !query.action.is_empty() || !query.q.is_empty() {
-        path = format!(
-            "{path}?action={}&q={}",
-            url::form_urlencoded::byte_serialize(query.action.as_bytes()).collect::<String>(),
-            url::form_urlencoded::byte_serialize(query.q.as_bytes()).collect::<String>()
-        );
-    }
-    Ok((next_link(&path, page.next.as_deref(), limit), Json(page)))
 }

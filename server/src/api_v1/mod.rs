@@ -2,6 +2,7 @@
 //! caller (cookies are ignored, so there is no cross-site surface), the same services as
 //! the screens decide, and errors are RFC 9457 problem documents with a stable `code`.
 mod accounts;
+mod history;
 mod instances;
 mod integrations;
 mod join;
@@ -392,6 +393,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let r = team::routes(r);
     let r = join::routes(r);
     let r = instances::routes(r);
+    let r = history::routes(r);
     let (router, mut api) = r.split_for_parts();
     // After the routes are in: a modifier of the `#[openapi]` runs before them.
     ProblemAnswers.modify(&mut api);

@@ -269,3 +269,37 @@ impl TestApp {
         self.state.config.addr
     }
 }
+
+/// A verified person, as an actor of the browser door (for calling services directly).
+pub async fn person(pool: &PgPool, name: &str, email: &str) -> app::server::actor::Actor {
+    sqlx::query(
+        "INSERT INTO users (email, name, password_hash, email_verified_at) VALUES ($1, $2, 'x', now())",
+    )
+    .bind(email)
+    .bind(name)
+    .execute(pool)
+    .await
+    .unwrap();
+    actor_of(pool, email).await
+}
+
+/// The browser-door actor of someone who exists already (e.g. made by `signed_in`).
+pub async fn actor_of(pool: &PgPool, email: &str) -> app::server::actor::Actor {
+    let (id, name, verified): (uuid::Uuid, String, bool) = sqlx::query_as(
+        "SELECT id, name, email_verified_at IS NOT NULL FROM users WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    app::server::actor::Actor {
+        user: app::auth::CurrentUser {
+            id,
+            email: email.into(),
+            name,
+            email_verified: verified,
+        },
+        door: app::server::actor::Door::Browser,
+        client: "test".into(),
+    }
+}
