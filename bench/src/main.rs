@@ -7,6 +7,11 @@
 //!     transfer items, history, mails),
 //!
 //! each inside a transaction that is rolled back, median of 3; then again at 10×.
+//!
+//! Then the cost of the history's hash chain (HI-1, issue 19: at most 20 %): the
+//! transfer at 1× and a 200-address invitation batch (and one invitation, for the
+//! batch's ratio), each with the chain's insert trigger as it is and with a stub that
+//! fills the chain columns without hashing or locking, swapped in for the baseline.
 //! Usage: DATABASE_URL=postgres://…/postgres transfer-bench
 use app::members::transfer::{self, Plan};
 use app::members::ConnectionExpiry;
@@ -214,9 +219,140 @@ async fn main() {
         "10x rows took {:.2}x the time of 1x (goal <= 12x); transfer/bare goal <= 3x.",
         times[1].as_secs_f64() / times[0].as_secs_f64()
     );
+    chain_cost(&pool, &config).await;
     pool.close().await;
     admin
         .execute("DROP DATABASE IF EXISTS gatehouse_bench WITH (FORCE)")
         .await
         .unwrap();
+}
+
+/// The chain trigger's stand-in for the baseline: the same columns filled, no hash, no lock.
+const STUB: &str = "CREATE OR REPLACE FUNCTION history_chain() RETURNS trigger LANGUAGE plpgsql AS $$ \
+    BEGIN NEW.chain := 'bench'; NEW.seq := 0; NEW.prev_hash := '\\x'; NEW.hash := '\\x'; RETURN NEW; END $$";
+
+async fn with_chain(pool: &PgPool, original: &str, on: bool) {
+    let sql = if on { original } else { STUB };
+    sqlx::raw_sql(sql).execute(pool).await.unwrap();
+}
+
+/// Time `n` 200-address batches and `n` single invitations, each on a fresh integration.
+async fn invitations(
+    st: &app::server::AppState,
+    me: &app::server::Actor,
+    round: usize,
+) -> (Duration, Duration) {
+    let mut batch = Vec::new();
+    let mut single = Vec::new();
+    for i in 0..5 {
+        let id = app::integrations::service::create(st, me, &format!("Bench {round}-{i}"), "")
+            .await
+            .unwrap();
+        let list: String = (0..200)
+            .map(|k| format!("p{k}-{round}-{i}@bench.test\n"))
+            .collect();
+        let t = Instant::now();
+        let r = app::integrations::service::invite(st, me, id, &list, None)
+            .await
+            .unwrap();
+        batch.push(t.elapsed());
+        assert_eq!(r.invited.len(), 200);
+        let id = app::integrations::service::create(st, me, &format!("Bench one {round}-{i}"), "")
+            .await
+            .unwrap();
+        let t = Instant::now();
+        app::integrations::service::invite(
+            st,
+            me,
+            id,
+            &format!("solo-{round}-{i}@bench.test"),
+            None,
+        )
+        .await
+        .unwrap();
+        single.push(t.elapsed());
+    }
+    (median(batch), median(single))
+}
+
+async fn chain_cost(pool: &PgPool, config: &Config) {
+    let (original,): (String,) =
+        sqlx::query_as("SELECT pg_get_functiondef('history_chain'::regproc)")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let s = seed(pool, 1).await;
+    let mut c = pool.acquire().await.unwrap();
+    let mut transfer_ms = [Vec::new(), Vec::new()];
+    for _ in 0..5 {
+        for (k, on) in [(0, false), (1, true)] {
+            with_chain(pool, &original, on).await;
+            transfer_ms[k].push(transfer(&mut c, config, &s).await.0);
+        }
+    }
+    drop(c);
+    let st = app::server::AppState {
+        pool: pool.clone(),
+        config: std::sync::Arc::new(config.clone()),
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("bench")
+            .build(),
+    };
+    let (id,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO users (email, name, password_hash, email_verified_at) VALUES ('inviter@bench.test', 'Inviter', 'x', now()) RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let me = app::server::Actor {
+        user: app::auth::CurrentUser {
+            id,
+            email: "inviter@bench.test".into(),
+            name: "Inviter".into(),
+            email_verified: true,
+        },
+        door: app::server::actor::Door::Browser,
+        client: "bench".into(),
+    };
+    let mut inv = Vec::new();
+    for (round, on) in [(0, false), (1, true)] {
+        with_chain(pool, &original, on).await;
+        inv.push(invitations(&st, &me, round).await);
+    }
+    with_chain(pool, &original, true).await;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let (t0, t1) = (
+        median(transfer_ms[0].clone()),
+        median(transfer_ms[1].clone()),
+    );
+    println!();
+    println!(
+        "{:<34} {:>12} {:>12} {:>7}",
+        "history chain cost", "unchained ms", "chained ms", "ratio"
+    );
+    println!(
+        "{:<34} {:>12.2} {:>12.2} {:>7.2}",
+        "transfer, 1x",
+        ms(t0),
+        ms(t1),
+        t1.as_secs_f64() / t0.as_secs_f64()
+    );
+    println!(
+        "{:<34} {:>12.2} {:>12.2} {:>7.2}",
+        "invitation batch, 200 addresses",
+        ms(inv[0].0),
+        ms(inv[1].0),
+        inv[1].0.as_secs_f64() / inv[0].0.as_secs_f64()
+    );
+    println!(
+        "{:<34} {:>12.2} {:>12.2} {:>7.2}",
+        "one invitation",
+        ms(inv[0].1),
+        ms(inv[1].1),
+        inv[1].1.as_secs_f64() / inv[0].1.as_secs_f64()
+    );
+    println!(
+        "chain goal: ratio <= 1.20. 200-address batch / one invitation (chained): {:.2}x (goal <= 5x).",
+        inv[1].0.as_secs_f64() / inv[1].1.as_secs_f64()
+    );
 }

@@ -288,10 +288,22 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
             "/transfers/{transfer}/items.csv",
             get(app::members::routes::transfer_csv),
         )
-        .route("/accounts/{id}/history/export.csv", get(app::history::routes::account_csv))
-        .route("/accounts/{id}/history/export.jsonl", get(app::history::routes::account_jsonl))
-        .route("/integrations/{id}/history/export.csv", get(app::history::routes::integration_csv))
-        .route("/integrations/{id}/history/export.jsonl", get(app::history::routes::integration_jsonl))
+        .route(
+            "/accounts/{id}/history/export.csv",
+            get(app::history::routes::account_csv),
+        )
+        .route(
+            "/accounts/{id}/history/export.jsonl",
+            get(app::history::routes::account_jsonl),
+        )
+        .route(
+            "/integrations/{id}/history/export.csv",
+            get(app::history::routes::integration_csv),
+        )
+        .route(
+            "/integrations/{id}/history/export.jsonl",
+            get(app::history::routes::integration_jsonl),
+        )
         .merge(api_v1::router(state.clone()))
         .leptos_routes_with_context(&state, routes, ctx.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<

@@ -123,7 +123,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 let check = app::history::service::verify_chain(&mut conn, c, kept.as_ref())
                     .await
                     .map_err(|e| e.to_string())?;
-                let head = check.head.map(|h| h.to_string()).unwrap_or_else(|| "-".into());
+                let head = check
+                    .head
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|| "-".into());
                 match check.problem {
                     None => println!("ok       {c}  {} entries  checkpoint {head}", check.entries),
                     Some(p) => {

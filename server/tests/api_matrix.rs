@@ -119,7 +119,7 @@ fn op(
     }
 }
 
-// covers, AC-3, SH-2, SH-3, SH-5, SH-6, SH-7, SH-8, TM-2, TM-3, TM-5, TM-7, TM-8, SJ-1, SJ-2, SJ-3, OF-2, OF-4, OF-6, OF-7, OF-8, IN-2, IN-3, IN-4
+// covers: HI-2, HI-3, HI-4, X-4, X-6, X-7, X-5, AC-3, SH-2, SH-3, SH-5, SH-6, SH-7, SH-8, TM-2, TM-3, TM-5, TM-7, TM-8, SJ-1, SJ-2, SJ-3, OF-2, OF-4, OF-6, OF-7, OF-8, IN-2, IN-3, IN-4
 #[sqlx::test(migrations = "../migrations")]
 async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
     let app = TestApp::start(pool).await;
@@ -293,6 +293,36 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
             .await
             .unwrap();
 
+    // A member removed on the screens, whose removal the API may undo (HI-4).
+    app.signed_in("Rex Removed", "rex@example.com").await;
+    let rex_id = user_id("rex@example.com").await;
+    sqlx::query(
+        "INSERT INTO account_members (account_id, user_id, role) VALUES ($1::uuid, $2, 'member')",
+    )
+    .bind(&account)
+    .bind(rex_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (s, b) = app
+        .call(
+            &ann,
+            "members/remove_member",
+            &[
+                ("account_id", account.as_str()),
+                ("user_id", &rex_id.to_string()),
+                ("expiry", "30_days"),
+                ("reason", "contract ended"),
+            ],
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
+    let (removal,): (Uuid,) = sqlx::query_as("SELECT id FROM transfers WHERE removed_user_id = $1")
+        .bind(rex_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+
     let ids: HashMap<&'static str, String> = [
         ("I", integration.clone()),
         ("A", account.clone()),
@@ -306,6 +336,7 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
         ("LOGIN", login.clone()),
         ("ZAP", zap.to_string()),
         ("CONN", conn.to_string()),
+        ("R", removal.to_string()),
     ]
     .into_iter()
     .collect();
@@ -790,6 +821,69 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
             None,
             Some(403),
             204,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/integrations/{id}/history/export",
+            "/api/v1/integrations/{I}/history/export?format=jsonl",
+            None,
+            None,
+            200,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/integrations/{id}/history/verify",
+            "/api/v1/integrations/{I}/history/verify",
+            None,
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/accounts/{id}/history",
+            "/api/v1/accounts/{A}/history?person=rex",
+            None,
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/accounts/{id}/history/export",
+            "/api/v1/accounts/{A}/history/export?format=csv",
+            None,
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/accounts/{id}/history/verify",
+            "/api/v1/accounts/{A}/history/verify",
+            None,
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/accounts/{id}/removals/{removal}/undo",
+            "/api/v1/accounts/{A}/removals/{R}/undo",
+            None,
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::POST,
+            "/api/v1/accounts/{id}/removals/{removal}/undo",
+            "/api/v1/accounts/{A}/removals/{R}/undo",
+            Some(json!({"reason": "removed by mistake"})),
+            Some(403),
+            200,
             "ann",
         ),
         op(

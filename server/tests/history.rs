@@ -35,8 +35,15 @@ async fn tamper(app: &TestApp, sql: &str, chain: &str) {
         .execute(&mut *tx)
         .await
         .unwrap();
-    let done = sqlx::query(sql).bind(chain).execute(&mut *tx).await.unwrap();
-    assert!(done.rows_affected() > 0, "the tampering touched nothing: {sql}");
+    let done = sqlx::query(sql)
+        .bind(chain)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert!(
+        done.rows_affected() > 0,
+        "the tampering touched nothing: {sql}"
+    );
     sqlx::query("ALTER TABLE history ENABLE TRIGGER history_no_update_delete")
         .execute(&mut *tx)
         .await
@@ -60,14 +67,24 @@ async fn a_chain_names_the_first_entry_changed_removed_or_reordered(pool: PgPool
 
     // An entry's content changed.
     let (_, edited) = integration(&app, &ann, "Edited", 4).await;
-    tamper(&app, "UPDATE history SET after = '{\"version\": \"9.9.9\"}' WHERE chain = $1 AND seq = 3", &edited).await;
+    tamper(
+        &app,
+        "UPDATE history SET after = '{\"version\": \"9.9.9\"}' WHERE chain = $1 AND seq = 3",
+        &edited,
+    )
+    .await;
     let c = check(&app, &edited, None).await;
     assert_eq!((c.ok, c.first_bad), (false, Some(3)), "{c:?}");
     assert!(c.problem.unwrap().contains("changed"));
 
     // Changed, and its own hash recomputed: the next entry no longer follows it.
     let (_, rehashed) = integration(&app, &ann, "Rehashed", 4).await;
-    tamper(&app, "UPDATE history SET action = 'integration.nothing' WHERE chain = $1 AND seq = 2", &rehashed).await;
+    tamper(
+        &app,
+        "UPDATE history SET action = 'integration.nothing' WHERE chain = $1 AND seq = 2",
+        &rehashed,
+    )
+    .await;
     tamper(&app, "UPDATE history h SET hash = sha256(h.prev_hash || history_canonical(h)) WHERE chain = $1 AND seq = 2", &rehashed).await;
     let c = check(&app, &rehashed, None).await;
     assert_eq!((c.ok, c.first_bad), (false, Some(3)), "{c:?}");
@@ -75,7 +92,12 @@ async fn a_chain_names_the_first_entry_changed_removed_or_reordered(pool: PgPool
 
     // An entry removed from the middle.
     let (_, holed) = integration(&app, &ann, "Holed", 4).await;
-    tamper(&app, "DELETE FROM history WHERE chain = $1 AND seq = 2", &holed).await;
+    tamper(
+        &app,
+        "DELETE FROM history WHERE chain = $1 AND seq = 2",
+        &holed,
+    )
+    .await;
     let c = check(&app, &holed, None).await;
     assert_eq!((c.ok, c.first_bad), (false, Some(2)), "{c:?}");
     assert!(c.problem.unwrap().contains("missing"));
@@ -95,7 +117,12 @@ async fn a_chain_names_the_first_entry_changed_removed_or_reordered(pool: PgPool
     // checkpoint tells.
     let (_, cut) = integration(&app, &ann, "Cut", 4).await;
     let kept = check(&app, &cut, None).await.head.unwrap();
-    tamper(&app, "DELETE FROM history WHERE chain = $1 AND seq >= 4", &cut).await;
+    tamper(
+        &app,
+        "DELETE FROM history WHERE chain = $1 AND seq >= 4",
+        &cut,
+    )
+    .await;
     let c = check(&app, &cut, None).await;
     assert_eq!(c.first_bad, Some(4), "the head still names entry 5: {c:?}");
     sqlx::query(
@@ -105,7 +132,10 @@ async fn a_chain_names_the_first_entry_changed_removed_or_reordered(pool: PgPool
     .execute(&pool)
     .await
     .unwrap();
-    assert!(check(&app, &cut, None).await.ok, "a careful cut hides from the chain alone");
+    assert!(
+        check(&app, &cut, None).await.ok,
+        "a careful cut hides from the chain alone"
+    );
     let c = check(&app, &cut, Some(&kept)).await;
     assert_eq!((c.ok, c.first_bad), (false, Some(4)), "{c:?}");
     assert!(c.problem.unwrap().contains("removed"));
@@ -171,7 +201,13 @@ async fn history_filters_by_person_action_and_dates_and_exports_everything(pool:
     let ben = person(&pool, "Ben Builder", "ben@example.com").await;
     // 250 entries: Ben's on days 10 and 9 ago, Olga's today.
     for i in 0..250 {
-        let (actor, days) = if i < 60 { (ben.id, 10) } else if i < 100 { (ben.id, 9) } else { (olga.id, 0) };
+        let (actor, days) = if i < 60 {
+            (ben.id, 10)
+        } else if i < 100 {
+            (ben.id, 9)
+        } else {
+            (olga.id, 0)
+        };
         sqlx::query(
             "INSERT INTO history (actor_id, action, account_id, at, after, reason) \
              VALUES ($1, $2, $3, now() - make_interval(days => $4), jsonb_build_object('i', $5::int), $6)",
@@ -188,56 +224,158 @@ async fn history_filters_by_person_action_and_dates_and_exports_everything(pool:
     }
     let scope = Scope::Account(account);
     let me = &olga;
-    let page = |f: HistoryFilter| async move { service::page(st, me, scope, &f, None, 200).await.unwrap() };
+    let page = |f: HistoryFilter| async move {
+        service::page(st, me, scope, &f, None, 200).await.unwrap()
+    };
     let all = page(HistoryFilter::default()).await;
     assert_eq!(all.entries.len(), 200);
-    assert!(all.more && all.next.is_some(), "a page holds at most 200; the rest is a cursor away");
-    let bens = page(HistoryFilter { person: "ben@".into(), ..Default::default() }).await;
+    assert!(
+        all.more && all.next.is_some(),
+        "a page holds at most 200; the rest is a cursor away"
+    );
+    let bens = page(HistoryFilter {
+        person: "ben@".into(),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(bens.entries.len(), 100);
-    assert!(bens.entries.iter().all(|e| e.actor.as_deref() == Some("Ben Builder")));
+    assert!(bens
+        .entries
+        .iter()
+        .all(|e| e.actor.as_deref() == Some("Ben Builder")));
     let today = chrono::Utc::now().date_naive();
     let day = |n: i64| today - chrono::Duration::days(n);
-    let nine = page(HistoryFilter { from: Some(day(9)), to: Some(day(9)), ..Default::default() }).await;
+    let nine = page(HistoryFilter {
+        from: Some(day(9)),
+        to: Some(day(9)),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(nine.entries.len(), 40, "the day 9 days ago, alone");
-    let roles = page(HistoryFilter { action: "member.role_changed".into(), person: "Ben".into(), ..Default::default() }).await;
+    let roles = page(HistoryFilter {
+        action: "member.role_changed".into(),
+        person: "Ben".into(),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(roles.entries.len(), 50);
-    let why = page(HistoryFilter { q: "quarterly".into(), ..Default::default() }).await;
+    let why = page(HistoryFilter {
+        q: "quarterly".into(),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(why.entries.len(), 1);
     assert_eq!(why.entries[0].reason.as_deref(), Some("quarterly review"));
-    let backwards = service::page(st, &olga, scope, &HistoryFilter { from: Some(day(1)), to: Some(day(2)), ..Default::default() }, None, 10).await;
-    assert!(matches!(backwards, Err(AppError::Validation { ref field, .. }) if field == "to"), "{backwards:?}");
+    let backwards = service::page(
+        st,
+        &olga,
+        scope,
+        &HistoryFilter {
+            from: Some(day(1)),
+            to: Some(day(2)),
+            ..Default::default()
+        },
+        None,
+        10,
+    )
+    .await;
+    assert!(
+        matches!(backwards, Err(AppError::Validation { ref field, .. }) if field == "to"),
+        "{backwards:?}"
+    );
 
     // Exports have no cap: every entry, newest first.
-    let (name, kind, csv) = service::export(st, &olga, scope, &HistoryFilter::default(), service::Format::Csv).await.unwrap();
-    assert_eq!((name.as_str(), kind), ("Acme history.csv", "text/csv; charset=utf-8"));
+    let (name, kind, csv) = service::export(
+        st,
+        &olga,
+        scope,
+        &HistoryFilter::default(),
+        service::Format::Csv,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (name.as_str(), kind),
+        ("Acme history.csv", "text/csv; charset=utf-8")
+    );
     let mut rows = csv::Reader::from_reader(csv.as_slice());
-    assert_eq!(rows.headers().unwrap().iter().collect::<Vec<_>>(), ["seq", "at", "actor", "action", "target", "before", "after", "reason"]);
-    assert_eq!(rows.records().count(), 251, "250 and the account's creation");
-    let (_, _, lines) = service::export(st, &olga, scope, &HistoryFilter { person: "Ben".into(), ..Default::default() }, service::Format::JsonLines)
-        .await
-        .unwrap();
-    let lines: Vec<serde_json::Value> = String::from_utf8(lines).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        rows.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["seq", "at", "actor", "action", "target", "before", "after", "reason"]
+    );
+    assert_eq!(
+        rows.records().count(),
+        251,
+        "250 and the account's creation"
+    );
+    let (_, _, lines) = service::export(
+        st,
+        &olga,
+        scope,
+        &HistoryFilter {
+            person: "Ben".into(),
+            ..Default::default()
+        },
+        service::Format::JsonLines,
+    )
+    .await
+    .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(lines)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 100);
     assert_eq!(lines[0]["actor"], "Ben Builder");
 
     // Over HTTP: the owner downloads; a plain member and an outsider do not.
-    let res = app.get(&owner, &format!("/accounts/{account}/history/export.jsonl?person=Ben")).await;
+    let res = app
+        .get(
+            &owner,
+            &format!("/accounts/{account}/history/export.jsonl?person=Ben"),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/x-ndjson");
-    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("Acme history.jsonl"));
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("Acme history.jsonl"));
     assert_eq!(res.text().await.unwrap().lines().count(), 100);
     let outsider = app.signed_in("Eve Outsider", "eve@example.com").await;
-    let res = app.get(&outsider, &format!("/accounts/{account}/history/export.csv")).await;
-    assert_eq!(res.status(), 404, "an outsider cannot tell the account exists");
+    let res = app
+        .get(
+            &outsider,
+            &format!("/accounts/{account}/history/export.csv"),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        404,
+        "an outsider cannot tell the account exists"
+    );
     let mo = person(&pool, "Mo Member", "mo@example.com").await;
-    sqlx::query("INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, 'member')")
-        .bind(account)
-        .bind(mo.id)
-        .execute(&pool)
-        .await
-        .unwrap();
-    let e = service::export(st, &mo, scope, &HistoryFilter::default(), service::Format::Csv).await.unwrap_err();
-    assert!(matches!(e, AppError::Forbidden), "a plain member does not read the account's history: {e:?}");
+    sqlx::query(
+        "INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, 'member')",
+    )
+    .bind(account)
+    .bind(mo.id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let e = service::export(
+        st,
+        &mo,
+        scope,
+        &HistoryFilter::default(),
+        service::Format::Csv,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, AppError::Forbidden),
+        "a plain member does not read the account's history: {e:?}"
+    );
 }
 
 /// Olga owns Acme; Sam is a super admin, Ada an admin, Xavier (an admin) is removed.
@@ -252,12 +390,25 @@ struct Removal {
     transfer: Uuid,
 }
 
-async fn state_of(pool: &PgPool, account: Uuid, owner: Option<Uuid>) -> Vec<(&'static str, Uuid, serde_json::Value)> {
+async fn state_of(
+    pool: &PgPool,
+    account: Uuid,
+    owner: Option<Uuid>,
+) -> Vec<(&'static str, Uuid, serde_json::Value)> {
     let mut all = Vec::new();
     for (table, state) in [
-        ("zaps", app::members::transfer::ZAP_STATE.replace("z.", "t.")),
-        ("app_connections", app::members::transfer::AUTH_STATE.replace("c.", "t.")),
-        ("folders", app::members::transfer::FOLDER_STATE.replace("f.", "t.")),
+        (
+            "zaps",
+            app::members::transfer::ZAP_STATE.replace("z.", "t."),
+        ),
+        (
+            "app_connections",
+            app::members::transfer::AUTH_STATE.replace("c.", "t."),
+        ),
+        (
+            "folders",
+            app::members::transfer::FOLDER_STATE.replace("f.", "t."),
+        ),
     ] {
         let rows: Vec<(Uuid, serde_json::Value)> = sqlx::query_as(&format!(
             "SELECT t.id, {state} FROM {table} t WHERE t.account_id = $1 AND ($2::uuid IS NULL OR t.owner_id = $2) ORDER BY t.id"
@@ -276,7 +427,9 @@ async fn removal(app: &TestApp) -> Removal {
     let pool = &app.pool;
     let st = &app.state;
     let olga = person(pool, "Olga Owner", "olga@example.com").await;
-    let account = app::accounts::service::create_account(st, &olga, "Acme").await.unwrap();
+    let account = app::accounts::service::create_account(st, &olga, "Acme")
+        .await
+        .unwrap();
     let sam = person(pool, "Sam Super", "sam@example.com").await;
     let ada = person(pool, "Ada Admin", "ada@example.com").await;
     let x = person(pool, "Xavier Gone", "xavier@example.com").await;
@@ -323,8 +476,18 @@ async fn removal(app: &TestApp) -> Removal {
         private_connections: "30_days".into(),
         reason: Some("left the company".into()),
     };
-    let removed = app::members::service::remove(st, &olga, account, x.id, &how, false).await.unwrap();
-    Removal { account, olga, sam, ada, x, before, transfer: removed.transfer_id }
+    let removed = app::members::service::remove(st, &olga, account, x.id, &how, false)
+        .await
+        .unwrap();
+    Removal {
+        account,
+        olga,
+        sam,
+        ada,
+        x,
+        before,
+        transfer: removed.transfer_id,
+    }
 }
 
 // covers: HI-4, HI-1, OF-3
@@ -336,22 +499,35 @@ async fn undo_gives_back_exactly_the_unchanged_items_once(pool: PgPool) {
     let owned = |name: &'static str| {
         let pool = pool.clone();
         async move {
-            let (id, owner): (Uuid, Uuid) = sqlx::query_as("SELECT id, owner_id FROM zaps WHERE name = $1")
-                .bind(name)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+            let (id, owner): (Uuid, Uuid) =
+                sqlx::query_as("SELECT id, owner_id FROM zaps WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
             (id, owner)
         }
     };
-    assert_eq!(owned("hook").await.1, r.olga.id, "the removal moved the work to the owner");
+    assert_eq!(
+        owned("hook").await.1,
+        r.olga.id,
+        "the removal moved the work to the owner"
+    );
     // Since the removal: one Zap renamed, one deleted, one given to Sam, a connection renamed.
     for sql in [
         "UPDATE zaps SET name = 'Renamed by Olga' WHERE name = 'renamed later'",
         "DELETE FROM zaps WHERE name = 'deleted later'",
         "UPDATE app_connections SET name = 'Jira (team)' WHERE name = 'Xavier Gone - Jira'",
     ] {
-        assert_eq!(sqlx::query(sql).execute(&pool).await.unwrap().rows_affected(), 1, "{sql}");
+        assert_eq!(
+            sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .unwrap()
+                .rows_affected(),
+            1,
+            "{sql}"
+        );
     }
     sqlx::query("UPDATE zaps SET owner_id = $1 WHERE name = 'given away later'")
         .bind(r.sam.id)
@@ -360,80 +536,182 @@ async fn undo_gives_back_exactly_the_unchanged_items_once(pool: PgPool) {
         .unwrap();
 
     // Admins may not undo; the owner and super admins may; a wrong id answers like a missing one.
-    let e = app::members::undo::undo(st, &r.ada, r.account, r.transfer, "", true).await.unwrap_err();
+    let e = app::members::undo::undo(st, &r.ada, r.account, r.transfer, "", true)
+        .await
+        .unwrap_err();
     assert!(matches!(e, AppError::Forbidden), "{e:?}");
-    let e = app::members::undo::undo(st, &r.sam, r.account, Uuid::new_v4(), "", true).await.unwrap_err();
+    let e = app::members::undo::undo(st, &r.sam, r.account, Uuid::new_v4(), "", true)
+        .await
+        .unwrap_err();
     assert!(matches!(e, AppError::NotFound), "{e:?}");
-    let other = app::accounts::service::create_account(st, &r.sam, "Other").await.unwrap();
-    let e = app::members::undo::undo(st, &r.sam, other, r.transfer, "", true).await.unwrap_err();
-    assert!(matches!(e, AppError::NotFound), "another account's removal: {e:?}");
+    let other = app::accounts::service::create_account(st, &r.sam, "Other")
+        .await
+        .unwrap();
+    let e = app::members::undo::undo(st, &r.sam, other, r.transfer, "", true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::NotFound),
+        "another account's removal: {e:?}"
+    );
 
     // The preview says what the undo does, and changes nothing.
     let untouched = state_of(&pool, r.account, None).await;
-    let preview = app::members::undo::undo(st, &r.sam, r.account, r.transfer, "", true).await.unwrap();
-    assert_eq!(state_of(&pool, r.account, None).await, untouched, "a preview changes nothing");
-    assert_eq!((preview.zaps, preview.connections, preview.folders), (3, 2, 2));
+    let preview = app::members::undo::undo(st, &r.sam, r.account, r.transfer, "", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        state_of(&pool, r.account, None).await,
+        untouched,
+        "a preview changes nothing"
+    );
+    assert_eq!(
+        (preview.zaps, preview.connections, preview.folders),
+        (3, 2, 2)
+    );
     assert!(preview.membership_restored);
     assert_eq!(preview.role, app::domain::roles::AccountRole::Admin);
     assert_eq!(preview.left_alone_total, 4);
-    let mut why: Vec<(String, String, String)> =
-        preview.left_alone.iter().map(|l| (l.kind.clone(), l.name.clone(), l.why.clone())).collect();
+    let mut why: Vec<(String, String, String)> = preview
+        .left_alone
+        .iter()
+        .map(|l| (l.kind.clone(), l.name.clone(), l.why.clone()))
+        .collect();
     why.sort();
     assert_eq!(
         why,
         [
-            ("Connection".into(), "Jira (team)".into(), "changed since (name)".into()),
-            ("Zap".into(), "Renamed by Olga".into(), "changed since (name)".into()),
+            (
+                "Connection".into(),
+                "Jira (team)".into(),
+                "changed since (name)".into()
+            ),
+            (
+                "Zap".into(),
+                "Renamed by Olga".into(),
+                "changed since (name)".into()
+            ),
             ("Zap".into(), "deleted later".into(), "deleted since".into()),
-            ("Zap".into(), "given away later".into(), "given to Sam Super since".into()),
+            (
+                "Zap".into(),
+                "given away later".into(),
+                "given to Sam Super since".into()
+            ),
         ]
     );
 
     // The undo: exactly the preview, the unchanged items as they were before the removal.
-    let done = app::members::undo::undo(st, &r.sam, r.account, r.transfer, "removed by mistake", false).await.unwrap();
+    let done = app::members::undo::undo(
+        st,
+        &r.sam,
+        r.account,
+        r.transfer,
+        "removed by mistake",
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(done, preview, "the undo does what its preview said");
-    let now: std::collections::HashMap<Uuid, serde_json::Value> =
-        state_of(&pool, r.account, None).await.into_iter().map(|(_, id, s)| (id, s)).collect();
+    let now: std::collections::HashMap<Uuid, serde_json::Value> = state_of(&pool, r.account, None)
+        .await
+        .into_iter()
+        .map(|(_, id, s)| (id, s))
+        .collect();
     let left = ["renamed later", "deleted later", "given away later", "Jira"];
     for (table, id, was) in &r.before {
         let name = was["name"].as_str().unwrap_or("");
         if left.contains(&name) {
-            assert_ne!(now.get(id), Some(was), "{table} {name} stays with its new owner");
+            assert_ne!(
+                now.get(id),
+                Some(was),
+                "{table} {name} stays with its new owner"
+            );
         } else {
-            assert_eq!(now.get(id), Some(was), "{table} {name} is back exactly as it was");
+            assert_eq!(
+                now.get(id),
+                Some(was),
+                "{table} {name} is back exactly as it was"
+            );
         }
     }
-    let (role,): (String,) = sqlx::query_as("SELECT role FROM account_members WHERE account_id = $1 AND user_id = $2")
-        .bind(r.account)
-        .bind(r.x.id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let (role,): (String,) =
+        sqlx::query_as("SELECT role FROM account_members WHERE account_id = $1 AND user_id = $2")
+            .bind(r.account)
+            .bind(r.x.id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(role, "admin", "the membership returns with its role");
-    let (folders,): (i64,) = sqlx::query_as("SELECT count(*) FROM folders WHERE name = 'Xavier Gone''s Zaps'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let (folders,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM folders WHERE name = 'Xavier Gone''s Zaps'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(folders, 0, "the folder the removal made is gone once empty");
 
     // History: both entries, with their reasons, in a chain that verifies; both mails.
-    let page = service::page(st, &r.olga, Scope::Account(r.account), &HistoryFilter::default(), None, 50).await.unwrap();
-    let entries: Vec<(&str, Option<&str>)> =
-        page.entries.iter().map(|e| (e.action.as_str(), e.reason.as_deref())).take(2).collect();
-    assert_eq!(entries, [("member.removal_undone", Some("removed by mistake")), ("member.removed", Some("left the company"))]);
-    assert!(page.entries[1].before.contains("role: admin"), "{:?}", page.entries[1]);
-    assert!(page.entries.iter().all(|e| e.undo.is_none()), "nothing left to undo");
-    assert!(check(&app, &Scope::Account(r.account).chain(), None).await.ok);
-    let mails: Vec<(String, String)> = sqlx::query_as("SELECT to_addr, subject FROM outbox ORDER BY id DESC LIMIT 2")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    assert!(mails.contains(&("xavier@example.com".into(), "You are back in Acme".into())), "{mails:?}");
-    assert!(mails.contains(&("olga@example.com".into(), "Xavier Gone's work went back to them".into())), "{mails:?}");
+    let page = service::page(
+        st,
+        &r.olga,
+        Scope::Account(r.account),
+        &HistoryFilter::default(),
+        None,
+        50,
+    )
+    .await
+    .unwrap();
+    let entries: Vec<(&str, Option<&str>)> = page
+        .entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.reason.as_deref()))
+        .take(2)
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("member.removal_undone", Some("removed by mistake")),
+            ("member.removed", Some("left the company"))
+        ]
+    );
+    assert!(
+        page.entries[1].before.contains("role: admin"),
+        "{:?}",
+        page.entries[1]
+    );
+    assert!(
+        page.entries.iter().all(|e| e.undo.is_none()),
+        "nothing left to undo"
+    );
+    assert!(
+        check(&app, &Scope::Account(r.account).chain(), None)
+            .await
+            .ok
+    );
+    let mails: Vec<(String, String)> =
+        sqlx::query_as("SELECT to_addr, subject FROM outbox ORDER BY id DESC LIMIT 2")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(
+        mails.contains(&("xavier@example.com".into(), "You are back in Acme".into())),
+        "{mails:?}"
+    );
+    assert!(
+        mails.contains(&(
+            "olga@example.com".into(),
+            "Xavier Gone's work went back to them".into()
+        )),
+        "{mails:?}"
+    );
 
     // Once only, even by the owner.
-    let again = app::members::undo::undo(st, &r.olga, r.account, r.transfer, "", false).await.unwrap_err();
-    assert!(matches!(again, AppError::Refused(Refusal::AlreadyUndone)), "{again:?}");
+    let again = app::members::undo::undo(st, &r.olga, r.account, r.transfer, "", false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, AppError::Refused(Refusal::AlreadyUndone)),
+        "{again:?}"
+    );
 }
 
 // covers: HI-4
@@ -447,8 +725,13 @@ async fn undo_is_refused_after_fourteen_days_and_raced_undos_run_once(pool: PgPo
         .execute(&pool)
         .await
         .unwrap();
-    let e = app::members::undo::undo(st, &r.olga, r.account, r.transfer, "", false).await.unwrap_err();
-    assert!(matches!(e, AppError::Refused(Refusal::UndoExpired)), "{e:?}");
+    let e = app::members::undo::undo(st, &r.olga, r.account, r.transfer, "", false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::Refused(Refusal::UndoExpired)),
+        "{e:?}"
+    );
     sqlx::query("UPDATE transfers SET at = now() - interval '13 days' WHERE id = $1")
         .bind(r.transfer)
         .execute(&pool)
@@ -461,10 +744,14 @@ async fn undo_is_refused_after_fourteen_days_and_raced_undos_run_once(pool: PgPo
     let oks = [&a, &b].iter().filter(|x| x.is_ok()).count();
     assert_eq!(oks, 1, "{a:?} {b:?}");
     let loser = if a.is_ok() { b } else { a };
-    assert!(matches!(loser, Err(AppError::Refused(Refusal::AlreadyUndone))), "{loser:?}");
-    let (undone,): (i64,) = sqlx::query_as("SELECT count(*) FROM history WHERE action = 'member.removal_undone'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    assert!(
+        matches!(loser, Err(AppError::Refused(Refusal::AlreadyUndone))),
+        "{loser:?}"
+    );
+    let (undone,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM history WHERE action = 'member.removal_undone'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(undone, 1);
 }

@@ -473,10 +473,11 @@ async fn the_preview_changes_nothing_and_matches_the_removal(pool: PgPool) {
         .unwrap()
         .remove("private_expire_by");
     assert_eq!(preview, removed["report"]);
-    let (moved,): (i64,) = sqlx::query_as("SELECT count(*) FROM transfer_items WHERE kind <> 'Folder'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let (moved,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM transfer_items WHERE kind <> 'Folder'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(
         moved,
         preview["private_zaps"].as_i64().unwrap()

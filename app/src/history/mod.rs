@@ -130,10 +130,8 @@ impl Checkpoint {
         let (seq, hash) = text.trim().split_once(':')?;
         let seq = seq.trim().parse::<i64>().ok().filter(|s| *s >= 1)?;
         let hash = hash.trim().to_ascii_lowercase();
-        (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(Checkpoint {
-            seq,
-            hash,
-        })
+        (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then_some(Checkpoint { seq, hash })
     }
 }
 

@@ -1,6 +1,8 @@
 //! Reading, exporting and verifying a history (HI-1 … HI-3). The screens, `/api/v1`, the
 //! export routes and `gatehouse verify-history` all come here.
-use super::{ChainCheck, Checkpoint, HistoryEntry, HistoryFilter, HistoryPage, Scope, HISTORY_LIMIT};
+use super::{
+    ChainCheck, Checkpoint, HistoryEntry, HistoryFilter, HistoryPage, Scope, HISTORY_LIMIT,
+};
 use crate::domain::policy::{self, AccountAction, TeamAction};
 use crate::error::AppError;
 use crate::server::{Actor, AppState};
@@ -48,15 +50,20 @@ async fn reader(conn: &mut PgConnection, me: &Actor, scope: Scope) -> Result<Rea
 /// A history entry's JSON (`before` or `after`), in words: `key: value` pairs.
 pub fn details(value: Option<serde_json::Value>) -> String {
     match value {
+        // Ids mean nothing to a reader (the exports keep them): names say who.
         Some(serde_json::Value::Object(map)) => map
             .into_iter()
-            .filter(|(_, v)| !v.is_null())
+            .filter(|(k, v)| !v.is_null() && !k.ends_with("_id") && k != "transfer")
             .map(|(k, v)| {
                 let v = match v {
                     serde_json::Value::String(s) => s,
                     serde_json::Value::Array(a) => a
                         .iter()
-                        .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                        .map(|x| {
+                            x.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| x.to_string())
+                        })
                         .collect::<Vec<_>>()
                         .join(", "),
                     other => other.to_string(),
@@ -120,12 +127,18 @@ fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, i64), AppError> {
 fn check_filter(f: &HistoryFilter) -> Result<(), AppError> {
     for (field, v) in [("action", &f.action), ("q", &f.q), ("person", &f.person)] {
         if v.chars().count() > 200 {
-            return Err(AppError::validation(field, "Search for at most 200 characters."));
+            return Err(AppError::validation(
+                field,
+                "Search for at most 200 characters.",
+            ));
         }
     }
     if let (Some(from), Some(to)) = (f.from, f.to) {
         if from > to {
-            return Err(AppError::validation("to", "The end date comes before the start date."));
+            return Err(AppError::validation(
+                "to",
+                "The end date comes before the start date.",
+            ));
         }
     }
     Ok(())
@@ -257,8 +270,10 @@ pub async fn export(
     let mut out = Vec::new();
     let mut csv = (format == Format::Csv).then(|| csv::Writer::from_writer(Vec::new()));
     if let Some(w) = csv.as_mut() {
-        w.write_record(["seq", "at", "actor", "action", "target", "before", "after", "reason"])
-            .map_err(AppError::internal)?;
+        w.write_record([
+            "seq", "at", "actor", "action", "target", "before", "after", "reason",
+        ])
+        .map_err(AppError::internal)?;
     }
     while let Some(r) = rows.try_next().await? {
         match csv.as_mut() {
@@ -286,9 +301,15 @@ pub async fn export(
     }
     drop(rows);
     if let Some(w) = csv {
-        out = w.into_inner().map_err(|e| AppError::internal(e.to_string()))?;
+        out = w
+            .into_inner()
+            .map_err(|e| AppError::internal(e.to_string()))?;
     }
-    let ext = if format == Format::Csv { "csv" } else { "jsonl" };
+    let ext = if format == Format::Csv {
+        "csv"
+    } else {
+        "jsonl"
+    };
     let kind = if format == Format::Csv {
         "text/csv; charset=utf-8"
     } else {
@@ -340,11 +361,20 @@ pub async fn verify_chain(
             continue;
         }
         if seq > expected {
-            bad = Some((expected, format!("Entry {expected} is missing: the entries go from {} to {seq}.", expected - 1)));
+            bad = Some((
+                expected,
+                format!(
+                    "Entry {expected} is missing: the entries go from {} to {seq}.",
+                    expected - 1
+                ),
+            ));
             continue;
         }
         if seq < expected {
-            bad = Some((seq, format!("Entry {seq} appears more than once or out of its place.")));
+            bad = Some((
+                seq,
+                format!("Entry {seq} appears more than once or out of its place."),
+            ));
             continue;
         }
         let computed = Sha256::new()
@@ -358,9 +388,15 @@ pub async fn verify_chain(
                 seq - 1
             )));
         } else if computed != hash {
-            bad = Some((seq, format!("Entry {seq} was changed after it was written.")));
+            bad = Some((
+                seq,
+                format!("Entry {seq} was changed after it was written."),
+            ));
         } else if let Some(k) = kept.filter(|k| k.seq == seq && k.hash != hex(&hash)) {
-            bad = Some((seq, format!("Entry {} does not match the kept checkpoint.", k.seq)));
+            bad = Some((
+                seq,
+                format!("Entry {} does not match the kept checkpoint.", k.seq),
+            ));
         }
         prev = hash;
         expected += 1;
@@ -380,7 +416,10 @@ pub async fn verify_chain(
                 k.seq,
                 k.seq
             )));
-        } else if let Some((seq, hash)) = head.as_ref().filter(|(seq, hash)| *seq != last || *hash != prev) {
+        } else if let Some((seq, hash)) = head
+            .as_ref()
+            .filter(|(seq, hash)| *seq != last || *hash != prev)
+        {
             let _ = hash;
             bad = Some((last + 1, format!(
                 "The newest entries were removed: the chain's head names entry {seq}, the entries end at {last}."
@@ -402,10 +441,11 @@ pub async fn verify_chain(
 
 /// Every chain's name, for `gatehouse verify-history --all`.
 pub async fn chains(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT chain FROM history_chains UNION SELECT chain FROM history ORDER BY 1")
-            .fetch_all(conn)
-            .await?;
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT chain FROM history_chains UNION SELECT chain FROM history ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await?;
     Ok(rows.into_iter().map(|(c,)| c).collect())
 }
 

@@ -1,8 +1,7 @@
 //! Reads for the whole team (TM-2) and the feedback writes; one connection per call,
 //! a fixed number of set-based queries whatever the size of the integration.
 use super::{
-    CommentView, FeedbackItem, FeedbackPage, Performance, VersionStats,
-    FEEDBACK_STATUSES,
+    CommentView, FeedbackItem, FeedbackPage, Performance, VersionStats, FEEDBACK_STATUSES,
 };
 use crate::domain::policy::{self, TeamAction, UseAction};
 use crate::domain::validate;

@@ -50,8 +50,7 @@ pub async fn remove_member(
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            let removed =
-                super::service::remove(
+            let removed = super::service::remove(
                 &st,
                 &me,
                 account_id,
@@ -63,7 +62,7 @@ pub async fn remove_member(
                 },
                 false,
             )
-                    .await?;
+            .await?;
             redirect(&format!("/accounts/{account_id}/members?removed=1"));
             Ok(removed)
         }

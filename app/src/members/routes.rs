@@ -60,7 +60,11 @@ pub fn download(result: Result<(String, &'static str, Vec<u8>), AppError>) -> Re
 }
 
 /// The plain-route door: the session cookie of the download request.
-pub(crate) async fn caller(st: &AppState, headers: &HeaderMap, client: SocketAddr) -> Result<Actor, AppError> {
+pub(crate) async fn caller(
+    st: &AppState,
+    headers: &HeaderMap,
+    client: SocketAddr,
+) -> Result<Actor, AppError> {
     door::from_headers(st, headers, client.ip().to_string())
         .await?
         .ok_or(AppError::Unauthenticated)

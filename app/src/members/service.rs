@@ -11,8 +11,8 @@ use crate::server::history::{self, Entry};
 use crate::server::Actor;
 use crate::server::AppState;
 use sqlx::{PgConnection, Postgres, Transaction};
-pub use wire::api::Handover;
 use uuid::Uuid;
+pub use wire::api::Handover;
 
 async fn member(
     conn: &mut PgConnection,
@@ -196,9 +196,7 @@ pub async fn preview(
         private_connections: expiry.to_string(),
         reason: None,
     };
-    Ok(remove(st, me, account, target, &how, true)
-        .await?
-        .report)
+    Ok(remove(st, me, account, target, &how, true).await?.report)
 }
 
 /// The CSV of a member's current Zaps and connections (OF-4), for super admins and the owner.

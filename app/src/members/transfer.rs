@@ -26,8 +26,10 @@ pub struct Plan {
 /// The state of a moved item that undoing a removal compares and gives back (HI-4):
 /// recorded before and right after the move, compared again at undo time.
 pub const ZAP_STATE: &str = "jsonb_build_object('owner_id', z.owner_id, 'folder_id', z.folder_id, 'name', z.name, 'webhook_token', z.webhook_token)";
-pub const AUTH_STATE: &str = "jsonb_build_object('owner_id', c.owner_id, 'name', c.name, 'expires_at', c.expires_at)";
-pub const FOLDER_STATE: &str = "jsonb_build_object('owner_id', f.owner_id, 'abandoned_at', f.abandoned_at)";
+pub const AUTH_STATE: &str =
+    "jsonb_build_object('owner_id', c.owner_id, 'name', c.name, 'expires_at', c.expires_at)";
+pub const FOLDER_STATE: &str =
+    "jsonb_build_object('owner_id', f.owner_id, 'abandoned_at', f.abandoned_at)";
 
 /// A fresh webhook token, made by Postgres from its strong random source (2 × 122 bits).
 const NEW_HOOK_TOKEN: &str = "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')";
@@ -258,9 +260,10 @@ pub async fn run(
             action: "member.removed",
             account_id: Some(account),
             subject: Some(format!("user:{removed}")),
-            target: Some(format!("user:{new_owner}")),
+            target: Some(format!("user:{removed}")),
             before: Some(json!({ "role": removed_role })),
-            after: Some(json!({ "transfer": transfer_id, "new_owner": new_owner, "connection_expiry": plan.expiry.as_str(), "counts": counts })),
+            after: Some(json!({ "transfer": transfer_id, "new_owner": new_owner_name, "new_owner_id": new_owner,
+                                "connection_expiry": plan.expiry.as_str(), "counts": counts })),
             reason: plan.reason.clone(),
             ..Default::default()
         },

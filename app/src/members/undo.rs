@@ -185,7 +185,10 @@ pub async fn undo(
             why: match why.as_str() {
                 "recorded" => "removed before removals could be undone".into(),
                 "deleted" => "deleted since".into(),
-                "moved" => format!("given to {} since", detail.unwrap_or_else(|| "someone else".into())),
+                "moved" => format!(
+                    "given to {} since",
+                    detail.unwrap_or_else(|| "someone else".into())
+                ),
                 _ => match detail.filter(|d| !d.is_empty()) {
                     Some(fields) => format!("changed since ({})", field_words(&fields)),
                     None => "its folder is gone or its webhook URL is in use".into(),

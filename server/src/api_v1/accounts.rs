@@ -97,15 +97,7 @@ async fn remove_member(
     let (id, user) = id_of(ids)?;
     let how = query_of(how)?;
     Ok(Json(
-        app::members::service::remove(
-            &st,
-            &me,
-            id,
-            user,
-            &how,
-            false,
-        )
-        .await?,
+        app::members::service::remove(&st, &me, id, user, &how, false).await?,
     ))
 }
 

@@ -85,9 +85,8 @@ async fn export(
     scope: Scope,
     q: HistoryExport,
 ) -> ApiResult<Response> {
-    let format = service::Format::parse(&q.format).ok_or_else(|| {
-        app::error::AppError::validation("format", "Choose csv or jsonl.")
-    })?;
+    let format = service::Format::parse(&q.format)
+        .ok_or_else(|| app::error::AppError::validation("format", "Choose csv or jsonl."))?;
     let filter = HistoryFilter {
         action: q.action,
         q: q.q,
@@ -132,7 +131,12 @@ async fn account_export(
 }
 
 fn checkpoint(q: VerifyQuery) -> ApiResult<Option<Checkpoint>> {
-    match q.checkpoint.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    match q
+        .checkpoint
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         None => Ok(None),
         Some(text) => Ok(Some(Checkpoint::parse(text).ok_or_else(|| {
             app::error::AppError::validation(
@@ -157,7 +161,9 @@ async fn integration_verify(
 ) -> ApiResult<Json<ChainCheck>> {
     let id = id_of(id)?;
     let kept = checkpoint(query_of(query)?)?;
-    Ok(Json(service::verify(&st, &me, Scope::Integration(id), kept.as_ref()).await?))
+    Ok(Json(
+        service::verify(&st, &me, Scope::Integration(id), kept.as_ref()).await?,
+    ))
 }
 
 /// Verify the account's hash chain, against a kept checkpoint when given (HI-2).
@@ -174,7 +180,9 @@ async fn account_verify(
 ) -> ApiResult<Json<ChainCheck>> {
     let id = id_of(id)?;
     let kept = checkpoint(query_of(query)?)?;
-    Ok(Json(service::verify(&st, &me, Scope::Account(id), kept.as_ref()).await?))
+    Ok(Json(
+        service::verify(&st, &me, Scope::Account(id), kept.as_ref()).await?,
+    ))
 }
 
 /// What undoing this removal would give back and leave alone, without doing it:
@@ -190,7 +198,9 @@ async fn undo_preview(
     ids: Ids,
 ) -> ApiResult<Json<UndoReport>> {
     let (id, removal) = id_of(ids)?;
-    Ok(Json(app::members::undo::undo(&st, &me, id, removal, "", true).await?))
+    Ok(Json(
+        app::members::undo::undo(&st, &me, id, removal, "", true).await?,
+    ))
 }
 
 /// Undo a removal in one transaction: unchanged items go back, the membership returns
@@ -210,5 +220,7 @@ async fn undo_removal(
     let (id, removal) = id_of(ids)?;
     let body = body_of(body)?;
     let reason = body.reason.unwrap_or_default();
-    Ok(Json(app::members::undo::undo(&st, &me, id, removal, &reason, false).await?))
+    Ok(Json(
+        app::members::undo::undo(&st, &me, id, removal, &reason, false).await?,
+    ))
 }
