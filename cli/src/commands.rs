@@ -198,6 +198,9 @@ enum TeamCmd {
         email: String,
         #[arg(value_parser = ["admin", "collaborator"])]
         role: String,
+        /// Why, for the integration's history.
+        #[arg(long)]
+        reason: Option<String>,
         #[command(flatten)]
         which: Which,
     },
@@ -836,14 +839,22 @@ fn team(cx: &Ctx, c: TeamCmd) -> Outcome<()> {
                 format!("Removed {} from the team.", m.email)
             })
         }
-        TeamCmd::Role { email, role, which } => {
+        TeamCmd::Role {
+            email,
+            role,
+            reason,
+            which,
+        } => {
             let id = cx.integration(&which)?;
             let page: TeamPage = cx.api.get(&format!("/integrations/{id}/team"))?;
             let m = team_member(&page, &email)?;
             cx.api.act(
                 Method::PATCH,
                 &format!("/integrations/{id}/team/{}", m.id),
-                Some(&RoleInput { role: role.clone() }),
+                Some(&RoleInput {
+                    role: role.clone(),
+                    reason,
+                }),
             )?;
             cx.out(
                 &serde_json::json!({ "email": m.email, "role": role }),

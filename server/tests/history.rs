@@ -755,3 +755,57 @@ async fn undo_is_refused_after_fourteen_days_and_raced_undos_run_once(pool: PgPo
             .unwrap();
     assert_eq!(undone, 1);
 }
+
+// covers: HI-1, TM-5
+#[sqlx::test(migrations = "../migrations")]
+async fn a_role_change_records_before_after_and_the_reason(pool: PgPool) {
+    let app = TestApp::start(pool.clone()).await;
+    let st = &app.state;
+    let ann = person(&pool, "Ann", "ann@example.com").await;
+    let cal = person(&pool, "Cal", "cal@example.com").await;
+    let (id, _) = integration(&app, &ann, "Roles", 0).await;
+    let (member,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO team_members (integration_id, user_id, email, role, status, accepted_at) \
+         VALUES ($1, $2, 'cal@example.com', 'collaborator', 'accepted', now()) RETURNING id",
+    )
+    .bind(id)
+    .bind(cal.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let long = "x".repeat(501);
+    let e = app::team::service::change_role(st, &ann, id, member, "admin", &long)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::Validation { ref field, .. } if field == "reason"),
+        "{e:?}"
+    );
+    let (role,): (String,) = sqlx::query_as("SELECT role FROM team_members WHERE id = $1")
+        .bind(member)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(role, "collaborator", "a refused change changes nothing");
+    app::team::service::change_role(st, &ann, id, member, "admin", "  runs the release now ")
+        .await
+        .unwrap();
+    let f = HistoryFilter {
+        action: "team.role_changed".into(),
+        ..Default::default()
+    };
+    let page = service::page(st, &ann, Scope::Integration(id), &f, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(page.entries.len(), 1);
+    let e = &page.entries[0];
+    assert_eq!(
+        (e.before.as_str(), e.details.as_str(), e.reason.as_deref()),
+        (
+            "role: collaborator",
+            "role: admin",
+            Some("runs the release now")
+        )
+    );
+    assert_eq!(e.target.as_deref(), Some("Cal (cal@example.com)"));
+}

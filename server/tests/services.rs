@@ -28,7 +28,7 @@ async fn the_last_admin_stays_whoever_calls(pool: PgPool) {
     let page = app::team::service::page(st, &ann, id).await.unwrap();
     assert_eq!(page.members.len(), 1, "the creator is the first admin");
     let mine = page.members[0].id;
-    let e = app::team::service::change_role(st, &ann, id, mine, "collaborator")
+    let e = app::team::service::change_role(st, &ann, id, mine, "collaborator", "")
         .await
         .unwrap_err();
     assert!(

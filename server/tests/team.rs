@@ -790,7 +790,13 @@ async fn collaborators_read_everything_and_change_nothing_but_comments(pool: PgP
     let weeks = perf["accepted_by_week"].as_array().unwrap();
     assert_eq!(weeks.len(), 12);
     assert_eq!(weeks.last().unwrap()[1], 1, "Uma accepted this week");
-    let (s, hist) = app.call(&cole, "insights/history", &[("id", &id)]).await;
+    let (s, hist) = app
+        .call(
+            &cole,
+            "history/page",
+            &[("kind", "integration"), ("id", &id)],
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let entries = hist["entries"].as_array().unwrap();
     assert_eq!(
@@ -800,8 +806,12 @@ async fn collaborators_read_everything_and_change_nothing_but_comments(pool: PgP
     let (_, only) = app
         .call(
             &cole,
-            "insights/history",
-            &[("id", &id), ("action", "team.joined")],
+            "history/page",
+            &[
+                ("kind", "integration"),
+                ("id", &id),
+                ("action", "team.joined"),
+            ],
         )
         .await;
     assert!(only["entries"]
@@ -815,9 +825,16 @@ async fn collaborators_read_everything_and_change_nothing_but_comments(pool: PgP
     assert_eq!(fb["items"][0]["title"], "Sync stops");
     let (s, _) = app.call(&cole, "join/embed", &[("id", &id)]).await;
     assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .call(
+            &stranger,
+            "history/page",
+            &[("kind", "integration"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "history/page");
     for endpoint in [
         "insights/performance",
-        "insights/history",
         "insights/feedback",
         "join/embed",
         "team/get_team",

@@ -180,6 +180,17 @@ pub struct Scope {
     pub version_id: Option<Uuid>,
 }
 
+/// Which access to revoke (one version, or all when `version_id` is absent), and why.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct Revocation {
+    pub version_id: Option<Uuid>,
+    /// Why, for the history (optional, at most 500 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
 /// What a revocation did: how many of their Zaps were paused.
 #[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -213,6 +224,9 @@ pub struct Invited {
 pub struct RoleInput {
     /// `admin` or `collaborator`.
     pub role: String,
+    /// Why, for the history (optional, at most 500 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// Who holds the contact; `null` revokes it.

@@ -172,12 +172,13 @@ pub async fn revoke_access(
     id: Uuid,
     user_id: Uuid,
     #[server(default)] version_id: Option<Uuid>,
+    #[server(default)] reason: String,
 ) -> Result<i64, AppError> {
     use crate::server::{redirect, respond};
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            let paused = super::service::revoke(&st, &me, id, user_id, version_id).await?;
+            let paused = super::service::revoke(&st, &me, id, user_id, version_id, &reason).await?;
             redirect(&format!("/integrations/{id}/sharing?revoked={paused}"));
             Ok(paused)
         }

@@ -656,10 +656,12 @@ pub async fn revoke(
     id: Uuid,
     user: Uuid,
     version: Option<Uuid>,
+    reason: &str,
 ) -> Result<i64, AppError> {
+    let reason = crate::server::history::reason(reason)?;
     let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageSharing).await?;
     let (revoked, paused) = revoke_in(&mut tx, id, user, version).await?;
-    record(
+    crate::server::team_access::record_change(
         &mut tx,
         &me,
         id,
@@ -669,7 +671,11 @@ pub async fn revoke(
             "access.removed_from_all"
         },
         Some(format!("user:{user}")),
-        json!({ "version": version, "grants": revoked, "zaps_paused": paused }),
+        crate::server::team_access::Change {
+            before: None,
+            after: json!({ "version": version, "grants": revoked, "zaps_paused": paused }),
+            reason,
+        },
     )
     .await?;
     tx.commit().await?;

@@ -312,6 +312,10 @@ pub fn SharingPage() -> impl IntoView {
                                         <input type="hidden" name="id" value=iid.to_string() />
                                         <input type="hidden" name="user_id" value=user.to_string() />
                                         {version.map(|v| view! { <input type="hidden" name="version_id" value=v.to_string() /> })}
+                                        <div class="field">
+                                            <label for="revoke-reason">"Reason (optional, kept in the history)"</label>
+                                            <input id="revoke-reason" name="reason" type="text" maxlength="500" />
+                                        </div>
                                         <button type="submit" class="danger">"Revoke access"</button>
                                         " " <a href="?">"Cancel"</a>
                                     </ActionForm>

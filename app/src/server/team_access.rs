@@ -49,6 +49,30 @@ pub async fn record(
     target: Option<String>,
     after: serde_json::Value,
 ) -> Result<(), AppError> {
+    let change = Change {
+        after,
+        ..Default::default()
+    };
+    record_change(conn, me, id, action, target, change).await
+}
+
+/// What a change was, is, and why (HI-1).
+#[derive(Debug, Default)]
+pub struct Change {
+    pub before: Option<serde_json::Value>,
+    pub after: serde_json::Value,
+    pub reason: Option<String>,
+}
+
+/// Write an integration's history entry with the value before and the reason (HI-1).
+pub async fn record_change(
+    conn: &mut PgConnection,
+    me: &CurrentUser,
+    id: Uuid,
+    action: &str,
+    target: Option<String>,
+    change: Change,
+) -> Result<(), AppError> {
     history::record(
         conn,
         Entry {
@@ -57,7 +81,9 @@ pub async fn record(
             integration_id: Some(id),
             subject: Some(format!("integration:{id}")),
             target,
-            after: Some(after),
+            before: change.before,
+            after: Some(change.after),
+            reason: change.reason,
             ..Default::default()
         },
     )

@@ -34,12 +34,17 @@ pub async fn invite_member(
 }
 
 #[server(endpoint = "team/change_role")]
-pub async fn change_role(id: Uuid, member_id: Uuid, role: String) -> Result<(), AppError> {
+pub async fn change_role(
+    id: Uuid,
+    member_id: Uuid,
+    role: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
     use crate::server::respond;
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::change_role(&st, &me, id, member_id, &role).await
+            super::service::change_role(&st, &me, id, member_id, &role, &reason).await
         }
         .await,
     )

@@ -418,8 +418,10 @@ pub async fn change_role(
     id: Uuid,
     member: Uuid,
     role: &str,
+    reason: &str,
 ) -> Result<(), AppError> {
     let role = parse_role(role)?;
+    let reason = crate::server::history::reason(reason)?;
     let (mut tx, me, my_role, (_, user, email, old, status)) =
         lock_role_and_member(st, me, id, Some(member)).await?;
     policy::team(Some(my_role), TeamAction::ChangeRole)?;
@@ -442,14 +444,20 @@ pub async fn change_role(
         .bind(role.as_str())
         .execute(&mut *tx)
         .await?;
-    history_for(
+    let target = user
+        .map(|u| format!("user:{u}"))
+        .unwrap_or_else(|| email.clone());
+    crate::server::team_access::record_change(
         &mut tx,
         &me,
         id,
         "team.role_changed",
-        user,
-        &email,
-        json!({ "from": old.as_str(), "to": role.as_str() }),
+        Some(target),
+        crate::server::team_access::Change {
+            before: Some(json!({ "role": old.as_str() })),
+            after: json!({ "role": role.as_str() }),
+            reason,
+        },
     )
     .await?;
     tx.commit().await?;

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use wire::api::{NewInvitations, Revoked, Scope};
+use wire::api::{NewInvitations, Revocation, Revoked, Scope};
 
 pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_links))
@@ -164,7 +164,7 @@ async fn list_users(
 /// Revoke a user's access to one version (SH-6), or to all versions at once (SH-7):
 /// every one of their Zaps that uses it is paused at once. Team admins.
 #[utoipa::path(delete, path = "/api/v1/integrations/{id}/users/{user}", tag = "sharing",
-    params(("id" = Uuid, Path, description = "The integration"), ("user" = Uuid, Path, description = "The user"), Scope),
+    params(("id" = Uuid, Path, description = "The integration"), ("user" = Uuid, Path, description = "The user"), Revocation),
     responses((status = 200, body = Revoked), (status = 401, body = Problem), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("token" = [])))]
@@ -172,12 +172,13 @@ async fn revoke_user(
     State(st): State<AppState>,
     ApiActor(me): ApiActor,
     ids: Ids,
-    scope: Q<Scope>,
+    how: Q<Revocation>,
 ) -> ApiResult<Json<Revoked>> {
     let (id, user) = id_of(ids)?;
-    let scope = query_of(scope)?;
+    let how = query_of(how)?;
+    let reason = how.reason.unwrap_or_default();
     let zaps_paused =
-        app::integrations::service::revoke(&st, &me, id, user, scope.version_id).await?;
+        app::integrations::service::revoke(&st, &me, id, user, how.version_id, &reason).await?;
     Ok(Json(Revoked { zaps_paused }))
 }
 

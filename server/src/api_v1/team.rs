@@ -76,7 +76,8 @@ async fn change_role(
 ) -> ApiResult<StatusCode> {
     let (id, member) = id_of(ids)?;
     let body = body_of(body)?;
-    app::team::service::change_role(&st, &me, id, member, &body.role).await?;
+    let reason = body.reason.unwrap_or_default();
+    app::team::service::change_role(&st, &me, id, member, &body.role, &reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
