@@ -152,7 +152,7 @@ const ENTRIES: &str = "\
            CASE WHEN $10 AND tr.undone_at IS NULL AND tr.at > now() - interval '14 days' THEN tr.id END AS undo \
     FROM history h \
     LEFT JOIN users a ON a.id = h.actor_id \
-    LEFT JOIN users t ON t.id = CASE WHEN h.target ~ '^user:[0-9a-f-]{36}$' THEN substr(h.target, 6)::uuid END \
+    LEFT JOIN users t ON t.id = CASE WHEN h.target ~ '^user:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN substr(h.target, 6)::uuid END \
     LEFT JOIN transfers tr ON h.action = 'member.removed' AND tr.id::text = h.after->>'transfer' \
     WHERE h.chain = $1 AND ($2 = '' OR h.action = $2) \
       AND ($3 = '%%' OR concat_ws(' ', a.name, a.email, t.name, t.email, h.target, h.action, h.before::text, h.after::text, h.reason) ILIKE $3) \
