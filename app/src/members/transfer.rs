@@ -75,20 +75,12 @@ pub async fn run(
     .bind(&removed_role)
     .fetch_one(&mut *conn)
     .await?;
-    // Recording the items, with their state before the move (for undo), also locks
-    // them (one pass, not two): concurrent edits wait for this transaction and then
-    // apply to the moved rows.
-    for (kind, table, alias, state) in [
-        ("Zap", "zaps", "z", ZAP_STATE),
-        ("Auth", "app_connections", "c", AUTH_STATE),
-        ("Folder", "folders", "f", FOLDER_STATE),
-    ] {
+    // Lock every row that moves first: concurrent edits wait for this transaction and
+    // then apply to the moved rows, and the counts below stay true.
+    for table in ["zaps", "app_connections", "folders"] {
         sqlx::query(&format!(
-            "INSERT INTO transfer_items (transfer_id, kind, item_id, before) \
-             SELECT $1, '{kind}', {alias}.id, {state} FROM {table} {alias} \
-             WHERE {alias}.account_id = $2 AND {alias}.owner_id = $3 FOR UPDATE"
+            "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE account_id = $1 AND owner_id = $2 FOR UPDATE) x"
         ))
-        .bind(transfer_id)
         .bind(account)
         .bind(removed)
         .execute(&mut *conn)
@@ -143,12 +135,16 @@ pub async fn run(
     // Zaps: new owner, on/off kept, new webhook URL for catch hooks (the old one stops answering).
     let (private_zaps, shared_zaps, zaps_on, webhooks, into_folder): (i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
         "WITH personal AS (SELECT id FROM folders WHERE account_id = $1 AND owner_id = $2 AND kind = 'personal'), \
+         was AS (SELECT z.id, {ZAP_STATE} AS state FROM zaps z WHERE z.account_id = $1 AND z.owner_id = $2), \
          moved AS ( \
            UPDATE zaps z SET owner_id = $3, updated_at = now(), \
              folder_id = CASE WHEN z.private OR z.folder_id IN (SELECT id FROM personal) THEN $4 ELSE z.folder_id END, \
              webhook_token = CASE WHEN z.trigger = 'none' THEN NULL ELSE {NEW_HOOK_TOKEN} END \
-           WHERE z.account_id = $1 AND z.owner_id = $2 \
-           RETURNING z.private, z.enabled, z.trigger <> 'none' AS hook, z.folder_id IS NOT DISTINCT FROM $4 AND $4 IS NOT NULL AS into_new) \
+           FROM was WHERE z.id = was.id AND z.account_id = $1 AND z.owner_id = $2 \
+           RETURNING z.id, was.state AS before, {ZAP_STATE} AS after, \
+             z.private, z.enabled, z.trigger <> 'none' AS hook, z.folder_id IS NOT DISTINCT FROM $4 AND $4 IS NOT NULL AS into_new), \
+         items AS (INSERT INTO transfer_items (transfer_id, kind, item_id, before, after) \
+                   SELECT $5, 'Zap', id, before, after FROM moved) \
          SELECT count(*) FILTER (WHERE private), count(*) FILTER (WHERE NOT private), count(*) FILTER (WHERE enabled), \
                 count(*) FILTER (WHERE hook), count(*) FILTER (WHERE into_new) FROM moved"
     ))
@@ -156,37 +152,53 @@ pub async fn run(
     .bind(removed)
     .bind(new_owner)
     .bind(new_folder)
+    .bind(transfer_id)
     .fetch_one(&mut *conn)
     .await?;
 
     // Folders: shared ones change owner (their Zaps stay in them); personal ones are abandoned.
-    let (shared_folders, abandoned): (i64, i64) = sqlx::query_as(
-        "WITH shared AS (UPDATE folders SET owner_id = $3 WHERE account_id = $1 AND owner_id = $2 AND kind = 'shared' RETURNING 1), \
-              gone AS (UPDATE folders SET abandoned_at = now() WHERE account_id = $1 AND owner_id = $2 AND kind = 'personal' \
-                       AND abandoned_at IS NULL RETURNING 1) \
-         SELECT (SELECT count(*) FROM shared), (SELECT count(*) FROM gone)",
-    )
+    let (shared_folders, abandoned): (i64, i64) = sqlx::query_as(&format!(
+        "WITH was AS (SELECT f.id, {FOLDER_STATE} AS state FROM folders f WHERE f.account_id = $1 AND f.owner_id = $2), \
+              shared AS (UPDATE folders f SET owner_id = $3 FROM was \
+                         WHERE f.id = was.id AND f.account_id = $1 AND f.owner_id = $2 AND f.kind = 'shared' \
+                         RETURNING f.id, was.state AS before, {FOLDER_STATE} AS after), \
+              gone AS (UPDATE folders f SET abandoned_at = now() FROM was \
+                       WHERE f.id = was.id AND f.account_id = $1 AND f.owner_id = $2 AND f.kind = 'personal' \
+                         AND f.abandoned_at IS NULL \
+                       RETURNING f.id, was.state AS before, {FOLDER_STATE} AS after), \
+              items AS (INSERT INTO transfer_items (transfer_id, kind, item_id, before, after) \
+                        SELECT $4, 'Folder', id, before, after FROM shared UNION ALL \
+                        SELECT $4, 'Folder', id, before, after FROM gone) \
+         SELECT (SELECT count(*) FROM shared), (SELECT count(*) FROM gone)"
+    ))
     .bind(account)
     .bind(removed)
     .bind(new_owner)
+    .bind(transfer_id)
     .fetch_one(&mut *conn)
     .await?;
 
     // Connections: new owner, renamed "X - name"; private ones expire as chosen.
     let thirty = plan.expiry == ConnectionExpiry::ThirtyDays;
     let (connections, private_connections, expire_by): (i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(
-        "WITH moved AS ( \
-           UPDATE app_connections SET owner_id = $3, name = left($4 || ' - ' || name, 300), \
-             expires_at = CASE WHEN private AND $5 THEN least(coalesce(expires_at, 'infinity'), now() + interval '30 days') \
-                               ELSE expires_at END \
-           WHERE account_id = $1 AND owner_id = $2 RETURNING private, expires_at) \
-         SELECT count(*), count(*) FILTER (WHERE private), max(expires_at) FILTER (WHERE private) FROM moved",
+        &format!(
+        "WITH was AS (SELECT c.id, {AUTH_STATE} AS state FROM app_connections c WHERE c.account_id = $1 AND c.owner_id = $2), \
+         moved AS ( \
+           UPDATE app_connections c SET owner_id = $3, name = left($4 || ' - ' || c.name, 300), \
+             expires_at = CASE WHEN c.private AND $5 THEN least(coalesce(c.expires_at, 'infinity'), now() + interval '30 days') \
+                               ELSE c.expires_at END \
+           FROM was WHERE c.id = was.id AND c.account_id = $1 AND c.owner_id = $2 \
+           RETURNING c.id, was.state AS before, {AUTH_STATE} AS after, c.private, c.expires_at), \
+         items AS (INSERT INTO transfer_items (transfer_id, kind, item_id, before, after) \
+                   SELECT $6, 'Auth', id, before, after FROM moved) \
+         SELECT count(*), count(*) FILTER (WHERE private), max(expires_at) FILTER (WHERE private) FROM moved"),
     )
     .bind(account)
     .bind(removed)
     .bind(new_owner)
     .bind(&removed_name)
     .bind(thirty)
+    .bind(transfer_id)
     .fetch_one(&mut *conn)
     .await?;
 
@@ -239,20 +251,6 @@ pub async fn run(
         .bind(new_folder)
         .execute(&mut *conn)
         .await?;
-    // Each item's state right after the move: undo gives back only what still has it.
-    sqlx::query(&format!(
-        "WITH z AS (UPDATE transfer_items ti SET after = {ZAP_STATE} FROM zaps z \
-                    WHERE ti.transfer_id = $1 AND ti.kind = 'Zap' AND z.id = ti.item_id RETURNING 1), \
-              c AS (UPDATE transfer_items ti SET after = {AUTH_STATE} FROM app_connections c \
-                    WHERE ti.transfer_id = $1 AND ti.kind = 'Auth' AND c.id = ti.item_id RETURNING 1), \
-              f AS (UPDATE transfer_items ti SET after = {FOLDER_STATE} FROM folders f \
-                    WHERE ti.transfer_id = $1 AND ti.kind = 'Folder' AND f.id = ti.item_id RETURNING 1) \
-         SELECT (SELECT count(*) FROM z) + (SELECT count(*) FROM c) + (SELECT count(*) FROM f)"
-    ))
-    .bind(transfer_id)
-    .execute(&mut *conn)
-    .await?;
-
     history::record(
         conn,
         Entry {

@@ -44,6 +44,19 @@ fn field_words(keys: &str) -> String {
         .join(", ")
 }
 
+/// Run one set-based UPDATE of the moved items (`$1` is the removal) and count the rows.
+async fn give_back(
+    tx: &mut sqlx::PgConnection,
+    transfer: Uuid,
+    update: &str,
+) -> Result<i64, sqlx::Error> {
+    Ok(sqlx::query(update)
+        .bind(transfer)
+        .execute(tx)
+        .await?
+        .rows_affected() as i64)
+}
+
 /// Undo (commit) or show what undoing would do (`preview`: the same run, rolled back).
 pub async fn undo(
     st: &AppState,
@@ -99,44 +112,46 @@ pub async fn undo(
     // only where it is exactly as the removal left it. UPDATE re-checks the condition
     // on the locked row, so an edit racing the undo either lands first (and the item
     // stays) or waits and applies to the given-back item.
-    let (folders,): (i64,) = sqlx::query_as(&format!(
-        "WITH back AS (UPDATE folders f SET owner_id = (ti.before->>'owner_id')::uuid, \
-                         abandoned_at = (ti.before->>'abandoned_at')::timestamptz \
-                       FROM transfer_items ti \
-                       WHERE ti.transfer_id = $1 AND ti.kind = 'Folder' AND f.id = ti.item_id \
-                         AND ti.before IS NOT NULL AND {FOLDER_STATE} = ti.after RETURNING 1) \
-         SELECT count(*) FROM back"
-    ))
-    .bind(transfer)
-    .fetch_one(&mut *tx)
+    let folders = give_back(
+        &mut tx,
+        transfer,
+        &format!(
+            "UPDATE folders f SET owner_id = (ti.before->>'owner_id')::uuid, \
+               abandoned_at = (ti.before->>'abandoned_at')::timestamptz \
+             FROM transfer_items ti \
+             WHERE ti.transfer_id = $1 AND ti.kind = 'Folder' AND f.id = ti.item_id \
+               AND ti.before IS NOT NULL AND {FOLDER_STATE} = ti.after"
+        ),
+    )
     .await?;
-    let (zaps,): (i64,) = sqlx::query_as(&format!(
-        "WITH back AS (UPDATE zaps z SET owner_id = (ti.before->>'owner_id')::uuid, \
-                         folder_id = (ti.before->>'folder_id')::uuid, name = ti.before->>'name', \
-                         webhook_token = ti.before->>'webhook_token', updated_at = now() \
-                       FROM transfer_items ti \
-                       WHERE ti.transfer_id = $1 AND ti.kind = 'Zap' AND z.id = ti.item_id \
-                         AND ti.before IS NOT NULL AND {ZAP_STATE} = ti.after \
-                         AND (ti.before->>'folder_id' IS NULL OR EXISTS \
-                              (SELECT 1 FROM folders f WHERE f.id = (ti.before->>'folder_id')::uuid)) \
-                         AND (ti.before->>'webhook_token' IS NULL OR NOT EXISTS \
-                              (SELECT 1 FROM zaps o WHERE o.webhook_token = ti.before->>'webhook_token')) \
-                       RETURNING 1) \
-         SELECT count(*) FROM back"
-    ))
-    .bind(transfer)
-    .fetch_one(&mut *tx)
+    let zaps = give_back(
+        &mut tx,
+        transfer,
+        &format!(
+            "UPDATE zaps z SET owner_id = (ti.before->>'owner_id')::uuid, \
+               folder_id = (ti.before->>'folder_id')::uuid, name = ti.before->>'name', \
+               webhook_token = ti.before->>'webhook_token', updated_at = now() \
+             FROM transfer_items ti \
+             WHERE ti.transfer_id = $1 AND ti.kind = 'Zap' AND z.id = ti.item_id \
+               AND ti.before IS NOT NULL AND {ZAP_STATE} = ti.after \
+               AND (ti.before->>'folder_id' IS NULL OR EXISTS \
+                    (SELECT 1 FROM folders f WHERE f.id = (ti.before->>'folder_id')::uuid)) \
+               AND (ti.before->>'webhook_token' IS NULL OR NOT EXISTS \
+                    (SELECT 1 FROM zaps o WHERE o.webhook_token = ti.before->>'webhook_token'))"
+        ),
+    )
     .await?;
-    let (connections,): (i64,) = sqlx::query_as(&format!(
-        "WITH back AS (UPDATE app_connections c SET owner_id = (ti.before->>'owner_id')::uuid, \
-                         name = ti.before->>'name', expires_at = (ti.before->>'expires_at')::timestamptz \
-                       FROM transfer_items ti \
-                       WHERE ti.transfer_id = $1 AND ti.kind = 'Auth' AND c.id = ti.item_id \
-                         AND ti.before IS NOT NULL AND {AUTH_STATE} = ti.after RETURNING 1) \
-         SELECT count(*) FROM back"
-    ))
-    .bind(transfer)
-    .fetch_one(&mut *tx)
+    let connections = give_back(
+        &mut tx,
+        transfer,
+        &format!(
+            "UPDATE app_connections c SET owner_id = (ti.before->>'owner_id')::uuid, \
+               name = ti.before->>'name', expires_at = (ti.before->>'expires_at')::timestamptz \
+             FROM transfer_items ti \
+             WHERE ti.transfer_id = $1 AND ti.kind = 'Auth' AND c.id = ti.item_id \
+               AND ti.before IS NOT NULL AND {AUTH_STATE} = ti.after"
+        ),
+    )
     .await?;
     // The folder the removal made for private Zaps goes when nothing is left in it.
     sqlx::query(
