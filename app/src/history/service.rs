@@ -113,6 +113,11 @@ pub fn history_cursor(at: DateTime<Utc>, id: i64) -> String {
     format!("{}.{id}", at.timestamp_micros())
 }
 
+/// Dates the database (and any history) can hold: years 1 to 9999.
+fn in_range(day: NaiveDate) -> bool {
+    (1..=9999).contains(&chrono::Datelike::year(&day))
+}
+
 fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, i64), AppError> {
     let bad = || AppError::validation("cursor", "This cursor is not one this server gave out.");
     let (micros, id) = text.split_once('.').ok_or_else(bad)?;
@@ -120,6 +125,7 @@ fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, i64), AppError> {
         .parse::<i64>()
         .ok()
         .and_then(DateTime::<Utc>::from_timestamp_micros)
+        .filter(|at| in_range(at.date_naive()))
         .ok_or_else(bad)?;
     Ok((at, id.parse::<i64>().map_err(|_| bad())?))
 }
@@ -130,6 +136,14 @@ fn check_filter(f: &HistoryFilter) -> Result<(), AppError> {
             return Err(AppError::validation(
                 field,
                 "Search for at most 200 characters.",
+            ));
+        }
+    }
+    for (field, day) in [("from", f.from), ("to", f.to)] {
+        if day.is_some_and(|d| !in_range(d)) {
+            return Err(AppError::validation(
+                field,
+                "Give a date between the years 1 and 9999.",
             ));
         }
     }
@@ -277,17 +291,23 @@ pub async fn export(
     }
     while let Some(r) = rows.try_next().await? {
         match csv.as_mut() {
+            // Names, notes and reasons are other people's text: no cell may start a
+            // spreadsheet formula (the same guard as the transfer CSVs).
             Some(w) => w
-                .write_record([
-                    r.seq.to_string(),
-                    r.at.to_rfc3339(),
-                    r.actor.unwrap_or_default(),
-                    r.action,
-                    r.target.unwrap_or_default(),
-                    r.before.map(|v| v.to_string()).unwrap_or_default(),
-                    r.after.map(|v| v.to_string()).unwrap_or_default(),
-                    r.reason.unwrap_or_default(),
-                ])
+                .write_record(
+                    [
+                        r.seq.to_string(),
+                        r.at.to_rfc3339(),
+                        r.actor.unwrap_or_default(),
+                        r.action,
+                        r.target.unwrap_or_default(),
+                        r.before.map(|v| v.to_string()).unwrap_or_default(),
+                        r.after.map(|v| v.to_string()).unwrap_or_default(),
+                        r.reason.unwrap_or_default(),
+                    ]
+                    .iter()
+                    .map(|c| crate::members::csv_export::cell(c).into_owned()),
+                )
                 .map_err(AppError::internal)?,
             None => {
                 let line = serde_json::json!({
