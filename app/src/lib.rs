@@ -96,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/:id/removals/:tid/undo") ssr=SsrMode::Async view=members::view::UndoRemovalPage />
                     <Route path=path!("/integrations") ssr=SsrMode::Async view=integrations::view::IntegrationsPage />
                     <Route path=path!("/integrations/:id") ssr=SsrMode::Async view=integrations::view::IntegrationPage />
+                    <Route path=path!("/integrations/:id/use") ssr=SsrMode::Async view=integrations::view::UsePage />
                     <Route path=path!("/integrations/:id/sharing") ssr=SsrMode::Async view=integrations::view::SharingPage />
                     <Route path=path!("/integrations/:id/team") ssr=SsrMode::Async view=team::view::TeamPage />
                     <Route path=path!("/integrations/:id/performance") ssr=SsrMode::Async view=insights::view::PerformancePage />

@@ -1,6 +1,6 @@
 import { AxeBuilder } from '@axe-core/playwright';
 import { test, expect } from './fixtures';
-import { DEMO_PASSWORD, signIn } from './helpers';
+import { DEMO_PASSWORD, namesThatCollide, signIn } from './helpers';
 import { sql } from './db';
 
 // axe runs inside the page, so this needs JavaScript.
@@ -28,6 +28,9 @@ test('signed-in screens have no serious accessibility violations @js-only', asyn
     `/integrations/${crm}/feedback`,
     `/integrations/${crm}/feedback/new`,
     `/integrations/${crm}/embed`,
+    `/integrations/${crm}/use`,
+    `/accounts/${account}/history`,
+    '/integrations',
     '/teams/join',
   ]) {
     await page.goto(path);
@@ -35,6 +38,8 @@ test('signed-in screens have no serious accessibility violations @js-only', asyn
     const result = await new AxeBuilder({ page }).analyze();
     const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(serious.map((v) => `${path}: ${v.id} ${v.nodes.map((n) => n.target).join(' ')}`)).toEqual([]);
+    // No two buttons or links share a name unless they do the same thing (issue 14, item 7).
+    expect((await namesThatCollide(page)).map((c) => `${path}: ${c}`)).toEqual([]);
   }
 });
 

@@ -64,3 +64,45 @@ export async function submit(page: Page, button: Locator) {
   await answered;
   await page.waitForLoadState();
 }
+
+/** Open a member row's three-dot menu on the Members screen and follow one of its actions. */
+export async function memberAction(page: Page, member: string, action: string) {
+  await page.getByLabel(`Actions for ${member}`, { exact: true }).click();
+  await page.getByRole('link', { name: action, exact: true }).click();
+}
+
+/**
+ * Buttons and links on the page (inside main) that share an accessible name but do different
+ * things: a screen reader user cannot tell them apart. Empty when every name is unambiguous.
+ */
+export async function namesThatCollide(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const text = (el: Element | null) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+    const nameOf = (el: HTMLElement): string => {
+      const label = el.getAttribute('aria-label');
+      if (label) return label.trim();
+      const by = el.getAttribute('aria-labelledby');
+      if (by) return by.split(/\s+/).map((id) => text(document.getElementById(id))).join(' ').trim();
+      if (el instanceof HTMLInputElement) return el.value.trim();
+      return text(el);
+    };
+    // What a control does: where a link goes; which form a button sends, with what.
+    const doesOf = (el: HTMLElement, i: number): string => {
+      if (el instanceof HTMLAnchorElement) return `go ${el.href}`;
+      const form = (el as HTMLButtonElement).form;
+      if (el.tagName === 'SUMMARY' || !form) return `own ${i}`;
+      const data = new URLSearchParams(new FormData(form) as unknown as Record<string, string>).toString();
+      return `send ${form.action} ${data}`;
+    };
+    const seen = new Map<string, Set<string>>();
+    const controls = Array.from(document.querySelectorAll<HTMLElement>('main a[href], main button, main summary, main input[type=submit]'));
+    controls.forEach((el, i) => {
+      if (el.closest('[hidden], [aria-hidden="true"]')) return;
+      const role = el instanceof HTMLAnchorElement ? 'link' : 'button';
+      const key = `${role} “${nameOf(el)}”`;
+      if (!seen.has(key)) seen.set(key, new Set());
+      seen.get(key)!.add(doesOf(el, i));
+    });
+    return Array.from(seen.entries()).filter(([, does]) => does.size > 1).map(([key, does]) => `${key} ×${does.size}`);
+  });
+}

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { DEMO_PASSWORD, openMail, signIn } from './helpers';
+import { DEMO_PASSWORD, memberAction, openMail, signIn } from './helpers';
 import { memberWithWork, sql } from './db';
 
 // covers: OF-1, OF-2, OF-3, OF-4, OF-5, OF-8
@@ -10,7 +10,7 @@ test('an admin removes a member with many items; the owner receives everything',
 
   await signIn(page, 'admin@acme.test', DEMO_PASSWORD);
   await page.getByRole('link', { name: 'Acme Corp' }).first().click();
-  await page.getByRole('link', { name: `Remove ${name}…` }).click();
+  await memberAction(page, name, `Remove ${name}…`);
   await expect(page.getByRole('heading', { name: `Remove ${name}` })).toBeVisible();
   await expect(page.getByText('As an admin, you transfer everything to the account owner, Olivia Owner')).toBeVisible();
   await page.getByLabel('30 days').check();

@@ -120,6 +120,9 @@ pub async fn connect(config: &Config) -> Result<PgPool, StartError> {
         .run(&pool)
         .await
         .map_err(|e| StartError::Migrate(e.to_string()))?;
+    app::integrations::service::backfill_links(&pool, &config.keyring)
+        .await
+        .map_err(|e| StartError::Migrate(format!("invite links: {e}")))?;
     Ok(pool)
 }
 

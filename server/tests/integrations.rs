@@ -533,3 +533,134 @@ async fn bad_versions_and_names_are_refused(pool: PgPool) {
         .await;
     assert_eq!(p["slug"], "acme-2", "slugs stay unique");
 }
+
+// An integration made before every version had its links (or whose links went missing)
+// gets them when a server starts; a second start makes none.
+// covers: SH-1, SH-2
+#[sqlx::test(migrations = "../migrations")]
+async fn every_integration_and_version_gets_its_invite_link_at_start(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let ann = person(&app.pool, "Ann Admin", "ann@example.com").await;
+    let st = &app.state;
+    let id = app::integrations::service::create(st, &ann, "Legacy", "")
+        .await
+        .unwrap();
+    for v in ["1.0.0", "2.0.0"] {
+        app::integrations::service::add_version(st, &ann, id, v)
+            .await
+            .unwrap();
+    }
+    let active = |pool: PgPool| async move {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM invite_links WHERE integration_id = $1 AND active",
+        )
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        n
+    };
+    assert_eq!(
+        active(app.pool.clone()).await,
+        3,
+        "all versions, 1.0.0, 2.0.0"
+    );
+    // As the data was before links were made for every integration.
+    sqlx::query("DELETE FROM invite_links WHERE integration_id = $1 AND version_id IS NOT NULL")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(active(app.pool.clone()).await, 1);
+    let keyring = &st.config.keyring;
+    // Two servers starting together make each missing link once.
+    let (a, b) = tokio::join!(
+        app::integrations::service::backfill_links(&app.pool, keyring),
+        app::integrations::service::backfill_links(&app.pool, keyring)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 2);
+    assert_eq!(active(app.pool.clone()).await, 3);
+    assert_eq!(
+        app::integrations::service::backfill_links(&app.pool, keyring)
+            .await
+            .unwrap(),
+        0
+    );
+    // The Sharing screen shows a working URL for each.
+    let page = app::integrations::service::sharing(st, &ann, id)
+        .await
+        .unwrap();
+    assert_eq!(page.links.len(), 3);
+    assert!(page
+        .links
+        .iter()
+        .all(|l| l.url.as_deref().is_some_and(|u| u.contains("/join/"))));
+}
+
+// What someone who may use an integration sees of it, and nobody else.
+// covers: SH-1, SH-2, SH-3
+#[sqlx::test(migrations = "../migrations")]
+async fn the_use_page_shows_the_usable_versions_and_the_roads_and_nothing_to_outsiders(
+    pool: PgPool,
+) {
+    let app = TestApp::start(pool).await;
+    let st = &app.state;
+    let ann = person(&app.pool, "Ann Admin", "ann@example.com").await;
+    let ivy = person(&app.pool, "Ivy User", "ivy@example.com").await;
+    let eve = person(&app.pool, "Eve Outsider", "eve@example.com").await;
+    let id = app::integrations::service::create(st, &ann, "Private CRM", "Sync")
+        .await
+        .unwrap();
+    let v1 = app::integrations::service::add_version(st, &ann, id, "1.0.0")
+        .await
+        .unwrap();
+    app::integrations::service::add_version(st, &ann, id, "2.0.0")
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO access_grants (integration_id, user_id, version_id, via) VALUES ($1, $2, $3, 'link')")
+        .bind(id)
+        .bind(ivy.id)
+        .bind(v1)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let seen = app::integrations::service::usable(st, &ivy, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.versions,
+        ["1.0.0"],
+        "only the version her grant covers"
+    );
+    assert_eq!(seen.roads.len(), 1);
+    assert_eq!(
+        (seen.roads[0].via.as_str(), seen.roads[0].version.as_deref()),
+        ("link", Some("1.0.0"))
+    );
+    assert!(!seen.on_team);
+    // A wrong id and someone without access get the same answer.
+    for (who, what) in [(&eve, id), (&ivy, Uuid::new_v4())] {
+        assert!(matches!(
+            app::integrations::service::usable(st, who, what).await,
+            Err(app::error::AppError::NotFound)
+        ));
+    }
+    // The team sees the page (its screens are linked) but the access rule is the same for
+    // everyone: no grant, no version to use while private. Once public, everyone may use all.
+    let team = app::integrations::service::usable(st, &ann, id)
+        .await
+        .unwrap();
+    assert!(team.on_team);
+    assert!(team.versions.is_empty(), "{:?}", team.versions);
+    sqlx::query("UPDATE integrations SET visibility = 'public' WHERE id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let public = app::integrations::service::usable(st, &eve, id)
+        .await
+        .unwrap();
+    assert_eq!(public.versions, ["1.0.0", "2.0.0"]);
+    assert!(public.roads.is_empty());
+}

@@ -947,3 +947,81 @@ async fn owner_of_a_shared_zap_or_connection_changes_later(pool: PgPool) {
         "members cannot move others' work"
     );
 }
+
+// The remove dialog's search narrows the list; the preview then uses the member the
+// narrowed list shows, not the one selected before the search (issue 14, item 1). With
+// SCIM on, the dialog refuses at once (item 12).
+// covers: OF-2, OF-7, OF-8
+#[sqlx::test(migrations = "../migrations")]
+async fn the_preview_uses_the_new_owner_the_searched_list_shows(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let st = &app.state;
+    let olga = person(&app.pool, "Olga Owner", "olga@example.com").await;
+    let account = app::accounts::service::create_account(st, &olga, "Acme")
+        .await
+        .unwrap();
+    let mut ids = std::collections::HashMap::new();
+    for (name, email, role) in [
+        ("Sam Super", "sam@example.com", "super_admin"),
+        ("Mia Member", "mia@example.com", "member"),
+        ("Xavier Gone", "xavier@example.com", "member"),
+    ] {
+        let p = person(&app.pool, name, email).await;
+        sqlx::query("INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, $3)")
+            .bind(account)
+            .bind(p.id)
+            .bind(role)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        ids.insert(name, p);
+    }
+    let (sam, x) = (ids["Sam Super"].id, ids["Xavier Gone"].id);
+    let preview = |me: app::server::actor::Actor, owner: Option<Uuid>, q: &'static str| {
+        let st = st.clone();
+        async move { app::members::service::preview(&st, &me, account, x, owner, "30_days", q).await }
+    };
+    // Olga was selected; the search "sam" shows only Sam: Sam receives the work.
+    let r = preview(olga.clone(), Some(olga.id), "sam").await.unwrap();
+    assert_eq!(
+        (r.new_owner_id, r.new_owner_name.as_str()),
+        (sam, "Sam Super")
+    );
+    // Without a search, the one asked for.
+    let r = preview(olga.clone(), Some(olga.id), "").await.unwrap();
+    assert_eq!(r.new_owner_id, olga.id);
+    assert!(r.moves_nothing(), "Xavier has no work");
+    // A search matching nobody is a clear refusal, and changes nothing.
+    let before = app.snapshot().await;
+    match preview(olga.clone(), None, "zed").await {
+        Err(app::error::AppError::Validation { field, message }) => {
+            assert_eq!(field, "new_owner");
+            assert!(message.contains("No member matches “zed”"), "{message}");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(app.snapshot().await, before);
+    // An outsider's search tells them nothing about who is a member.
+    let eve = person(&app.pool, "Eve Outsider", "eve@example.com").await;
+    for q in ["sam", "zed"] {
+        assert!(
+            matches!(
+                preview(eve.clone(), None, q).await,
+                Err(app::error::AppError::NotFound)
+            ),
+            "{q}"
+        );
+    }
+
+    // SCIM on: the dialog's options already refuse, naming the identity provider.
+    sqlx::query("UPDATE accounts SET scim_enabled = true WHERE id = $1")
+        .bind(account)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let refused = app::members::service::removal_options(st, &olga, account, x, "").await;
+    match refused {
+        Err(e) => assert!(e.to_string().contains("identity provider"), "{e}"),
+        Ok(_) => panic!("options offered with SCIM on"),
+    }
+}

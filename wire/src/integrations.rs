@@ -124,6 +124,23 @@ pub struct InviteView {
     pub status: String,
     pub invited_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
+    /// The version invited to; none for all versions.
+    #[serde(default)]
+    pub version_id: Option<Uuid>,
+    /// Who accepted, once someone has.
+    #[serde(default)]
+    pub accepted_user_id: Option<Uuid>,
+}
+
+impl InviteView {
+    /// The status in words: a revoked invitation nobody accepted was cancelled.
+    pub fn status_label(&self) -> &str {
+        match (self.status.as_str(), self.accepted_at) {
+            ("revoked", None) => "cancelled",
+            ("revoked", Some(_)) => "access revoked",
+            (s, _) => s,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,4 +150,42 @@ pub struct InviteReport {
     /// (address, why it was skipped)
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
     pub skipped: Vec<(String, String)>,
+}
+
+/// One road by which a person may use an integration: a grant they hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UseRoad {
+    /// `email_invite`, `link` or `public`.
+    pub via: String,
+    /// The version it covers; none: all versions, present and future.
+    pub version: Option<String>,
+    pub granted_at: DateTime<Utc>,
+}
+
+/// What a person who may use an integration sees of it (not its team's screens).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UsableIntegration {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub visibility: String,
+    /// The versions they may use in a Zap, oldest first.
+    pub versions: Vec<String>,
+    /// How they got access; empty when it is public and they hold no grant.
+    pub roads: Vec<UseRoad>,
+    /// True when they are also on its team (the team's screens are theirs too).
+    pub on_team: bool,
+}
+
+impl UseRoad {
+    /// "an email invitation", "an invite link", "the integration being public".
+    pub fn how(&self) -> &'static str {
+        match self.via.as_str() {
+            "email_invite" => "an email invitation",
+            "link" => "an invite link",
+            _ => "the integration being public",
+        }
+    }
 }

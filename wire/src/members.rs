@@ -27,6 +27,9 @@ pub struct Rename {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferReport {
     pub removed_name: String,
+    /// Who receives the work.
+    #[serde(default)]
+    pub new_owner_id: Uuid,
     pub new_owner_name: String,
     pub private_zaps: i64,
     pub shared_zaps: i64,
@@ -53,6 +56,18 @@ pub struct TransferReport {
 pub struct Removed {
     pub transfer_id: Uuid,
     pub report: TransferReport,
+}
+
+impl TransferReport {
+    /// True when the removed member had nothing to move: no Zaps, folders or connections.
+    pub fn moves_nothing(&self) -> bool {
+        self.private_zaps
+            + self.shared_zaps
+            + self.shared_folders
+            + self.personal_folders_abandoned
+            + self.connections
+            == 0
+    }
 }
 
 impl ConnectionExpiry {

@@ -104,11 +104,20 @@ pub fn MembersPage() -> impl IntoView {
                                                     <td>{m.role.label()}</td>
                                                     <td>{m.joined_at.format("%Y-%m-%d").to_string()}</td>
                                                     <td class="row-actions">
-                                                        {can_csv.then(|| view! {
-                                                            <a href=format!("/accounts/{aid}/members/{}/export.csv", m.user_id) download="">{format!("CSV of {}'s work", m.name)}</a>
-                                                        })}
-                                                        {can_remove.then(|| view! {
-                                                            <a href=format!("/accounts/{aid}/members/{}/remove", m.user_id)>{format!("Remove {}…", m.name)}</a>
+                                                        {(can_csv || can_remove).then(|| view! {
+                                                            // The help page's three-dot menu; a disclosure, so it opens with
+                                                            // the keyboard and without JavaScript.
+                                                            <details class="row-menu">
+                                                                <summary aria-label=format!("Actions for {}", m.name)><span aria-hidden="true">"⋯"</span></summary>
+                                                                <ul>
+                                                                    {can_csv.then(|| view! {
+                                                                        <li><a href=format!("/accounts/{aid}/members/{}/export.csv", m.user_id) download="">{format!("Download a CSV of {}'s work", m.name)}</a></li>
+                                                                    })}
+                                                                    {can_remove.then(|| view! {
+                                                                        <li><a href=format!("/accounts/{aid}/members/{}/remove", m.user_id)>{format!("Remove {}…", m.name)}</a></li>
+                                                                    })}
+                                                                </ul>
+                                                            </details>
                                                         })}
                                                     </td>
                                                 </tr>
@@ -117,12 +126,24 @@ pub fn MembersPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                                 {can_scim.then(|| view! {
-                                    <ActionForm action=scim attr:class="inline-form">
-                                        <FormError error=scim_error />
-                                        <input type="hidden" name="account_id" value=aid.to_string() />
-                                        <input type="hidden" name="on" value=(!scim_on).to_string() />
-                                        <button type="submit">{if scim_on { "Switch SCIM provisioning off" } else { "Switch SCIM provisioning on" }}</button>
-                                    </ActionForm>
+                                    // A confirmation first, saying what changes (works without JavaScript).
+                                    <details class="confirm scim-switch">
+                                        <summary>{if scim_on { "Switch SCIM provisioning off…" } else { "Switch SCIM provisioning on…" }}</summary>
+                                        {if scim_on {
+                                            view! { <p>"Switching off gives membership back to this page: owners, super admins and admins can remove members here again. Your identity provider's changes stop applying to this account."</p> }.into_any()
+                                        } else {
+                                            view! {
+                                                <p>"Switching on hands membership to your company's identity provider (Okta, Microsoft Entra ID): people join and leave there, and this page stops offering removal. When the identity provider removes someone, their work moves to the account owner exactly as a removal here does."</p>
+                                                <p>"Switch on once your identity provider is set up to provision this account, so that people who leave are still removed."</p>
+                                            }.into_any()
+                                        }}
+                                        <ActionForm action=scim attr:class="inline-form">
+                                            <FormError error=scim_error />
+                                            <input type="hidden" name="account_id" value=aid.to_string() />
+                                            <input type="hidden" name="on" value=(!scim_on).to_string() />
+                                            <button type="submit" class=if scim_on { "" } else { "danger" }>{if scim_on { "Yes, switch SCIM provisioning off" } else { "Yes, switch SCIM provisioning on" }}</button>
+                                        </ActionForm>
+                                    </details>
                                 })}
                             </section>
                         }.into_any()

@@ -51,6 +51,12 @@ impl UpdateKind {
     }
 }
 
+/// True when taking `target`'s admin role away (a role change, a removal, leaving) would
+/// leave the team without an accepted admin (TM-6): screens then do not offer it.
+pub fn is_last_admin(target: TeamRole, accepted: bool, accepted_admins: usize) -> bool {
+    target == TeamRole::Admin && accepted && accepted_admins <= 1
+}
+
 /// One eligible email domain (SJ-1): trimmed, lower-cased, an optional leading `@`
 /// dropped, internationalised names turned into their ASCII (punycode) form.
 #[cfg(feature = "ssr")]
@@ -192,6 +198,22 @@ mod tests {
         ] {
             assert!(embed_origin(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    // covers: TM-6
+    fn the_last_accepted_admin_is_recognised() {
+        use super::is_last_admin;
+        assert!(is_last_admin(TeamRole::Admin, true, 1));
+        assert!(
+            !is_last_admin(TeamRole::Admin, true, 2),
+            "another admin remains"
+        );
+        assert!(
+            !is_last_admin(TeamRole::Admin, false, 1),
+            "a pending admin is not the admin"
+        );
+        assert!(!is_last_admin(TeamRole::Collaborator, true, 1));
     }
 
     #[test]

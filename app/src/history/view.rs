@@ -150,7 +150,7 @@ pub fn HistoryScreen(kind: &'static str) -> impl IntoView {
                                         <td>
                                             {(!e.before.is_empty()).then(|| view! { <span class="before">"Was: " {e.before.clone()}</span><br /> })}
                                             {e.details.clone()}
-                                            {undo.map(|href| view! { <br /><a href=href>"Undo this removal…"</a> })}
+                                            {undo.map(|href| view! { <br /><a href=href>"Undo this removal"<span class="visually-hidden">{format!(" of {} on {}", e.target.clone().unwrap_or_default(), e.at.format("%Y-%m-%d %H:%M:%S"))}</span>"…"</a> })}
                                         </td>
                                         <td>{e.reason.clone().unwrap_or_default()}</td>
                                     </tr>

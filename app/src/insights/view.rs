@@ -192,7 +192,7 @@ pub fn FeedbackPage() -> impl IntoView {
                                     <input type="hidden" name="feedback_id" value=fid.clone() />
                                     <label for=body_id.clone()>{format!("Comment on “{}”", f.title)}</label>
                                     <textarea id=body_id name="body" rows="2" required></textarea>
-                                    <button type="submit">"Add comment"</button>
+                                    <button type="submit">"Add comment"<span class="visually-hidden">{format!(" on “{}”", f.title)}</span></button>
                                 </ActionForm>
                                 {may_status.then(move || {
                                     let sid = format!("status-{fid2}");

@@ -132,12 +132,23 @@ pub async fn clone_instance(id: Uuid) -> Result<Uuid, AppError> {
 }
 
 #[server(endpoint = "instances/share_instance")]
-pub async fn share_instance(id: Uuid, email: String, access: String) -> Result<(), AppError> {
-    use crate::server::respond;
+pub async fn share_instance(
+    id: Uuid,
+    email: String,
+    access: String,
+    #[server(default)] change: bool,
+) -> Result<(), AppError> {
+    use crate::server::{redirect, respond};
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::share(&st, &me, id, &email, &access).await
+            super::service::share(&st, &me, id, &email, &access).await?;
+            // A fresh page: the form is empty again and the notice confirms (with or without JS).
+            redirect(&format!(
+                "/instances/{id}?{}=1",
+                if change { "changed" } else { "shared" }
+            ));
+            Ok(())
         }
         .await,
     )

@@ -253,8 +253,8 @@ pub fn InstancePage() -> impl IntoView {
                         {can_write.then(|| {
                             let error = last_error(edit.value());
                             view! {
-                                <details class="card">
-                                    <summary>"Edit name and configuration"</summary>
+                                <details class="card" aria-labelledby="edit-instance-summary">
+                                    <summary id="edit-instance-summary">"Edit name and configuration"</summary>
                                     <ActionForm action=edit>
                                         <FormError error=error />
                                         <input type="hidden" name="id" value=id.to_string() />
@@ -277,7 +277,9 @@ pub fn InstancePage() -> impl IntoView {
                                 <table class="logins">
                                     <thead><tr><th scope="col">"Username"</th><th scope="col">"Secret"</th>{can_login.then(|| view! { <th scope="col">"Change"</th> })}</tr></thead>
                                     <tbody>
-                                        {d.logins.clone().into_iter().map(|l| view! {
+                                        {d.logins.clone().into_iter().map(|l| {
+                                            let (secret_label, replace_what) = (format!("New secret for {}", l.username), format!(" the secret of {}", l.username));
+                                            view! {
                                             <tr>
                                                 <td>{l.username.clone()}</td>
                                                 <td>{if l.secret_set { "secret set" } else { "no secret" }}</td>
@@ -286,9 +288,9 @@ pub fn InstancePage() -> impl IntoView {
                                                         <ActionForm action=replace attr:class="inline-form">
                                                             <input type="hidden" name="id" value=id.to_string() />
                                                             <input type="hidden" name="login_id" value=l.id.to_string() />
-                                                            <label for=format!("secret-{}", l.id)>"New secret"</label>
+                                                            <label for=format!("secret-{}", l.id)>{secret_label}</label>
                                                             <input id=format!("secret-{}", l.id) name="secret" type="password" autocomplete="new-password" required />
-                                                            <button type="submit">"Replace"</button>
+                                                            <button type="submit">"Replace"<span class="visually-hidden">{replace_what}</span></button>
                                                         </ActionForm>
                                                         <ActionForm action=del_login>
                                                             <input type="hidden" name="id" value=id.to_string() />
@@ -298,7 +300,7 @@ pub fn InstancePage() -> impl IntoView {
                                                     </td>
                                                 })}
                                             </tr>
-                                        }).collect_view()}
+                                        }}).collect_view()}
                                     </tbody>
                                 </table>
                             }.into_any()
@@ -307,8 +309,8 @@ pub fn InstancePage() -> impl IntoView {
                         {can_login.then(|| {
                             let error = last_error(add_login.value());
                             view! {
-                                <details class="card">
-                                    <summary>"Add a login"</summary>
+                                <details class="card" aria-labelledby="add-login-summary">
+                                    <summary id="add-login-summary">"Add a login"</summary>
                                     <ActionForm action=add_login>
                                         <FormError error=error />
                                         <input type="hidden" name="id" value=id.to_string() />
@@ -329,11 +331,12 @@ pub fn InstancePage() -> impl IntoView {
                         let invites = d.invites.clone();
                         let cancelling = confirm_email.clone().filter(|_| confirm.as_deref() == Some("cancel-invite"))
                             .and_then(|e| invites.iter().find(|i| i.email == e).cloned());
-                        let shared = move || matches!(share.value().get(), Some(Ok(())));
                         view! {
                             <section aria-labelledby="sharing-title">
                                 <h2 id="sharing-title">"Sharing"</h2>
-                                <p class="hint">"Read: view and clone. Write: also edit, delete, stop and run. Only you edit logins; nobody sees a secret."</p>
+                                <p class="hint">"Read: view and clone. Write: also edit, delete, stop and run. Only you edit logins; nobody sees a secret. Anyone can be invited by address: without a Gatehouse login, they get a mail to sign up first."</p>
+                                <Notice key="shared" text="Shared. We mailed them: a person with a Gatehouse login gets a link to the instance, anyone else an invitation to sign up and see it." />
+                                <Notice key="changed" text="Access changed. It applies from their next request." />
                                 {revoking.map(|s| view! {
                                     <section class="card confirm" role="alertdialog" aria-labelledby="confirm-revoke">
                                         <h3 id="confirm-revoke">{format!("Revoke access of {}?", s.name)}</h3>
@@ -376,7 +379,9 @@ pub fn InstancePage() -> impl IntoView {
                                         <table class="shares">
                                             <thead><tr><th scope="col">"Person"</th><th scope="col">"Access"</th><th scope="col">"Change"</th></tr></thead>
                                             <tbody>
-                                                {shares.into_iter().map(|s| view! {
+                                                {shares.into_iter().map(|s| {
+                                                    let (access_label, change_what) = (format!("Access of {}", s.name), format!(" {}'s access", s.name));
+                                                    view! {
                                                     <tr>
                                                         <td>{s.name.clone()}" "<span class="hint">{s.email.clone()}</span></td>
                                                         <td>{s.access.as_str()}</td>
@@ -384,17 +389,18 @@ pub fn InstancePage() -> impl IntoView {
                                                             <ActionForm action=share attr:class="inline-form">
                                                                 <input type="hidden" name="id" value=id.to_string() />
                                                                 <input type="hidden" name="email" value=s.email.clone() />
-                                                                <label for=format!("access-{}", s.user_id)>"Access"</label>
+                                                                <input type="hidden" name="change" value="true" />
+                                                                <label for=format!("access-{}", s.user_id)>{access_label}</label>
                                                                 <select id=format!("access-{}", s.user_id) name="access">
                                                                     <option value="read" selected=s.access == InstanceAccess::Read>"read"</option>
                                                                     <option value="write" selected=s.access == InstanceAccess::Write>"write"</option>
                                                                 </select>
-                                                                <button type="submit">"Change"</button>
+                                                                <button type="submit">"Change"<span class="visually-hidden">{change_what}</span></button>
                                                             </ActionForm>
                                                             <a href=format!("?confirm=revoke&user={}", s.user_id)>{format!("Revoke {}…", s.name)}</a>
                                                         </td>
                                                     </tr>
-                                                }).collect_view()}
+                                                }}).collect_view()}
                                             </tbody>
                                         </table>
                                     }.into_any()
@@ -410,10 +416,7 @@ pub fn InstancePage() -> impl IntoView {
                                             <option value="write">"write: also edit, delete, stop and run"</option>
                                         </select>
                                     </div>
-                                    <button type="submit">"Share"</button>
-                                    {move || shared().then(|| view! {
-                                        <p class="notice" role="status">"Shared. We mailed them a link; an address without an account is invited to sign up first."</p>
-                                    })}
+                                    <button type="submit" disabled=move || share.pending().get()>{move || if share.pending().get() { "Sharing…" } else { "Share" }}</button>
                                 </ActionForm>
                             </section>
                         }

@@ -61,6 +61,19 @@ pub async fn get_integration(id: Uuid) -> Result<IntegrationPage, AppError> {
     )
 }
 
+/// What the caller may use of an integration, and how they got access.
+#[server(endpoint = "integrations/usable")]
+pub async fn get_usable(id: Uuid) -> Result<super::UsableIntegration, AppError> {
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::service::usable(&st, &me, id).await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "integrations/add_version")]
 pub async fn add_version(id: Uuid, version: String) -> Result<Uuid, AppError> {
     use crate::server::respond;
@@ -222,11 +235,13 @@ pub async fn resend_invite(id: Uuid, invite_id: Uuid) -> Result<(), AppError> {
 
 #[server(endpoint = "integrations/cancel_invite")]
 pub async fn cancel_invite(id: Uuid, invite_id: Uuid) -> Result<(), AppError> {
-    use crate::server::respond;
+    use crate::server::{redirect, respond};
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::cancel(&st, &me, id, invite_id).await
+            super::service::cancel(&st, &me, id, invite_id).await?;
+            redirect(&format!("/integrations/{id}/sharing?cancelled=1"));
+            Ok(())
         }
         .await,
     )

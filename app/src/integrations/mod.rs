@@ -10,7 +10,7 @@ pub mod view;
 
 pub use wire::integrations::{
     AccessView, IntegrationPage, IntegrationSummary, InviteReport, InviteView, Joiner, Landing,
-    LinkView, MyIntegrations, RevokePreview, SharingPage, VersionView,
+    LinkView, MyIntegrations, RevokePreview, SharingPage, UsableIntegration, UseRoad, VersionView,
 };
 
 /// The most people invited by email per integration, pending and accepted (SH-4).

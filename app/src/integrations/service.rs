@@ -41,6 +41,31 @@ pub(crate) async fn new_link(
     Ok(link)
 }
 
+/// Give every integration its invite links: one to all versions and one per version (SH-1),
+/// where an active one is missing (integrations made before links existed). Run at start-up
+/// after the migrations (a migration cannot seal tokens: that needs the keyring); under a
+/// lock, so servers starting together make each link once. Returns how many were made.
+pub async fn backfill_links(pool: &sqlx::PgPool, keyring: &Keyring) -> Result<usize, AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('gatehouse.backfill_links'))")
+        .execute(&mut *tx)
+        .await?;
+    let missing: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(
+        "SELECT i.id, s.version_id FROM integrations i \
+         CROSS JOIN LATERAL (SELECT NULL::uuid AS version_id \
+                             UNION ALL SELECT v.id FROM integration_versions v WHERE v.integration_id = i.id) s \
+         WHERE NOT EXISTS (SELECT 1 FROM invite_links l WHERE l.integration_id = i.id \
+                           AND l.version_id IS NOT DISTINCT FROM s.version_id AND l.active)",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for &(id, version) in &missing {
+        new_link(&mut tx, keyring, id, version).await?;
+    }
+    tx.commit().await?;
+    Ok(missing.len())
+}
+
 pub async fn create(
     st: &AppState,
     me: &Actor,
@@ -259,6 +284,54 @@ pub async fn mine(st: &AppState, me: &Actor) -> Result<MyIntegrations, AppError>
     Ok(MyIntegrations {
         team: summaries(team),
         shared: summaries(shared),
+    })
+}
+
+/// What `me` may use of an integration and how they got access: the versions come from the
+/// one access rule (`may_use_sql`), so this page cannot disagree with a Zap's check. One
+/// statement. Anyone who may use no version of it, and is not on its team, gets NotFound.
+pub async fn usable(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+) -> Result<super::UsableIntegration, AppError> {
+    type Row = (
+        String,
+        String,
+        String,
+        sqlx::types::Json<Vec<String>>,
+        sqlx::types::Json<Vec<super::UseRoad>>,
+        bool,
+    );
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT i.name, i.description, i.visibility, \
+           (SELECT coalesce(json_agg(v.version ORDER BY v.created_at, v.version), '[]') \
+              FROM integration_versions v WHERE v.integration_id = i.id AND {}), \
+           (SELECT coalesce(json_agg(json_build_object('via', g.via, 'version', gv.version, 'granted_at', g.granted_at) \
+                                     ORDER BY g.granted_at, g.id), '[]') \
+              FROM access_grants g LEFT JOIN integration_versions gv ON gv.id = g.version_id \
+              WHERE g.integration_id = i.id AND g.user_id = $2 AND g.revoked_at IS NULL), \
+           EXISTS (SELECT 1 FROM team_members t WHERE t.integration_id = i.id AND t.user_id = $2 AND t.status = 'accepted') \
+         FROM integrations i WHERE i.id = $1",
+        repo::may_use_sql("$2")
+    ))
+    .bind(id)
+    .bind(me.id)
+    .fetch_optional(&st.pool)
+    .await?;
+    let (name, description, visibility, versions, roads, on_team) =
+        row.ok_or(AppError::NotFound)?;
+    if !on_team && visibility != "public" && roads.0.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(super::UsableIntegration {
+        id,
+        name,
+        description,
+        visibility,
+        versions: versions.0,
+        roads: roads.0,
+        on_team,
     })
 }
 
@@ -699,11 +772,13 @@ pub async fn invites(
         String,
         DateTime<Utc>,
         Option<DateTime<Utc>>,
+        Option<Uuid>,
+        Option<Uuid>,
     );
     let rows: Vec<InviteRow> = sqlx::query_as(
         "SELECT e.id, e.email, v.version, \
                 CASE WHEN e.status = 'pending' AND e.expires_at <= now() THEN 'expired' ELSE e.status END, \
-                e.invited_at, e.accepted_at \
+                e.invited_at, e.accepted_at, e.version_id, e.accepted_user_id \
          FROM email_invites e LEFT JOIN integration_versions v ON v.id = e.version_id \
          WHERE e.integration_id = $1 ORDER BY e.invited_at DESC, e.email",
     )
@@ -713,13 +788,26 @@ pub async fn invites(
     Ok(rows
         .into_iter()
         .map(
-            |(id, email, version, status, invited_at, accepted_at)| super::InviteView {
+            |(
                 id,
                 email,
                 version,
                 status,
                 invited_at,
                 accepted_at,
+                version_id,
+                accepted_user_id,
+            )| {
+                super::InviteView {
+                    id,
+                    email,
+                    version,
+                    status,
+                    invited_at,
+                    accepted_at,
+                    version_id,
+                    accepted_user_id,
+                }
             },
         )
         .collect())

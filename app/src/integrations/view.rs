@@ -42,7 +42,7 @@ fn list(items: Vec<IntegrationSummary>) -> AnyView {
     view! {
         <ul class="account-list">
             {items.into_iter().map(|i| {
-                let href = if i.role.is_some() { format!("/integrations/{}", i.id) } else { format!("/directory?q={}", i.name) };
+                let href = if i.role.is_some() { format!("/integrations/{}", i.id) } else { format!("/integrations/{}/use", i.id) };
                 view! {
                     <li>
                         <span><a href=href>{i.name.clone()}</a>" "<span class="hint">{i.description.clone()}</span></span>
@@ -115,6 +115,61 @@ pub fn DirectoryPage() -> impl IntoView {
                     Ok(r) if r.is_empty() => view! { <p class="empty">"No public integration matches."</p> }.into_any(),
                     Ok(r) => list(r),
                 }
+            })}
+        </Suspense>
+    }
+}
+
+/// An integration as someone who may use it sees it: its versions, how they got access,
+/// and where to send feedback. Opened from "Shared with you" and the directory.
+#[component]
+pub fn UsePage() -> impl IntoView {
+    let id = id_param();
+    let page = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_usable(id).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let p = match page.await {
+                    Err(e) => return view! { <p class="crumbs"><a href="/integrations">"Integrations"</a></p><LoadError error=e /> }.into_any(),
+                    Ok(p) => p,
+                };
+                view! {
+                    <p class="crumbs"><a href="/integrations">"Integrations"</a></p>
+                    <h1>{p.name.clone()}</h1>
+                    {(!p.description.is_empty()).then(|| view! { <p>{p.description.clone()}</p> })}
+                    {p.on_team.then(|| view! { <p class="notice" role="note">"You are on this integration's team: "<a href=format!("/integrations/{}", p.id)>"open its team screens"</a>"."</p> })}
+                    <section aria-labelledby="use-versions-title">
+                        <h2 id="use-versions-title">"Versions you can use in a Zap"</h2>
+                        {if p.versions.is_empty() {
+                            view! { <p class="empty">{if p.on_team {
+                                "None yet: a team role is for building it. Using a version in a Zap needs an invitation or a link, as for anyone, until it is public."
+                            } else {
+                                "No version yet. Versions the team publishes appear here when your access covers them."
+                            }}</p> }.into_any()
+                        } else {
+                            view! { <ul class="versions">{p.versions.iter().map(|v| view! { <li>{v.clone()}</li> }).collect_view()}</ul> }.into_any()
+                        }}
+                    </section>
+                    <section aria-labelledby="use-access-title">
+                        <h2 id="use-access-title">"How you have access"</h2>
+                        {if p.roads.is_empty() {
+                            view! { <p>{if p.visibility == "public" { "It is public: everyone may use it." } else { "Through its team." }}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul>{p.roads.iter().map(|r| view! {
+                                    <li>{format!("{}, through {}, since {}", r.version.as_ref().map(|v| format!("Version {v}")).unwrap_or_else(|| "All versions (present and future)".into()),
+                                        r.how(), r.granted_at.format("%Y-%m-%d"))}</li>
+                                }).collect_view()}</ul>
+                            }.into_any()
+                        }}
+                    </section>
+                    <p><a class="button" href=format!("/integrations/{}/feedback/new", p.id)>{format!("Send feedback on {}", p.name)}</a></p>
+                }.into_any()
             })}
         </Suspense>
     }
@@ -211,6 +266,14 @@ pub fn CopyField(label: String, value: String) -> impl IntoView {
     let copied = RwSignal::new(false);
     Effect::new(move |_| interactive.set(true));
     let fid = field_id.clone();
+    // The button names what it copies ("Copy the link to version 1.0.0"): several sit on one page.
+    let what = {
+        let mut l = label.clone();
+        if let Some(first) = l.get(..1) {
+            l = format!("{}{}", first.to_lowercase(), &l[1..]);
+        }
+        format!(" the {l}")
+    };
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
@@ -233,7 +296,10 @@ pub fn CopyField(label: String, value: String) -> impl IntoView {
         <div class="copy-field">
             <label for=field_id.clone()>{label}</label>
             <input id=field_id readonly value=value />
-            {move || interactive.get().then(|| view! { <button type="button" on:click=copy.clone()>{move || if copied.get() { "Copied" } else { "Copy" }}</button> })}
+            {move || interactive.get().then(|| {
+                let what = what.clone();
+                view! { <button type="button" on:click=copy.clone()>{move || if copied.get() { "Copied" } else { "Copy" }}<span class="visually-hidden">{what}</span></button> }
+            })}
         </div>
     }
 }
@@ -460,6 +526,16 @@ fn InvitesSection(
         view! { <a href=href aria-current=(sort == key).then_some("true")>{label}</a> }
     };
     let count = rows.len();
+    // Cancelling asks first: the row's link opens this confirmation (works without JavaScript).
+    let confirm_cancel = q
+        .with_untracked(|q| q.get("cancel").and_then(|s| Uuid::parse_str(&s).ok()))
+        .and_then(|c| {
+            rows.iter()
+                .find(|i| i.id == c && (i.status == "pending" || i.status == "expired"))
+                .cloned()
+        })
+        .filter(|_| admin);
+    let cancelled = q.with_untracked(|q| q.get("cancelled").is_some());
     view! {
         <section aria-labelledby="invites-title">
             <h2 id="invites-title">"Email invitations"</h2>
@@ -496,13 +572,26 @@ fn InvitesSection(
                 <input type="hidden" name="sort" value=sort.clone() />
                 <label for="invite-status">"Status"</label>
                 <select id="invite-status" name="status">
-                    {["", "pending", "accepted", "expired", "revoked"].into_iter().map(|s| view! {
-                        <option value=s selected=s == status>{if s.is_empty() { "all" } else { s }}</option>
+                    {[("", "all"), ("pending", "pending"), ("accepted", "accepted"), ("expired", "expired"), ("revoked", "cancelled or revoked")].into_iter().map(|(s, label)| view! {
+                        <option value=s selected=s == status>{label}</option>
                     }).collect_view()}
                 </select>
                 <button type="submit">"Filter"</button>
             </form>
             <FormError error=row_error />
+            {cancelled.then(|| view! { <p class="notice" role="status">"The invitation was cancelled: its link no longer works."</p> })}
+            {confirm_cancel.map(|i| view! {
+                <section class="card confirm" role="alertdialog" aria-labelledby="cancel-invite-title">
+                    <h3 id="cancel-invite-title">{format!("Cancel the invitation to {}?", i.email)}</h3>
+                    <p>{format!("The link mailed to {} stops working at once. You can invite them again later.", i.email)}</p>
+                    <ActionForm action=cancel>
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <input type="hidden" name="invite_id" value=i.id.to_string() />
+                        <button type="submit" class="danger">{format!("Cancel the invitation to {}", i.email)}</button>
+                        " " <a href="?">"Keep it"</a>
+                    </ActionForm>
+                </section>
+            })}
             {if count == 0 { view! { <p class="empty">"No invitations here."</p> }.into_any() } else { view! {
                 <table class="invites">
                     <thead><tr>
@@ -516,12 +605,17 @@ fn InvitesSection(
                     <tbody>
                         {rows.into_iter().map(|i| {
                             let open = i.status == "pending" || i.status == "expired";
-                            let (e1, e2) = (i.email.clone(), i.email.clone());
+                            let e1 = i.email.clone();
+                            // An accepted invitation's access is revoked in place (the confirmation above).
+                            let revoke_href = (i.status == "accepted").then_some(i.accepted_user_id).flatten().map(|u| match i.version_id {
+                                Some(v) => format!("?revoke={u}&version={v}"),
+                                None => format!("?revoke={u}"),
+                            });
                             view! {
                                 <tr>
                                     <td>{i.email.clone()}</td>
                                     <td>{i.version.clone().unwrap_or_else(|| "all".into())}</td>
-                                    <td><span class=format!("status {}", i.status)>{i.status.clone()}</span></td>
+                                    <td><span class=format!("status {}", i.status)>{i.status_label().to_string()}</span></td>
                                     <td>{i.invited_at.format("%Y-%m-%d %H:%M").to_string()}</td>
                                     <td>{i.accepted_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()}</td>
                                     {(admin && open).then(|| view! {
@@ -531,14 +625,14 @@ fn InvitesSection(
                                                 <input type="hidden" name="invite_id" value=i.id.to_string() />
                                                 <button type="submit" class="link-button">{format!("Resend to {e1}")}</button>
                                             </ActionForm>
-                                            <ActionForm action=cancel>
-                                                <input type="hidden" name="id" value=id.to_string() />
-                                                <input type="hidden" name="invite_id" value=i.id.to_string() />
-                                                <button type="submit" class="link-button">{format!("Cancel invitation of {e2}")}</button>
-                                            </ActionForm>
+                                            <a href=format!("?cancel={}", i.id)>{format!("Cancel the invitation to {}…", i.email)}</a>
                                         </td>
                                     })}
-                                    {(admin && !open).then(|| view! { <td></td> })}
+                                    {(admin && !open).then(|| view! {
+                                        <td class="row-actions">
+                                            {revoke_href.clone().map(|h| view! { <a href=h>{format!("Revoke {}'s access…", i.email)}</a> })}
+                                        </td>
+                                    })}
                                 </tr>
                             }
                         }).collect_view()}

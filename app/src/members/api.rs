@@ -27,12 +27,13 @@ pub async fn preview_removal(
     user_id: Uuid,
     #[server(default)] new_owner: Option<Uuid>,
     expiry: String,
+    #[server(default)] q: String,
 ) -> Result<TransferReport, AppError> {
     use crate::server::respond;
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::preview(&st, &me, account_id, user_id, new_owner, &expiry).await
+            super::service::preview(&st, &me, account_id, user_id, new_owner, &expiry, &q).await
         }
         .await,
     )

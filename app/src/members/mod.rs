@@ -18,9 +18,40 @@ pub mod work;
 
 use crate::accounts::Member;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 pub use wire::members::{ConnectionExpiry, Removed, Rename, TransferReport};
 
 pub const LIST_CAP: usize = 50;
+
+/// How many members the remove dialog offers as new owners at once.
+pub const CANDIDATE_CAP: usize = 25;
+
+/// The members who could receive `removed`'s work and match the search `q`
+/// (name or address, any letter case), at most `CANDIDATE_CAP` of them.
+pub fn candidates(all: &[Member], removed: Uuid, q: &str) -> Vec<Member> {
+    let q = q.trim().to_lowercase();
+    all.iter()
+        .filter(|m| m.user_id != removed)
+        .filter(|m| {
+            q.is_empty()
+                || m.name.to_lowercase().contains(&q)
+                || m.email.to_lowercase().contains(&q)
+        })
+        .take(CANDIDATE_CAP)
+        .cloned()
+        .collect()
+}
+
+/// Who the remove dialog has selected: the one asked for if the list offers them, else the
+/// account owner if offered, else the first offered. The preview and the removal use this
+/// same answer, so what the list shows selected is what happens (OF-8).
+pub fn pick_owner(candidates: &[Member], asked: Option<Uuid>, owner: Uuid) -> Option<Uuid> {
+    let offered = |id: Uuid| candidates.iter().any(|m| m.user_id == id);
+    asked
+        .filter(|&id| offered(id))
+        .or_else(|| offered(owner).then_some(owner))
+        .or_else(|| candidates.first().map(|m| m.user_id))
+}
 
 /// What the remove dialog needs to offer its choices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,4 +99,62 @@ pub struct UndoReport {
     /// The first items left with their new owner, with the reason.
     pub left_alone: Vec<LeftAlone>,
     pub left_alone_total: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::roles::AccountRole;
+
+    fn m(name: &str, role: AccountRole) -> Member {
+        Member {
+            user_id: Uuid::new_v4(),
+            name: name.into(),
+            email: format!("{}@Example.com", name.to_lowercase().replace(' ', ".")),
+            role,
+            joined_at: chrono::Utc::now(),
+        }
+    }
+
+    // covers: OF-2, OF-8
+    #[test]
+    fn the_selected_new_owner_is_always_one_the_list_offers() {
+        let olivia = m("Olivia Owner", AccountRole::Owner);
+        let sam = m("Sam Super", AccountRole::SuperAdmin);
+        let devon = m("Devon Dev", AccountRole::Member);
+        let all = vec![olivia.clone(), sam.clone(), devon.clone()];
+        // Searching "sam" while Olivia was selected: Sam, the only one shown, is the pick.
+        let found = candidates(&all, devon.user_id, "SAM");
+        assert_eq!(
+            found.iter().map(|m| &m.name).collect::<Vec<_>>(),
+            ["Sam Super"]
+        );
+        assert_eq!(
+            pick_owner(&found, Some(olivia.user_id), olivia.user_id),
+            Some(sam.user_id)
+        );
+        // No search: the owner by default, the one asked for when offered.
+        let everyone = candidates(&all, devon.user_id, " ");
+        assert_eq!(everyone.len(), 2, "the removed member is never offered");
+        assert_eq!(
+            pick_owner(&everyone, None, olivia.user_id),
+            Some(olivia.user_id)
+        );
+        assert_eq!(
+            pick_owner(&everyone, Some(sam.user_id), olivia.user_id),
+            Some(sam.user_id)
+        );
+        // Someone not offered (the removed member, a stranger) is never picked.
+        assert_eq!(
+            pick_owner(&everyone, Some(devon.user_id), olivia.user_id),
+            Some(olivia.user_id)
+        );
+        // Addresses match in any letter case; nobody matching means nobody picked.
+        assert_eq!(
+            candidates(&all, devon.user_id, "sam.super@example").len(),
+            1
+        );
+        let none = candidates(&all, devon.user_id, "zed");
+        assert_eq!(pick_owner(&none, Some(sam.user_id), olivia.user_id), None);
+    }
 }

@@ -130,13 +130,10 @@ pub async fn removal_options(
         .find(|m| m.role == AccountRole::Owner)
         .cloned()
         .ok_or(AppError::NotFound)?;
-    let q = q.trim().to_lowercase();
-    let candidates = all
-        .into_iter()
-        .filter(|m| m.user_id != target)
-        .filter(|m| q.is_empty() || m.name.to_lowercase().contains(&q) || m.email.contains(&q))
-        .take(25)
-        .collect();
+    if accounts::scim_enabled(&mut conn, account).await? {
+        return Err(Refusal::ScimOn.into());
+    }
+    let candidates = super::candidates(&all, target, q);
     let (account_name, _) = accounts::account(&mut conn, account).await?;
     Ok(RemovalOptions {
         account_name,
@@ -183,6 +180,8 @@ pub async fn remove(
     })
 }
 
+/// `q` is the remove dialog's search: the new owner is then the one its narrowed list has
+/// selected (`pick_owner`), so the preview shows what the dialog shows.
 pub async fn preview(
     st: &AppState,
     me: &Actor,
@@ -190,7 +189,31 @@ pub async fn preview(
     target: Uuid,
     new_owner: Option<Uuid>,
     expiry: &str,
+    q: &str,
 ) -> Result<TransferReport, AppError> {
+    let new_owner = if q.trim().is_empty() {
+        new_owner
+    } else {
+        // Who is asking comes first: the search must not tell outsiders who is a member.
+        let mut conn = st.pool.acquire().await?;
+        let mine = accounts::role_of(&mut conn, account, me.id).await?;
+        policy::account(mine, AccountAction::ViewMembers)?;
+        let all = accounts::members(&mut conn, account).await?;
+        let owner = all
+            .iter()
+            .find(|m| m.role == AccountRole::Owner)
+            .map(|m| m.user_id);
+        let found = super::candidates(&all, target, q);
+        match super::pick_owner(&found, new_owner, owner.unwrap_or_default()) {
+            Some(id) => Some(id),
+            None => {
+                return Err(AppError::validation(
+                    "new_owner",
+                    format!("No member matches “{}”: search again.", q.trim()),
+                ))
+            }
+        }
+    };
     let how = Handover {
         new_owner,
         private_connections: expiry.to_string(),

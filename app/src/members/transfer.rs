@@ -4,6 +4,7 @@
 //! is loaded into memory but counts and the first few names for the preview.
 //! The caller commits (removal) or rolls back (preview): both see the same report.
 use super::{ConnectionExpiry, Rename, TransferReport, LIST_CAP};
+use crate::domain::plural;
 use crate::error::AppError;
 use crate::server::config::Config;
 use crate::server::history::{self, Entry};
@@ -217,6 +218,7 @@ pub async fn run(
 
     let report = TransferReport {
         removed_name: removed_name.clone(),
+        new_owner_id: new_owner,
         new_owner_name: new_owner_name.clone(),
         private_zaps,
         shared_zaps,
@@ -272,16 +274,26 @@ pub async fn run(
     let csv = config.link(&format!(
         "/transfers/{transfer_id}/items.csv?token={csv_token}"
     ));
-    let body = format!(
-        "Hello {new_owner_name},\n\n{removed_name} was removed from your account, and their work is now yours:\n\n\
-         - {} Zaps ({private_zaps} private, {shared_zaps} shared; {zaps_on} switched on)\n\
-         - {shared_folders} shared folders{}\n\
-         - {connections} app connections, renamed \"{removed_name} - …\"\n\
-         - {webhooks} Zaps with webhook triggers have new webhook URLs: update the apps that call them.\n\n\
-         The list of everything you received (CSV), for 7 days and only when signed in as you:\n\n{csv}\n",
-        private_zaps + shared_zaps,
-        new_folder.map(|_| format!("; private Zaps are in your new folder \"{folder_name}\"")).unwrap_or_default(),
-    );
+    let body = if report.moves_nothing() {
+        format!(
+            "Hello {new_owner_name},\n\n{removed_name} was removed from your account. They had no Zaps, \
+             folders or app connections in it, so nothing was moved to you.\n"
+        )
+    } else {
+        format!(
+            "Hello {new_owner_name},\n\n{removed_name} was removed from your account, and their work is now yours:\n\n\
+             - {} ({private_zaps} private, {shared_zaps} shared; {zaps_on} switched on)\n\
+             - {}{}\n\
+             - {}, renamed \"{removed_name} - …\"\n\
+             - {} with webhook triggers: new webhook URLs; update the apps that call them.\n\n\
+             The list of everything you received (CSV), for 7 days and only when signed in as you:\n\n{csv}\n",
+            plural(private_zaps + shared_zaps, "Zap", "Zaps"),
+            plural(shared_folders, "shared folder", "shared folders"),
+            new_folder.map(|_| format!("; private Zaps are in your new folder \"{folder_name}\"")).unwrap_or_default(),
+            plural(connections, "app connection", "app connections"),
+            plural(webhooks, "Zap", "Zaps"),
+        )
+    };
     mail::enqueue(
         conn,
         &new_owner_email,
@@ -290,10 +302,15 @@ pub async fn run(
     )
     .await?;
     let confirm = format!(
-        "{removed_name} was removed from the account. Their {} Zaps and {connections} app connections now belong to \
+        "{removed_name} was removed from the account. Their {} and {} now belong to \
          {new_owner_name}. Private connections: {}.\n",
-        private_zaps + shared_zaps,
-        if thirty { "stop working within 30 days" } else { "keep working until they expire" },
+        plural(private_zaps + shared_zaps, "Zap", "Zaps"),
+        plural(connections, "app connection", "app connections"),
+        if thirty {
+            "stop working within 30 days"
+        } else {
+            "keep working until they expire"
+        },
     );
     mail::enqueue(
         conn,

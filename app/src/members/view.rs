@@ -3,15 +3,12 @@
 use super::api::*;
 use super::{ConnectionExpiry, TransferReport, UndoReport};
 use crate::components::{last_error, FormError, LoadError, Loading};
+use crate::domain::plural;
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
-
-fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
 
 #[component]
 fn Preview(r: TransferReport) -> impl IntoView {
@@ -22,6 +19,15 @@ fn Preview(r: TransferReport) -> impl IntoView {
         (Some(ConnectionExpiry::ThirtyDays), None) => "stop working within 30 days".into(),
         _ => "keep working until they expire on their own schedule".into(),
     };
+    if r.moves_nothing() {
+        return view! {
+            <section class="card preview" aria-labelledby="preview-title">
+                <h2 id="preview-title">"What will happen"</h2>
+                <p>{format!("{} has no Zaps, folders or app connections in this account: nothing moves. They lose access at once.", r.removed_name)}</p>
+            </section>
+        }
+        .into_any();
+    }
     view! {
         <section class="card preview" aria-labelledby="preview-title">
             <h2 id="preview-title">"What will happen"</h2>
@@ -42,6 +48,7 @@ fn Preview(r: TransferReport) -> impl IntoView {
             })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -69,14 +76,21 @@ pub fn RemovePage() -> impl IntoView {
         },
     );
     let preview = Resource::new(
-        move || (ids(), chosen(), expiry(), wants_preview()),
-        |(ids, owner, expiry, want)| async move {
+        move || (ids(), chosen(), expiry(), wants_preview(), q()),
+        |(ids, owner, expiry, want, q)| async move {
             match (ids, want) {
-                (Some((a, u)), true) => preview_removal(a, u, owner, expiry).await.map(Some),
+                (Some((a, u)), true) => preview_removal(a, u, owner, expiry, q).await.map(Some),
                 _ => Ok(None),
             }
         },
     );
+    // With JavaScript, changing a choice after a preview hides the confirmation until the
+    // new choice is previewed: what is confirmed is always what was shown.
+    let stale = RwSignal::new(false);
+    Effect::new(move |_| {
+        query.track();
+        stale.set(false);
+    });
     let remove = ServerAction::<RemoveMember>::new();
     let error = last_error(remove.value());
     view! {
@@ -88,15 +102,19 @@ pub fn RemovePage() -> impl IntoView {
                 };
                 let (aid, uid) = ids().unwrap_or_default();
                 let name = o.member.name.clone();
-                let selected = chosen().unwrap_or(o.account_owner.user_id);
                 let exp = expiry();
                 let preview = preview.await;
+                // The preview names who receives the work; the list shows that same person.
+                let selected = match &preview {
+                    Ok(Some(r)) => Some(r.new_owner_id),
+                    _ => super::pick_owner(&o.candidates, chosen(), o.account_owner.user_id),
+                };
                 view! {
                     <p class="crumbs"><a href=format!("/accounts/{aid}/members")>{format!("Members of {}", o.account_name)}</a></p>
                     <section class="card" role="dialog" aria-labelledby="remove-title">
                         <h1 id="remove-title">{format!("Remove {name}")}</h1>
                         <p>{format!("{name} ({}) leaves the account at once. Their Zaps and app connections move to a new owner.", o.member.email)}</p>
-                        <form method="get" class="remove-options">
+                        <form method="get" class="remove-options" on:change=move |_| stale.set(true) on:input=move |_| stale.set(true)>
                             {if o.can_choose_owner {
                                 view! {
                                     <div class="field">
@@ -105,12 +123,18 @@ pub fn RemovePage() -> impl IntoView {
                                     </div>
                                     <div class="field">
                                         <label for="new-owner">"Transfer ownership to"</label>
-                                        <select id="new-owner" name="new_owner">
-                                            {o.candidates.iter().map(|m| view! {
-                                                <option value=m.user_id.to_string() selected=m.user_id == selected>{format!("{} ({})", m.name, m.email)}</option>
-                                            }).collect_view()}
-                                        </select>
-                                        <p class="hint">"Defaults to the account owner. Type in the search box and press Preview to narrow the list."</p>
+                                        {if o.candidates.is_empty() {
+                                            view! { <p class="field-error" role="alert">{format!("No member matches “{}”. Change the search and press Preview.", q())}</p> }.into_any()
+                                        } else {
+                                            view! {
+                                                <select id="new-owner" name="new_owner">
+                                                    {o.candidates.iter().map(|m| view! {
+                                                        <option value=m.user_id.to_string() selected=Some(m.user_id) == selected>{format!("{} ({})", m.name, m.email)}</option>
+                                                    }).collect_view()}
+                                                </select>
+                                            }.into_any()
+                                        }}
+                                        <p class="hint">"Defaults to the account owner. Type in the search box and press Preview to narrow the list; the preview uses the member the list shows."</p>
                                     </div>
                                 }.into_any()
                             } else {
@@ -132,12 +156,14 @@ pub fn RemovePage() -> impl IntoView {
                             Err(e) => view! { <LoadError error=e /> }.into_any(),
                             Ok(None) => view! { <p class="hint">"Preview to see exactly what moves before you confirm."</p> }.into_any(),
                             Ok(Some(r)) => view! {
-                                <Preview r=r />
+                                <Preview r=r.clone() />
+                                <p class="notice" role="status" hidden=move || !stale.get()>"You changed a choice: press Preview to see what it does before removing."</p>
+                                <div hidden=move || stale.get()>
                                 <ActionForm action=remove>
                                     <FormError error=error />
                                     <input type="hidden" name="account_id" value=aid.to_string() />
                                     <input type="hidden" name="user_id" value=uid.to_string() />
-                                    {o.can_choose_owner.then(|| view! { <input type="hidden" name="new_owner" value=selected.to_string() /> })}
+                                    {o.can_choose_owner.then(|| view! { <input type="hidden" name="new_owner" value=r.new_owner_id.to_string() /> })}
                                     <input type="hidden" name="expiry" value=exp.clone() />
                                     <div class="field">
                                         <label for="remove-reason">"Reason (optional, kept in the account's history)"</label>
@@ -148,6 +174,7 @@ pub fn RemovePage() -> impl IntoView {
                                     </button>
                                     " " <a href=format!("/accounts/{aid}/members")>"Cancel"</a>
                                 </ActionForm>
+                                </div>
                             }.into_any(),
                         }}
                     </section>

@@ -113,6 +113,8 @@ fn OwnerForm(
     current: Uuid,
     members: Vec<(Uuid, String)>,
     action: ServerAction<ChangeOwner>,
+    /// What it changes, named for screen readers: "“Weekly report” of Sam Super".
+    what: String,
 ) -> impl IntoView {
     let id = format!("owner-{kind}-{item}");
     view! {
@@ -120,11 +122,11 @@ fn OwnerForm(
             <input type="hidden" name="account_id" value=account.to_string() />
             <input type="hidden" name="kind" value=kind />
             <input type="hidden" name="item_id" value=item.to_string() />
-            <label for=id.clone()>"Owner"</label>
+            <label for=id.clone()>"Owner"<span class="visually-hidden">{format!(" of {what}")}</span></label>
             <select id=id name="new_owner">
                 {members.into_iter().map(|(uid, name)| view! { <option value=uid.to_string() selected=uid == current>{name}</option> }).collect_view()}
             </select>
-            <button type="submit">"Change owner"</button>
+            <button type="submit">"Change owner"<span class="visually-hidden">{format!(" of {what}")}</span></button>
         </ActionForm>
     }
 }
@@ -162,7 +164,7 @@ pub fn WorkPage() -> impl IntoView {
                 let zap_row = {
                     let members = p.members.clone();
                     move |z: ZapView| {
-                        let form = (can_move && !z.private).then(|| view! { <OwnerForm account=aid kind="zap" item=z.id current=z.owner_id members=members.clone() action=change /> });
+                        let form = (can_move && !z.private).then(|| view! { <OwnerForm account=aid kind="zap" item=z.id current=z.owner_id members=members.clone() action=change what=format!("the Zap “{}” of {}", z.name, z.owner_name) /> });
                         let label = format!("Switch {} {}", if z.enabled { "off" } else { "on" }, z.name);
                         let switch = (z.owner_id == me).then(|| view! {
                             <ActionForm action=toggle attr:class="inline-form">
@@ -232,7 +234,7 @@ pub fn WorkPage() -> impl IntoView {
                                     <thead><tr><th scope="col">"Name"</th><th scope="col">"App"</th><th scope="col">"Private"</th><th scope="col">"Owner"</th><th scope="col">"Expires"</th></tr></thead>
                                     <tbody>
                                         {p.connections.into_iter().map(|c| {
-                                            let form = (can_move && !c.private).then(|| view! { <OwnerForm account=aid kind="connection" item=c.id current=c.owner_id members=members.clone() action=change /> });
+                                            let form = (can_move && !c.private).then(|| view! { <OwnerForm account=aid kind="connection" item=c.id current=c.owner_id members=members.clone() action=change what=format!("the connection “{}” of {}", c.name, c.owner_name) /> });
                                             view! {
                                                 <tr id=format!("connection-{}", c.id)>
                                                     <td>{c.name}</td>

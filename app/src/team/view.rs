@@ -80,6 +80,7 @@ pub fn TeamPage() -> impl IntoView {
                 let leaving = q.with(|q| q.get("leave").as_deref() == Some("1"));
                 let confirm = removing.and_then(|m| p.members.iter().find(|x| x.id == m).cloned());
                 let accepted: Vec<MemberView> = p.members.iter().filter(|m| m.status == "accepted").cloned().collect();
+                let admins = accepted.iter().filter(|m| m.role == TeamRole::Admin).count();
                 let options: Vec<(Uuid, String)> = accepted.iter().filter_map(|m| m.user_id.map(|u| (u, who(m)))).collect();
                 let contact_name = |u: Option<Uuid>| u.and_then(|u| options.iter().find(|(x, _)| *x == u).map(|(_, n)| n.clone()));
                 let (mk, tk) = (contact_name(p.marketing_contact), contact_name(p.technical_contact));
@@ -112,7 +113,7 @@ pub fn TeamPage() -> impl IntoView {
                             </section>
                         }
                     })}
-                    {leaving.then(|| view! {
+                    {(leaving && !p.members.iter().any(|m| m.is_me && crate::domain::team::is_last_admin(m.role, m.status == "accepted", admins))).then(|| view! {
                         <section class="card confirm" role="alertdialog" aria-labelledby="leave-title">
                             <h2 id="leave-title">{format!("Leave the {} team?", p.name)}</h2>
                             <p>"You lose access to its team screens at once and stop receiving its updates. To come back you need a new invitation."</p>
@@ -137,7 +138,10 @@ pub fn TeamPage() -> impl IntoView {
                                     let target = m.role;
                                     let may_remove = policy::team(role, TeamAction::RemoveMember { target, is_self: m.is_me }).is_ok();
                                     let may_resend = m.status != "accepted" && policy::team(role, TeamAction::Invite { role: target }).is_ok();
-                                    let may_role = admin && m.status == "accepted";
+                                    // What the rules would refuse is not offered; the row says why (TM-6).
+                                    let last = crate::domain::team::is_last_admin(target, m.status == "accepted", admins);
+                                    let may_role = admin && m.status == "accepted" && !last;
+                                    let may_remove = may_remove && !last;
                                     let mut contacts = Vec::new();
                                     if m.user_id.is_some() && m.user_id == p.marketing_contact { contacts.push("marketing"); }
                                     if m.user_id.is_some() && m.user_id == p.technical_contact { contacts.push("technical"); }
@@ -169,7 +173,9 @@ pub fn TeamPage() -> impl IntoView {
                                                         <button type="submit" class="link-button">{resend_text}</button>
                                                     </ActionForm>
                                                 })}
-                                                {if m.is_me {
+                                                {if last {
+                                                    view! { <span class="hint">{if m.is_me { "You are the last admin: make another member an admin before you leave or change your role." } else { "The last admin: make another member an admin first." }}</span> }.into_any()
+                                                } else if m.is_me {
                                                     view! { <a href="?leave=1">"Leave the team…"</a> }.into_any()
                                                 } else if may_remove {
                                                     view! { <a href=format!("?remove={}", m.id)>{remove_text}</a> }.into_any()

@@ -76,8 +76,16 @@ async fn removal_preview(
     let (id, user) = id_of(ids)?;
     let how = query_of(how)?;
     Ok(Json(
-        app::members::service::preview(&st, &me, id, user, how.new_owner, &how.private_connections)
-            .await?,
+        app::members::service::preview(
+            &st,
+            &me,
+            id,
+            user,
+            how.new_owner,
+            &how.private_connections,
+            "",
+        )
+        .await?,
     ))
 }
 
