@@ -67,7 +67,7 @@ export async function submit(page: Page, button: Locator) {
 
 /** Open a member row's three-dot menu on the Members screen and follow one of its actions. */
 export async function memberAction(page: Page, member: string, action: string) {
-  await page.getByLabel(`Actions for ${member}`, { exact: true }).click();
+  await page.getByLabel(`Actions for ${member} (`).click();
   await page.getByRole('link', { name: action, exact: true }).click();
 }
 
@@ -95,10 +95,12 @@ export async function namesThatCollide(page: Page): Promise<string[]> {
       return `send ${form.action} ${data}`;
     };
     const seen = new Map<string, Set<string>>();
-    const controls = Array.from(document.querySelectorAll<HTMLElement>('main a[href], main button, main summary, main input[type=submit]'));
+    const controls = Array.from(
+      document.querySelectorAll<HTMLElement>('main a[href], main button, main summary, main input[type=submit], main [role=button], main [role=link]'),
+    );
     controls.forEach((el, i) => {
       if (el.closest('[hidden], [aria-hidden="true"]')) return;
-      const role = el instanceof HTMLAnchorElement ? 'link' : 'button';
+      const role = el instanceof HTMLAnchorElement || el.getAttribute('role') === 'link' ? 'link' : 'button';
       const key = `${role} “${nameOf(el)}”`;
       if (!seen.has(key)) seen.set(key, new Set());
       seen.get(key)!.add(doesOf(el, i));

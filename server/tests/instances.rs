@@ -37,10 +37,22 @@ async fn owner_write_read_and_outsider_each_get_exactly_their_rights(pool: PgPoo
         0,
         "only the owner sees the share list"
     );
+    // The owner sees Rita (she opened it) by name; Wren, who has not yet, as an invitation
+    // to her address, like an address without a login (issue 14, item 5).
+    let (_, d) = app
+        .call(&owner, "instances/get_instance", &[("id", &id)])
+        .await;
+    assert_eq!(d["shares"].as_array().unwrap().len(), 1);
+    assert_eq!(d["shares"][0]["email"], "rita@example.com");
+    assert_eq!(d["invites"].as_array().unwrap().len(), 1);
+    assert_eq!(d["invites"][0]["email"], "wren@example.com");
+    app.call(&writer, "instances/get_instance", &[("id", &id)])
+        .await;
     let (_, d) = app
         .call(&owner, "instances/get_instance", &[("id", &id)])
         .await;
     assert_eq!(d["shares"].as_array().unwrap().len(), 2);
+    assert!(d["invites"].as_array().unwrap().is_empty());
     assert_eq!(d["config"][0]["key"], "base_url");
     let (_, list) = app.call(&reader, "instances/list_instances", &[]).await;
     assert_eq!(list["shared"][0]["name"], "Ops Jira");

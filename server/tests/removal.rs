@@ -979,7 +979,9 @@ async fn the_preview_uses_the_new_owner_the_searched_list_shows(pool: PgPool) {
     let (sam, x) = (ids["Sam Super"].id, ids["Xavier Gone"].id);
     let preview = |me: app::server::actor::Actor, owner: Option<Uuid>, q: &'static str| {
         let st = st.clone();
-        async move { app::members::service::preview(&st, &me, account, x, owner, "30_days", q).await }
+        async move {
+            app::members::service::preview(&st, &me, account, x, owner, "30_days", Some(q)).await
+        }
     };
     // Olga was selected; the search "sam" shows only Sam: Sam receives the work.
     let r = preview(olga.clone(), Some(olga.id), "sam").await.unwrap();
@@ -988,9 +990,23 @@ async fn the_preview_uses_the_new_owner_the_searched_list_shows(pool: PgPool) {
         (sam, "Sam Super")
     );
     // Without a search, the one asked for.
-    let r = preview(olga.clone(), Some(olga.id), "").await.unwrap();
-    assert_eq!(r.new_owner_id, olga.id);
+    let r = preview(olga.clone(), Some(sam), "").await.unwrap();
+    assert_eq!(r.new_owner_id, sam);
     assert!(r.moves_nothing(), "Xavier has no work");
+    // Someone the list does not offer (here: the removed member) is never what the
+    // dialog previews: the list's own selection is.
+    let r = preview(olga.clone(), Some(x), "").await.unwrap();
+    assert_eq!(r.new_owner_id, olga.id);
+    // An admin cannot choose, so the search does not matter: always the account owner.
+    sqlx::query("UPDATE account_members SET role = 'admin' WHERE user_id = $1")
+        .bind(sam)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let r = preview(ids["Sam Super"].clone(), Some(ids["Mia Member"].id), "zed")
+        .await
+        .unwrap();
+    assert_eq!(r.new_owner_id, olga.id);
     // A search matching nobody is a clear refusal, and changes nothing.
     let before = app.snapshot().await;
     match preview(olga.clone(), None, "zed").await {

@@ -108,7 +108,7 @@ pub fn MembersPage() -> impl IntoView {
                                                             // The help page's three-dot menu; a disclosure, so it opens with
                                                             // the keyboard and without JavaScript.
                                                             <details class="row-menu">
-                                                                <summary aria-label=format!("Actions for {}", m.name)><span aria-hidden="true">"⋯"</span></summary>
+                                                                <summary aria-label=format!("Actions for {} ({})", m.name, m.email)><span aria-hidden="true">"⋯"</span></summary>
                                                                 <ul>
                                                                     {can_csv.then(|| view! {
                                                                         <li><a href=format!("/accounts/{aid}/members/{}/export.csv", m.user_id) download="">{format!("Download a CSV of {}'s work", m.name)}</a></li>
@@ -126,6 +126,8 @@ pub fn MembersPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                                 {can_scim.then(|| view! {
+                                    // Outside the disclosure, which is closed again after the answer.
+                                    <FormError error=scim_error />
                                     // A confirmation first, saying what changes (works without JavaScript).
                                     <details class="confirm scim-switch">
                                         <summary>{if scim_on { "Switch SCIM provisioning off…" } else { "Switch SCIM provisioning on…" }}</summary>
@@ -138,7 +140,6 @@ pub fn MembersPage() -> impl IntoView {
                                             }.into_any()
                                         }}
                                         <ActionForm action=scim attr:class="inline-form">
-                                            <FormError error=scim_error />
                                             <input type="hidden" name="account_id" value=aid.to_string() />
                                             <input type="hidden" name="on" value=(!scim_on).to_string() />
                                             <button type="submit" class=if scim_on { "" } else { "danger" }>{if scim_on { "Yes, switch SCIM provisioning off" } else { "Yes, switch SCIM provisioning on" }}</button>

@@ -200,7 +200,7 @@ pub fn FeedbackPage() -> impl IntoView {
                                         <ActionForm action=status attr:class="inline-form">
                                             <input type="hidden" name="id" value=iid.to_string() />
                                             <input type="hidden" name="feedback_id" value=fid2.clone() />
-                                            <label for=sid.clone()>"Status"</label>
+                                            <label for=sid.clone()>{format!("Status of “{title2}”")}</label>
                                             <select id=sid name="status">
                                                 {FEEDBACK_STATUSES.into_iter().map(|v| view! { <option value=v selected=v == current>{v}</option> }).collect_view()}
                                             </select>

@@ -128,7 +128,7 @@ pub async fn logins(conn: &mut PgConnection, id: Uuid) -> Result<Vec<LoginView>,
 pub async fn shares(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ShareView>, sqlx::Error> {
     let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
         "SELECT u.id, u.name, u.email, s.access FROM instance_shares s JOIN users u ON u.id = s.user_id \
-         WHERE s.instance_id = $1 ORDER BY lower(u.name), u.id",
+         WHERE s.instance_id = $1 AND s.seen_at IS NOT NULL ORDER BY lower(u.name), u.id",
     )
     .bind(id)
     .fetch_all(conn)
@@ -371,11 +371,18 @@ pub async fn invites(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Vec<super::InstanceInviteView>, sqlx::Error> {
+    // Open invitations, and shares not opened yet, alike: an address's entry does not tell
+    // whether it has an account. A share's "until" is when an invitation made with it
+    // would end; the share itself stays until revoked.
     let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "SELECT email, access, expires_at FROM instance_invites WHERE instance_id = $1 AND expires_at > now() \
-         ORDER BY email",
+         UNION ALL \
+         SELECT u.email, s.access, s.shared_at + make_interval(days => $2) FROM instance_shares s \
+         JOIN users u ON u.id = s.user_id WHERE s.instance_id = $1 AND s.seen_at IS NULL \
+         ORDER BY 1",
     )
     .bind(id)
+    .bind(super::INSTANCE_INVITE_DAYS)
     .fetch_all(conn)
     .await?;
     rows.into_iter()
@@ -389,19 +396,36 @@ pub async fn invites(
         .collect()
 }
 
+/// Cancel what the owner sees as an invitation to `email`: an open invitation, or a share
+/// its person has not opened yet (one statement; the owner cannot tell them apart).
 pub async fn delete_invite(
     conn: &mut PgConnection,
     id: Uuid,
     email: &str,
 ) -> Result<Option<InstanceAccess>, sqlx::Error> {
     let row: Option<(String,)> = sqlx::query_as(
-        "DELETE FROM instance_invites WHERE instance_id = $1 AND email = $2 AND expires_at > now() RETURNING access",
+        "WITH invite AS (DELETE FROM instance_invites WHERE instance_id = $1 AND email = $2 AND expires_at > now() \
+                         RETURNING access), \
+              share AS (DELETE FROM instance_shares s USING users u WHERE s.instance_id = $1 AND s.user_id = u.id \
+                        AND u.email = $2 AND s.seen_at IS NULL RETURNING s.access) \
+         SELECT access FROM invite UNION ALL SELECT access FROM share LIMIT 1",
     )
     .bind(id)
     .bind(email)
     .fetch_optional(conn)
     .await?;
     row.map(|(a,)| access(&a)).transpose()
+}
+
+/// The person a share was made for opened the instance: from now on the owner sees their
+/// name in the share list.
+pub async fn mark_seen(conn: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE instance_shares SET seen_at = now() WHERE instance_id = $1 AND user_id = $2 AND seen_at IS NULL")
+        .bind(id)
+        .bind(user)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Turn every open invitation to `email` into a share of `user`, who has just proved the

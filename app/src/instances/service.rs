@@ -111,6 +111,9 @@ pub async fn detail(st: &AppState, me: &Actor, id: Uuid) -> Result<InstanceDetai
     let access = repo::access_of(&mut tx, id, me.id, false).await?;
     policy::instance(access, InstanceAction::View)?;
     let access = access.ok_or(AppError::NotFound)?;
+    if access != InstanceAccess::Owner {
+        repo::mark_seen(&mut tx, id, me.id).await?;
+    }
     let row = repo::instance(&mut tx, id).await?;
     let (shares, invites) = if policy::instance(Some(access), InstanceAction::Share).is_ok() {
         (

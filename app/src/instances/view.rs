@@ -334,7 +334,7 @@ pub fn InstancePage() -> impl IntoView {
                         view! {
                             <section aria-labelledby="sharing-title">
                                 <h2 id="sharing-title">"Sharing"</h2>
-                                <p class="hint">"Read: view and clone. Write: also edit, delete, stop and run. Only you edit logins; nobody sees a secret. Anyone can be invited by address: without a Gatehouse login, they get a mail to sign up first."</p>
+                                <p class="hint">"Read: view and clone. Write: also edit, delete, stop and run. Only you edit logins; nobody sees a secret. Anyone can be invited by address: without a Gatehouse login, they get a mail to sign up first. Each person is listed as invited until they open the instance, so the list never tells whether an address has a login."</p>
                                 <Notice key="shared" text="Shared. We mailed them: a person with a Gatehouse login gets a link to the instance, anyone else an invitation to sign up and see it." />
                                 <Notice key="changed" text="Access changed. It applies from their next request." />
                                 {revoking.map(|s| view! {
@@ -362,7 +362,7 @@ pub fn InstancePage() -> impl IntoView {
                                     </section>
                                 })}
                                 {(!invites.is_empty()).then(|| view! {
-                                    <h3>"Invited, waiting to sign up"</h3>
+                                    <h3>"Invited, not opened yet"</h3>
                                     <ul class="invites">
                                         {invites.iter().map(|i| view! {
                                             <li>

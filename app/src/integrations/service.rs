@@ -42,7 +42,7 @@ pub(crate) async fn new_link(
 }
 
 /// Give every integration its invite links: one to all versions and one per version (SH-1),
-/// where an active one is missing (integrations made before links existed). Run at start-up
+/// where an active one is missing or cannot be shown (made before links were kept sealed). Run at start-up
 /// after the migrations (a migration cannot seal tokens: that needs the keyring); under a
 /// lock, so servers starting together make each link once. Returns how many were made.
 pub async fn backfill_links(pool: &sqlx::PgPool, keyring: &Keyring) -> Result<usize, AppError> {
@@ -50,6 +50,13 @@ pub async fn backfill_links(pool: &sqlx::PgPool, keyring: &Keyring) -> Result<us
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('gatehouse.backfill_links'))")
         .execute(&mut *tx)
         .await?;
+    // An active link whose token was never kept (made before links were sealed) cannot be
+    // shown: it is retired like a rotation, and gets a successor below.
+    sqlx::query(
+        "UPDATE invite_links SET active = false, rotated_at = now() WHERE active AND token_ciphertext IS NULL",
+    )
+    .execute(&mut *tx)
+    .await?;
     let missing: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(
         "SELECT i.id, s.version_id FROM integrations i \
          CROSS JOIN LATERAL (SELECT NULL::uuid AS version_id \

@@ -394,6 +394,7 @@ pub fn SharingPage() -> impl IntoView {
                     <section aria-labelledby="links-title">
                         <h2 id="links-title">"Invite links"</h2>
                         <p class="hint">"Anyone with a link can join after signing in. Rotating a link stops it admitting new people; those who joined keep access."</p>
+                        {p.links.is_empty().then(|| view! { <p class="empty">"No invite link yet: links are made when the integration and each version are created, and at the server's next start for older ones."</p> })}
                         {p.links.into_iter().map(|l| {
                             let label = match &l.version { Some(v) => format!("Link to version {v}"), None => "Link to all versions (present and future)".into() };
                             view! {
@@ -605,7 +606,10 @@ fn InvitesSection(
                     <tbody>
                         {rows.into_iter().map(|i| {
                             let open = i.status == "pending" || i.status == "expired";
-                            let e1 = i.email.clone();
+                            // Names that tell rows apart: an expired and a new invitation to one address may both be open.
+                            let what = format!("{} invitation to {} ({})", i.status_label(), i.email,
+                                i.version.as_ref().map(|v| format!("version {v}")).unwrap_or_else(|| "all versions".into()));
+                            let resend_name = format!("Resend the {what}");
                             // An accepted invitation's access is revoked in place (the confirmation above).
                             let revoke_href = (i.status == "accepted").then_some(i.accepted_user_id).flatten().map(|u| match i.version_id {
                                 Some(v) => format!("?revoke={u}&version={v}"),
@@ -623,9 +627,9 @@ fn InvitesSection(
                                             <ActionForm action=resend>
                                                 <input type="hidden" name="id" value=id.to_string() />
                                                 <input type="hidden" name="invite_id" value=i.id.to_string() />
-                                                <button type="submit" class="link-button">{format!("Resend to {e1}")}</button>
+                                                <button type="submit" class="link-button">{resend_name}</button>
                                             </ActionForm>
-                                            <a href=format!("?cancel={}", i.id)>{format!("Cancel the invitation to {}…", i.email)}</a>
+                                            <a href=format!("?cancel={}", i.id)>{format!("Cancel the {what}…")}</a>
                                         </td>
                                     })}
                                     {(admin && !open).then(|| view! {

@@ -33,7 +33,8 @@ pub async fn preview_removal(
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::preview(&st, &me, account_id, user_id, new_owner, &expiry, &q).await
+            super::service::preview(&st, &me, account_id, user_id, new_owner, &expiry, Some(&q))
+                .await
         }
         .await,
     )

@@ -66,17 +66,35 @@ async fn authorize_removal(
 }
 
 /// The new owner: the account owner unless the remover may choose (OF-2), whatever was sent.
+/// With the remove dialog's `search`, the one its list shows selected (`pick_owner`), so
+/// the preview does what the dialog shows.
 async fn resolve_new_owner(
     tx: &mut Transaction<'static, Postgres>,
     account: Uuid,
     my_role: AccountRole,
     target: Uuid,
     asked: Option<Uuid>,
+    search: Option<&str>,
 ) -> Result<Uuid, AppError> {
     let owner = account_owner(tx, account).await?.user_id;
     if policy::account(Some(my_role), AccountAction::ChooseNewOwner).is_err() {
         return Ok(owner);
     }
+    let asked = match search {
+        None => asked,
+        Some(q) => {
+            let all = accounts::members(tx, account).await?;
+            match super::pick_owner(&super::candidates(&all, target, q), asked, owner) {
+                Some(id) => Some(id),
+                None => {
+                    return Err(AppError::validation(
+                        "new_owner",
+                        format!("No member matches “{}”: search again.", q.trim()),
+                    ))
+                }
+            }
+        }
+    };
     let chosen = asked.unwrap_or(owner);
     if chosen == target {
         return Err(AppError::validation(
@@ -153,13 +171,25 @@ pub async fn remove(
     how: &Handover,
     preview: bool,
 ) -> Result<Removed, AppError> {
+    remove_with(st, me, account, target, how, preview, None).await
+}
+
+async fn remove_with(
+    st: &AppState,
+    me: &Actor,
+    account: Uuid,
+    target: Uuid,
+    how: &Handover,
+    preview: bool,
+    search: Option<&str>,
+) -> Result<Removed, AppError> {
     let expiry = parse_expiry(&how.private_connections)?;
     let reason = history::reason(how.reason.as_deref().unwrap_or_default())?;
     let new_owner = how.new_owner;
     let mut tx = st.pool.begin().await?;
     let my_role = authorize_removal(&mut tx, me, account, target).await?;
     policy::account(Some(my_role), AccountAction::ChooseConnectionExpiry)?;
-    let new_owner = resolve_new_owner(&mut tx, account, my_role, target, new_owner).await?;
+    let new_owner = resolve_new_owner(&mut tx, account, my_role, target, new_owner, search).await?;
     let plan = Plan {
         account_id: account,
         removed: target,
@@ -180,8 +210,9 @@ pub async fn remove(
     })
 }
 
-/// `q` is the remove dialog's search: the new owner is then the one its narrowed list has
-/// selected (`pick_owner`), so the preview shows what the dialog shows.
+/// `search` is the remove dialog's search (None from the API): the new owner is then the
+/// one its list shows selected (`pick_owner`, resolved after the permission checks, in
+/// the removal's own transaction), so the preview shows what the dialog shows.
 pub async fn preview(
     st: &AppState,
     me: &Actor,
@@ -189,37 +220,16 @@ pub async fn preview(
     target: Uuid,
     new_owner: Option<Uuid>,
     expiry: &str,
-    q: &str,
+    search: Option<&str>,
 ) -> Result<TransferReport, AppError> {
-    let new_owner = if q.trim().is_empty() {
-        new_owner
-    } else {
-        // Who is asking comes first: the search must not tell outsiders who is a member.
-        let mut conn = st.pool.acquire().await?;
-        let mine = accounts::role_of(&mut conn, account, me.id).await?;
-        policy::account(mine, AccountAction::ViewMembers)?;
-        let all = accounts::members(&mut conn, account).await?;
-        let owner = all
-            .iter()
-            .find(|m| m.role == AccountRole::Owner)
-            .map(|m| m.user_id);
-        let found = super::candidates(&all, target, q);
-        match super::pick_owner(&found, new_owner, owner.unwrap_or_default()) {
-            Some(id) => Some(id),
-            None => {
-                return Err(AppError::validation(
-                    "new_owner",
-                    format!("No member matches “{}”: search again.", q.trim()),
-                ))
-            }
-        }
-    };
     let how = Handover {
         new_owner,
         private_connections: expiry.to_string(),
         reason: None,
     };
-    Ok(remove(st, me, account, target, &how, true).await?.report)
+    Ok(remove_with(st, me, account, target, &how, true, search)
+        .await?
+        .report)
 }
 
 /// The CSV of a member's current Zaps and connections (OF-4), for super admins and the owner.

@@ -301,17 +301,21 @@ pub async fn run(
         &body,
     )
     .await?;
-    let confirm = format!(
-        "{removed_name} was removed from the account. Their {} and {} now belong to \
+    let confirm = if report.moves_nothing() {
+        format!("{removed_name} was removed from the account. They had no Zaps, folders or app connections in it: nothing moved.\n")
+    } else {
+        format!(
+            "{removed_name} was removed from the account. Their {} and {} now belong to \
          {new_owner_name}. Private connections: {}.\n",
-        plural(private_zaps + shared_zaps, "Zap", "Zaps"),
-        plural(connections, "app connection", "app connections"),
-        if thirty {
-            "stop working within 30 days"
-        } else {
-            "keep working until they expire"
-        },
-    );
+            plural(private_zaps + shared_zaps, "Zap", "Zaps"),
+            plural(connections, "app connection", "app connections"),
+            if thirty {
+                "stop working within 30 days"
+            } else {
+                "keep working until they expire"
+            },
+        )
+    };
     mail::enqueue(
         conn,
         &owner_email,

@@ -157,7 +157,7 @@ pub fn RemovePage() -> impl IntoView {
                             Ok(None) => view! { <p class="hint">"Preview to see exactly what moves before you confirm."</p> }.into_any(),
                             Ok(Some(r)) => view! {
                                 <Preview r=r.clone() />
-                                <p class="notice" role="status" hidden=move || !stale.get()>"You changed a choice: press Preview to see what it does before removing."</p>
+                                <p class="notice live" role="status">{move || stale.get().then_some("You changed a choice: press Preview to see what it does before removing.")}</p>
                                 <div hidden=move || stale.get()>
                                 <ActionForm action=remove>
                                     <FormError error=error />
@@ -170,7 +170,7 @@ pub fn RemovePage() -> impl IntoView {
                                         <textarea id="remove-reason" name="reason" maxlength="500" rows="2"></textarea>
                                     </div>
                                     <button type="submit" class="danger" disabled=move || remove.pending().get()>
-                                        {move || if remove.pending().get() { "Removing…".to_string() } else { format!("Remove {}", o.member.name) }}
+                                        {move || if remove.pending().get() { "Removing…".to_string() } else { format!("Remove {} and give their work to {}", o.member.name, r.new_owner_name) }}
                                     </button>
                                     " " <a href=format!("/accounts/{aid}/members")>"Cancel"</a>
                                 </ActionForm>

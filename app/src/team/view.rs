@@ -113,6 +113,13 @@ pub fn TeamPage() -> impl IntoView {
                             </section>
                         }
                     })}
+                    {(leaving && p.members.iter().any(|m| m.is_me && crate::domain::team::is_last_admin(m.role, m.status == "accepted", admins))).then(|| view! {
+                        <section class="card confirm" role="alertdialog" aria-labelledby="leave-title">
+                            <h2 id="leave-title">"You cannot leave yet"</h2>
+                            <p>"You are the team's last admin: make another member an admin first, so that the team keeps one."</p>
+                            <a href="?">"Back to the team"</a>
+                        </section>
+                    })}
                     {(leaving && !p.members.iter().any(|m| m.is_me && crate::domain::team::is_last_admin(m.role, m.status == "accepted", admins))).then(|| view! {
                         <section class="card confirm" role="alertdialog" aria-labelledby="leave-title">
                             <h2 id="leave-title">{format!("Leave the {} team?", p.name)}</h2>
@@ -173,8 +180,10 @@ pub fn TeamPage() -> impl IntoView {
                                                         <button type="submit" class="link-button">{resend_text}</button>
                                                     </ActionForm>
                                                 })}
-                                                {if last {
+                                                {if last && (admin || m.is_me) {
                                                     view! { <span class="hint">{if m.is_me { "You are the last admin: make another member an admin before you leave or change your role." } else { "The last admin: make another member an admin first." }}</span> }.into_any()
+                                                } else if last {
+                                                    ().into_any()
                                                 } else if m.is_me {
                                                     view! { <a href="?leave=1">"Leave the team…"</a> }.into_any()
                                                 } else if may_remove {

@@ -83,7 +83,7 @@ async fn removal_preview(
             user,
             how.new_owner,
             &how.private_connections,
-            "",
+            None,
         )
         .await?,
     ))
