@@ -31,7 +31,7 @@ test('an admin removes a member with many items; the owner receives everything',
   await ownerPage.goto(`/accounts/${account}/work`);
   await expect(ownerPage.getByRole('region', { name: `Folder ${name}'s Zaps` })).toBeVisible();
   await expect(ownerPage.getByRole('cell', { name: `${name} - Inbox, "main"` })).toBeVisible();
-  await expect(ownerPage.getByRole('cell', { name: `${name} - #sales` })).toBeVisible();
+  await expect(ownerPage.getByRole('cell', { name: `${name} - #sales`, exact: true })).toBeVisible();
 
   // Both mails, and the CSV behind the new owner's link.
   await openMail(ownerPage, 'owner@acme.test', `${name} was removed from your account`);

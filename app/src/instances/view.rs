@@ -120,6 +120,15 @@ pub fn InstancePage() -> impl IntoView {
     let clone = ServerAction::<CloneInstance>::new();
     let delete = ServerAction::<DeleteInstance>::new();
     let share = ServerAction::<ShareInstance>::new();
+    // After a share the form starts empty again; without JavaScript the fresh page does that.
+    let share_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(share.value().get(), Some(Ok(()))) {
+            if let Some(form) = share_form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     let revoke = ServerAction::<RevokeShare>::new();
     let cancel_invite = ServerAction::<CancelInstanceInvite>::new();
     let add_login = ServerAction::<AddLogin>::new();
@@ -405,7 +414,7 @@ pub fn InstancePage() -> impl IntoView {
                                         </table>
                                     }.into_any()
                                 }}
-                                <ActionForm action=share attr:class="card">
+                                <ActionForm action=share node_ref=share_form attr:class="card">
                                     <FormError error=error />
                                     <input type="hidden" name="id" value=id.to_string() />
                                     <Field label="Share with (email)" name="email" kind="email" required=true error=error />
