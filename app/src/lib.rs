@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/:id/feedback") ssr=SsrMode::Async view=insights::view::FeedbackPage />
                     <Route path=path!("/integrations/:id/feedback/new") ssr=SsrMode::Async view=insights::view::NewFeedbackPage />
                     <Route path=path!("/integrations/:id/embed") ssr=SsrMode::Async view=join::view::EmbedPage />
+                    <Route path=path!("/account-invite/:token") ssr=SsrMode::Async view=accounts::view::AccountInvitePage />
                     <Route path=path!("/team-invite/:token") ssr=SsrMode::Async view=team::view::TeamInvitePage />
                     <Route path=path!("/teams/join") ssr=SsrMode::Async view=join::view::JoinTeamPage />
                     <Route path=path!("/directory") ssr=SsrMode::Async view=integrations::view::DirectoryPage />

@@ -192,3 +192,473 @@ async fn demo_data_loads_once_and_the_owner_sees_the_demo_account(pool: PgPool) 
     assert_eq!(mine[0]["name"], "Acme Corp");
     assert_eq!(mine[0]["role"], "owner");
 }
+
+/// An account of Olga's with Sam (super admin), Ada (admin), Mia and Max (members).
+async fn team_of_five(
+    app: &TestApp,
+) -> (
+    Uuid,
+    std::collections::HashMap<&'static str, app::server::actor::Actor>,
+) {
+    let olga = person(&app.pool, "Olga Owner", "olga@example.com").await;
+    let account = app::accounts::service::create_account(&app.state, &olga, "Acme")
+        .await
+        .unwrap();
+    let mut people = std::collections::HashMap::new();
+    for (key, name, role) in [
+        ("sam", "Sam Super", "super_admin"),
+        ("ada", "Ada Admin", "admin"),
+        ("mia", "Mia Member", "member"),
+        ("max", "Max Member", "member"),
+    ] {
+        let p = person(&app.pool, name, &format!("{key}@example.com")).await;
+        sqlx::query("INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, $3)")
+            .bind(account)
+            .bind(p.id)
+            .bind(role)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        people.insert(key, p);
+    }
+    people.insert("olga", olga);
+    (account, people)
+}
+
+async fn role_in(app: &TestApp, account: Uuid, user: Uuid) -> Option<String> {
+    sqlx::query_as::<_, (String,)>(
+        "SELECT role FROM account_members WHERE account_id = $1 AND user_id = $2",
+    )
+    .bind(account)
+    .bind(user)
+    .fetch_optional(&app.pool)
+    .await
+    .unwrap()
+    .map(|(r,)| r)
+}
+
+// covers: AM-2, AM-4
+#[sqlx::test(migrations = "../migrations")]
+async fn roles_change_within_the_ceiling_and_a_demotion_bites_at_once(pool: PgPool) {
+    use app::accounts::service::change_role;
+    use app::error::AppError;
+    let app = TestApp::start(pool).await;
+    let st = &app.state;
+    let (account, p) = team_of_five(&app).await;
+    let (olga, sam, ada, mia, max) = (&p["olga"], &p["sam"], &p["ada"], &p["mia"], &p["max"]);
+
+    // Refusals change nothing.
+    let eve = person(&app.pool, "Eve", "eve@example.com").await;
+    let before = app.snapshot().await;
+    for (who, target, to, why) in [
+        (
+            ada,
+            mia.id,
+            "super_admin",
+            "an admin cannot grant above their own role",
+        ),
+        (
+            sam,
+            mia.id,
+            "super_admin",
+            "only the owner grants super admin",
+        ),
+        (
+            ada,
+            sam.id,
+            "member",
+            "an admin cannot change a super admin",
+        ),
+        (mia, max.id, "admin", "a member changes no role"),
+        (sam, olga.id, "member", "nobody changes the owner's role"),
+        (ada, ada.id, "member", "nobody changes their own role"),
+    ] {
+        assert!(
+            matches!(
+                change_role(st, who, account, target, to, "").await,
+                Err(AppError::Forbidden)
+            ),
+            "{why}"
+        );
+    }
+    for bad in ["owner", "root", ""] {
+        assert!(
+            matches!(
+                change_role(st, olga, account, mia.id, bad, "").await,
+                Err(AppError::Validation { .. })
+            ),
+            "{bad}"
+        );
+    }
+    // A wrong account or a stranger looks missing.
+    assert!(matches!(
+        change_role(st, &eve, account, mia.id, "admin", "").await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        change_role(st, olga, Uuid::new_v4(), mia.id, "admin", "").await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        change_role(st, olga, account, eve.id, "admin", "").await,
+        Err(AppError::NotFound)
+    ));
+    assert_eq!(app.snapshot().await, before);
+
+    // Within the ceiling: an admin makes a member an admin; the owner makes someone super admin.
+    change_role(st, ada, account, mia.id, "admin", "runs billing")
+        .await
+        .unwrap();
+    assert_eq!(
+        role_in(&app, account, mia.id).await.as_deref(),
+        Some("admin")
+    );
+    change_role(st, olga, account, max.id, "super_admin", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        role_in(&app, account, max.id).await.as_deref(),
+        Some("super_admin")
+    );
+    let (action, before, after, reason): (String, serde_json::Value, serde_json::Value, Option<String>) = sqlx::query_as(
+        "SELECT action, before, after, reason FROM history WHERE account_id = $1 AND action = 'member.role_changed' ORDER BY seq LIMIT 1",
+    )
+    .bind(account)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (action.as_str(), reason.as_deref()),
+        ("member.role_changed", Some("runs billing"))
+    );
+    assert_eq!(
+        (before["role"].as_str(), after["role"].as_str()),
+        (Some("member"), Some("admin"))
+    );
+    let (mails,): (i64,) = sqlx::query_as("SELECT count(*) FROM outbox WHERE to_addr = 'mia@example.com' AND subject LIKE 'Your role in Acme%'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(mails, 1);
+
+    // Demoted, Ada loses what admins may do on her very next request.
+    change_role(st, sam, account, ada.id, "member", "")
+        .await
+        .unwrap();
+    let how = app::members::service::Handover {
+        new_owner: None,
+        private_connections: "30_days".into(),
+        reason: None,
+    };
+    assert!(matches!(
+        app::members::service::remove(st, ada, account, mia.id, &how, true).await,
+        Err(AppError::Forbidden)
+    ));
+
+    // With SCIM on, the identity provider manages roles.
+    sqlx::query("UPDATE accounts SET scim_enabled = true WHERE id = $1")
+        .bind(account)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let refused = change_role(st, olga, account, mia.id, "member", "")
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("identity provider"),
+        "{refused}"
+    );
+    assert_eq!(
+        role_in(&app, account, mia.id).await.as_deref(),
+        Some("admin")
+    );
+}
+
+// covers: AM-2, AM-3
+#[sqlx::test(migrations = "../migrations")]
+async fn the_owner_hands_the_account_over_and_there_is_always_exactly_one_owner(pool: PgPool) {
+    use app::accounts::service::hand_over;
+    use app::error::AppError;
+    let app = TestApp::start(pool).await;
+    let st = &app.state;
+    let (account, p) = team_of_five(&app).await;
+    let (olga, sam, mia) = (&p["olga"], &p["sam"], &p["mia"]);
+    let owners = || async {
+        sqlx::query_as::<_, (Uuid,)>(
+            "SELECT user_id FROM account_members WHERE account_id = $1 AND role = 'owner'",
+        )
+        .bind(account)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(u,)| u)
+        .collect::<Vec<_>>()
+    };
+    let eve = person(&app.pool, "Eve", "eve@example.com").await;
+    let before = app.snapshot().await;
+    assert!(
+        matches!(
+            hand_over(st, sam, account, mia.id, "").await,
+            Err(AppError::Forbidden)
+        ),
+        "only the owner"
+    );
+    assert!(
+        matches!(
+            hand_over(st, olga, account, olga.id, "").await,
+            Err(AppError::Validation { .. })
+        ),
+        "to oneself"
+    );
+    assert!(
+        matches!(
+            hand_over(st, olga, account, eve.id, "").await,
+            Err(AppError::Validation { .. })
+        ),
+        "to a non-member"
+    );
+    assert!(
+        matches!(
+            hand_over(st, &eve, account, mia.id, "").await,
+            Err(AppError::NotFound)
+        ),
+        "a stranger"
+    );
+    assert_eq!(app.snapshot().await, before);
+
+    hand_over(st, olga, account, mia.id, "Olga retires")
+        .await
+        .unwrap();
+    assert_eq!(owners().await, [mia.id]);
+    assert_eq!(
+        role_in(&app, account, olga.id).await.as_deref(),
+        Some("super_admin")
+    );
+    for (to, subject) in [
+        ("mia@example.com", "You now own Acme"),
+        ("olga@example.com", "You handed Acme over to Mia Member"),
+    ] {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM outbox WHERE to_addr = $1 AND subject = $2")
+                .bind(to)
+                .bind(subject)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        assert_eq!(n, 1, "{to}");
+    }
+    let (reason,): (Option<String>,) = sqlx::query_as(
+        "SELECT reason FROM history WHERE account_id = $1 AND action = 'account.ownership_handed_over'",
+    )
+    .bind(account)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(reason.as_deref(), Some("Olga retires"));
+    // The old owner is a super admin now: no second hand-over from her.
+    assert!(matches!(
+        hand_over(st, olga, account, sam.id, "").await,
+        Err(AppError::Forbidden)
+    ));
+}
+
+// A hand-over raced by a removal of the same person: one of them wins, and the account
+// still has exactly one owner.
+// covers: AM-3, OF-1
+#[sqlx::test(migrations = "../migrations")]
+async fn a_hand_over_raced_by_a_removal_leaves_exactly_one_owner(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let st = &app.state;
+    for round in 0..6 {
+        let (account, p) = team_of_five(&app).await;
+        let (olga, sam, max) = (&p["olga"], &p["sam"], &p["max"]);
+        let how = app::members::service::Handover {
+            new_owner: None,
+            private_connections: "30_days".into(),
+            reason: None,
+        };
+        let (handed, removed) = tokio::join!(
+            app::accounts::service::hand_over(st, olga, account, max.id, ""),
+            app::members::service::remove(st, sam, account, max.id, &how, false)
+        );
+        assert!(
+            handed.is_ok() != removed.is_ok(),
+            "round {round}: exactly one wins: {handed:?} / {:?}",
+            removed.as_ref().err()
+        );
+        let (owners,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM account_members WHERE account_id = $1 AND role = 'owner'",
+        )
+        .bind(account)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(owners, 1, "round {round}");
+        // Fresh people for the next round.
+        sqlx::query("UPDATE users SET email = email || '.' || $1 WHERE email LIKE '%@example.com'")
+            .bind(round.to_string())
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+}
+
+// The life of an invitation to an account: sent, resent (the old link ends), accepted
+// once by the invited address only; cancelled and expired ones refuse; ceilings hold.
+// covers: AM-1, AM-4
+#[sqlx::test(migrations = "../migrations")]
+async fn an_account_invitation_is_sent_renewed_and_accepted_once_by_its_address(pool: PgPool) {
+    use app::accounts::invites;
+    use app::error::{AppError, Refusal};
+    let app = TestApp::start(pool).await;
+    let st = &app.state;
+    let (account, p) = team_of_five(&app).await;
+    let (olga, sam, ada, mia) = (&p["olga"], &p["sam"], &p["ada"], &p["mia"]);
+
+    // Ceilings and refusals change nothing.
+    let eve = person(&app.pool, "Eve", "eve@example.com").await;
+    let before = app.snapshot().await;
+    for (who, role, why) in [
+        (ada, "super_admin", "an admin invites no super admin"),
+        (sam, "super_admin", "only the owner invites super admins"),
+        (mia, "member", "members do not invite"),
+    ] {
+        assert!(
+            matches!(
+                invites::invite(st, who, account, "new@example.com", role).await,
+                Err(AppError::Forbidden)
+            ),
+            "{why}"
+        );
+    }
+    for (email, role) in [
+        ("new@example.com", "owner"),
+        ("new@example.com", "root"),
+        ("not an address", "member"),
+    ] {
+        assert!(
+            matches!(
+                invites::invite(st, olga, account, email, role).await,
+                Err(AppError::Validation { .. })
+            ),
+            "{email} {role}"
+        );
+    }
+    assert!(
+        matches!(
+            invites::invite(st, olga, account, "mia@example.com", "admin").await,
+            Err(AppError::Validation { .. })
+        ),
+        "a member already"
+    );
+    assert!(matches!(
+        invites::invite(st, &eve, account, "new@example.com", "member").await,
+        Err(AppError::NotFound)
+    ));
+    assert_eq!(app.snapshot().await, before);
+
+    // Sent, then sent again: the first link stops working.
+    let id = invites::invite(st, ada, account, "Nina@Example.com", "admin")
+        .await
+        .unwrap();
+    let first = app
+        .mailed_token("nina@example.com", "/account-invite/")
+        .await;
+    invites::resend(st, olga, account, id).await.unwrap();
+    let second = app
+        .mailed_token("nina@example.com", "/account-invite/")
+        .await;
+    assert_ne!(first, second);
+    let (stored,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM account_invites WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
+    )
+    .bind(&second)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 1, "only the hash is kept");
+    let listed = invites::list(st, ada, account).await.unwrap();
+    assert_eq!(
+        (listed.len(), listed[0].email.as_str(), listed[0].expired),
+        (1, "nina@example.com", false)
+    );
+    assert!(matches!(
+        invites::list(st, mia, account).await,
+        Err(AppError::Forbidden)
+    ));
+
+    let nina = person(&app.pool, "Nina New", "nina@example.com").await;
+    assert!(matches!(
+        invites::accept(st, &nina, &first).await,
+        Err(AppError::Refused(Refusal::InvitationInvalid))
+    ));
+    // Someone else, even signed in and verified, cannot use Nina's link.
+    let landing = invites::landing(st, &eve, &second).await.unwrap();
+    assert_eq!(
+        (landing.email.as_str(), landing.account.as_str()),
+        ("nina@example.com", "Acme")
+    );
+    assert!(matches!(
+        invites::accept(st, &eve, &second).await,
+        Err(AppError::Refused(Refusal::WrongAddress { .. }))
+    ));
+    // Nina accepts, once, with the role she was invited with.
+    assert_eq!(invites::accept(st, &nina, &second).await.unwrap(), account);
+    assert_eq!(
+        role_in(&app, account, nina.id).await.as_deref(),
+        Some("admin")
+    );
+    assert!(matches!(
+        invites::accept(st, &nina, &second).await,
+        Err(AppError::Refused(Refusal::InvitationInvalid))
+    ));
+    assert!(invites::list(st, olga, account).await.unwrap().is_empty());
+
+    // Cancelled: the link ends. Expired: refused as expired.
+    let gone = invites::invite(st, olga, account, "otto@example.com", "member")
+        .await
+        .unwrap();
+    let otto_link = app
+        .mailed_token("otto@example.com", "/account-invite/")
+        .await;
+    invites::cancel(st, ada, account, gone).await.unwrap();
+    let otto = person(&app.pool, "Otto", "otto@example.com").await;
+    assert!(matches!(
+        invites::accept(st, &otto, &otto_link).await,
+        Err(AppError::Refused(Refusal::InvitationInvalid))
+    ));
+    assert!(
+        matches!(
+            invites::cancel(st, ada, account, gone).await,
+            Err(AppError::NotFound)
+        ),
+        "once"
+    );
+    invites::invite(st, olga, account, "otto@example.com", "member")
+        .await
+        .unwrap();
+    let late = app
+        .mailed_token("otto@example.com", "/account-invite/")
+        .await;
+    sqlx::query("UPDATE account_invites SET expires_at = now() - interval '1 second' WHERE email = 'otto@example.com' AND status = 'pending'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        invites::accept(st, &otto, &late).await,
+        Err(AppError::Refused(Refusal::InvitationExpired))
+    ));
+    assert!(role_in(&app, account, otto.id).await.is_none());
+
+    // With SCIM on, the identity provider adds people (AM-4).
+    sqlx::query("UPDATE accounts SET scim_enabled = true WHERE id = $1")
+        .bind(account)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        invites::invite(st, olga, account, "pia@example.com", "member").await,
+        Err(AppError::Refused(Refusal::ScimOn))
+    ));
+}

@@ -119,7 +119,7 @@ fn op(
     }
 }
 
-// covers: HI-2, HI-3, HI-4, X-4, X-6, X-7, X-5, AC-3, SH-2, SH-3, SH-5, SH-6, SH-7, SH-8, TM-2, TM-3, TM-5, TM-7, TM-8, SJ-1, SJ-2, SJ-3, OF-2, OF-4, OF-6, OF-7, OF-8, IN-2, IN-3, IN-4
+// covers: AM-1, AM-2, AM-3, HI-2, HI-3, HI-4, X-4, X-6, X-7, X-5, AC-3, SH-2, SH-3, SH-5, SH-6, SH-7, SH-8, TM-2, TM-3, TM-5, TM-7, TM-8, SJ-1, SJ-2, SJ-3, OF-2, OF-4, OF-6, OF-7, OF-8, IN-2, IN-3, IN-4
 #[sqlx::test(migrations = "../migrations")]
 async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
     let app = TestApp::start(pool).await;
@@ -179,6 +179,24 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
     )
     .bind(&account)
     .bind(cal_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    // An open invitation to the account, for resending and cancelling.
+    let (account_invite,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO account_invites (account_id, email, role, expires_at) VALUES ($1::uuid, 'ivo@example.com', 'member', now() + interval '14 days') RETURNING id",
+    )
+    .bind(&account)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    // Hal: a second plain member, whose role is changed and who receives the account.
+    let hal = person(&app.pool, "Hal Heir", "hal@example.com").await.id;
+    sqlx::query(
+        "INSERT INTO account_members (account_id, user_id, role) VALUES ($1::uuid, $2, 'member')",
+    )
+    .bind(&account)
+    .bind(hal)
     .execute(&app.pool)
     .await
     .unwrap();
@@ -337,6 +355,8 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
         ("ZAP", zap.to_string()),
         ("CONN", conn.to_string()),
         ("R", removal.to_string()),
+        ("H", hal.to_string()),
+        ("AI", account_invite.to_string()),
     ]
     .into_iter()
     .collect();
@@ -884,6 +904,61 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
             Some(json!({"reason": "removed by mistake"})),
             Some(403),
             200,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/accounts/{id}/invitations",
+            "/api/v1/accounts/{A}/invitations",
+            None,
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::POST,
+            "/api/v1/accounts/{id}/invitations",
+            "/api/v1/accounts/{A}/invitations",
+            Some(json!({"email": "nina@example.com", "role": "admin"})),
+            Some(403),
+            201,
+            "ann",
+        ),
+        op(
+            M::POST,
+            "/api/v1/accounts/{id}/invitations/{invitation}/resend",
+            "/api/v1/accounts/{A}/invitations/{AI}/resend",
+            None,
+            Some(403),
+            204,
+            "ann",
+        ),
+        op(
+            M::DELETE,
+            "/api/v1/accounts/{id}/invitations/{invitation}",
+            "/api/v1/accounts/{A}/invitations/{AI}",
+            None,
+            Some(403),
+            204,
+            "ann",
+        ),
+        op(
+            M::PUT,
+            "/api/v1/accounts/{id}/members/{user}/role",
+            "/api/v1/accounts/{A}/members/{H}/role",
+            Some(json!({"role": "admin", "reason": "runs the billing team"})),
+            Some(403),
+            204,
+            "ann",
+        ),
+        // Ann hands the account to Hal; as a super admin she still removes Cal below.
+        op(
+            M::PUT,
+            "/api/v1/accounts/{id}/owner",
+            "/api/v1/accounts/{A}/owner",
+            Some(json!({"user_id": hal})),
+            Some(403),
+            204,
             "ann",
         ),
         op(

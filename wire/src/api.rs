@@ -69,6 +69,40 @@ pub struct NewOwner {
     pub owner_id: Uuid,
 }
 
+/// A member's new role in an account (AM-2).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AccountRoleInput {
+    /// `super_admin`, `admin` or `member`.
+    pub role: String,
+    /// Why, for the history (optional, at most 500 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Someone to invite to an account, and their role (AM-1).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AccountInviteInput {
+    pub email: String,
+    /// `super_admin` (the owner only), `admin` or `member`.
+    pub role: String,
+}
+
+/// Who receives the account (AM-3).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HandOverInput {
+    /// A member of the account, who becomes its owner.
+    pub user_id: Uuid,
+    /// Why, for the history (optional, at most 500 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
 /// Whether the identity provider manages the members (OF-7).
 #[derive(Debug, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -53,8 +53,14 @@ pub async fn members_page(
     let (name, plan) = repo::account(&mut conn, account_id).await?;
     let members = repo::members(&mut conn, account_id).await?;
     let scim_enabled = repo::scim_enabled(&mut conn, account_id).await?;
+    let invitations = if policy::account(Some(role), AccountAction::ManageInvitations).is_ok() {
+        super::invites::pending(&mut conn, account_id).await?
+    } else {
+        Vec::new()
+    };
     Ok(MembersPage {
         scim_enabled,
+        invitations,
         me: me.id,
         account: AccountSummary {
             id: account_id,
@@ -107,4 +113,208 @@ pub async fn member_list(
         None
     };
     Ok(MemberList { members, next })
+}
+
+/// Lock and read the roles of `me` and `target` in `account`, after taking the account's
+/// membership lock: removals, role changes and hand-overs of one account take turns, so
+/// none of them acts on a role that has just changed (AM-2, AM-3, OF-1).
+async fn lock_roles(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    account: Uuid,
+    me: Uuid,
+    target: Uuid,
+) -> Result<(Option<AccountRole>, Option<AccountRole>, bool), AppError> {
+    crate::server::hold_locks(tx, &[format!("members:{account}")]).await?;
+    let rows: Vec<(Uuid, String, bool)> = sqlx::query_as(
+        "SELECT m.user_id, m.role, a.scim_enabled FROM account_members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.account_id = $1 AND m.user_id IN ($2, $3) ORDER BY m.user_id FOR UPDATE OF m",
+    )
+    .bind(account)
+    .bind(me)
+    .bind(target)
+    .fetch_all(&mut **tx)
+    .await?;
+    let role_of = |who: Uuid| -> Result<Option<AccountRole>, AppError> {
+        rows.iter()
+            .find(|(u, _, _)| *u == who)
+            .map(|(_, r, _)| AccountRole::parse(r).ok_or_else(|| AppError::internal("bad role")))
+            .transpose()
+    };
+    let scim = rows.first().is_some_and(|(_, _, s)| *s);
+    Ok((role_of(me)?, role_of(target)?, scim))
+}
+
+fn parse_role(text: &str) -> Result<AccountRole, AppError> {
+    match AccountRole::parse(text.trim()) {
+        Some(r) if r != AccountRole::Owner => Ok(r),
+        Some(_) => Err(AppError::validation(
+            "role",
+            "The owner's role is handed over, not given: use “Hand over ownership”.",
+        )),
+        None => Err(AppError::validation(
+            "role",
+            "Choose a role: super_admin, admin or member.",
+        )),
+    }
+}
+
+/// Change a member's role (AM-2), within the caller's ceiling; refused while SCIM is on
+/// (AM-4). The change, with the role before and after and the reason, goes into the
+/// account's history; the member is mailed. Takes effect on their very next request.
+pub async fn change_role(
+    st: &AppState,
+    me: &Actor,
+    account: Uuid,
+    target: Uuid,
+    role: &str,
+    reason: &str,
+) -> Result<AccountRole, AppError> {
+    let to = parse_role(role)?;
+    let reason = history::reason(reason)?;
+    let mut tx = st.pool.begin().await?;
+    let (mine, theirs, scim) = lock_roles(&mut tx, account, me.id, target).await?;
+    policy::account(mine, AccountAction::ViewMembers)?;
+    let theirs = theirs.ok_or(AppError::NotFound)?;
+    policy::account(
+        mine,
+        AccountAction::ChangeRole {
+            target: theirs,
+            to,
+            is_self: target == me.id,
+        },
+    )?;
+    if scim {
+        return Err(crate::error::Refusal::ScimOn.into());
+    }
+    if theirs == to {
+        return Ok(to);
+    }
+    sqlx::query("UPDATE account_members SET role = $3 WHERE account_id = $1 AND user_id = $2")
+        .bind(account)
+        .bind(target)
+        .bind(to.as_str())
+        .execute(&mut *tx)
+        .await?;
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action: "member.role_changed",
+            account_id: Some(account),
+            subject: Some(format!("user:{target}")),
+            target: Some(format!("user:{target}")),
+            before: Some(serde_json::json!({ "role": theirs.as_str() })),
+            after: Some(serde_json::json!({ "role": to.as_str() })),
+            reason,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let (name, _) = repo::account(&mut tx, account).await?;
+    let (email,): (String,) = sqlx::query_as("SELECT email FROM users WHERE id = $1")
+        .bind(target)
+        .fetch_one(&mut *tx)
+        .await?;
+    crate::server::mail::enqueue(
+        &mut tx,
+        &email,
+        &format!("Your role in {name} is now {}", to.label().to_lowercase()),
+        &format!(
+            "Hello,\n\n{} changed your role in the account \"{name}\" from {} to {}.\n\n{}\n",
+            me.name,
+            theirs.label().to_lowercase(),
+            to.label().to_lowercase(),
+            st.config.link(&format!("/accounts/{account}/members")),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// Hand the account to another member (AM-3): the owner only, after a confirmation on the
+/// screen. The old owner becomes a super admin, the new one the owner, in one transaction
+/// (the database keeps at most one owner per account); both are mailed; history records it.
+pub async fn hand_over(
+    st: &AppState,
+    me: &Actor,
+    account: Uuid,
+    to: Uuid,
+    reason: &str,
+) -> Result<(), AppError> {
+    let reason = history::reason(reason)?;
+    let mut tx = st.pool.begin().await?;
+    let (mine, theirs, _) = lock_roles(&mut tx, account, me.id, to).await?;
+    policy::account(mine, AccountAction::HandOverOwnership)?;
+    if to == me.id {
+        return Err(AppError::validation(
+            "new_owner",
+            "You own this account already.",
+        ));
+    }
+    let theirs = theirs.ok_or_else(|| {
+        AppError::validation(
+            "new_owner",
+            "The new owner must be a member of this account.",
+        )
+    })?;
+    // Old owner first, so the account never holds two owners, even for a moment.
+    sqlx::query(
+        "UPDATE account_members SET role = 'super_admin' WHERE account_id = $1 AND user_id = $2",
+    )
+    .bind(account)
+    .bind(me.id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE account_members SET role = 'owner' WHERE account_id = $1 AND user_id = $2")
+        .bind(account)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action: "account.ownership_handed_over",
+            account_id: Some(account),
+            subject: Some(format!("account:{account}")),
+            target: Some(format!("user:{to}")),
+            before: Some(serde_json::json!({ "owner": me.id, "new_owner_role": theirs.as_str() })),
+            after: Some(serde_json::json!({ "owner": to, "old_owner_role": "super_admin" })),
+            reason,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let (name, _) = repo::account(&mut tx, account).await?;
+    let (new_name, new_email): (String, String) =
+        sqlx::query_as("SELECT name, email FROM users WHERE id = $1")
+            .bind(to)
+            .fetch_one(&mut *tx)
+            .await?;
+    let link = st.config.link(&format!("/accounts/{account}/members"));
+    crate::server::mail::enqueue(
+        &mut tx,
+        &new_email,
+        &format!("You now own {name}"),
+        &format!(
+            "Hello {new_name},\n\n{} handed the account \"{name}\" over to you: you are its owner now, and {} \
+             stays on as a super admin.\n\n{link}\n",
+            me.name, me.name
+        ),
+    )
+    .await?;
+    crate::server::mail::enqueue(
+        &mut tx,
+        &me.email,
+        &format!("You handed {name} over to {new_name}"),
+        &format!(
+            "Hello {},\n\nYou handed the account \"{name}\" over to {new_name} ({new_email}). You are a super \
+             admin of it now.\n\n{link}\n",
+            me.name
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The accounts list (with the create form) and the Members screen.
 use super::api::*;
 use crate::components::{last_error, Field, FormError, LoadError, Loading};
+use crate::domain::roles::AccountRole;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -56,8 +57,35 @@ pub fn MembersPage() -> impl IntoView {
     let account_id = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
     let scim = ServerAction::<crate::members::api::SetScim>::new();
     let scim_error = last_error(scim.value());
+    let change_role = ServerAction::<super::api::ChangeMemberRole>::new();
+    let hand_over = ServerAction::<super::api::HandOver>::new();
+    let row_error = Signal::derive(move || {
+        last_error(change_role.value())
+            .get()
+            .or_else(|| last_error(hand_over.value()).get())
+    });
+    let invite = ServerAction::<InviteToAccount>::new();
+    let resend = ServerAction::<ResendAccountInvite>::new();
+    let cancel = ServerAction::<CancelAccountInvite>::new();
+    let invite_error = last_error(invite.value());
+    let invites_error = Signal::derive(move || {
+        last_error(resend.value())
+            .get()
+            .or_else(|| last_error(cancel.value()).get())
+    });
+    let query = leptos_router::hooks::use_query_map();
     let page = Resource::new(
-        move || (account_id(), scim.version().get()),
+        move || {
+            (
+                account_id(),
+                scim.version().get()
+                    + change_role.version().get()
+                    + hand_over.version().get()
+                    + invite.version().get()
+                    + resend.version().get()
+                    + cancel.version().get(),
+            )
+        },
         |(id, _)| async move {
             match id {
                 Some(id) => list_members(id).await,
@@ -78,6 +106,20 @@ pub fn MembersPage() -> impl IntoView {
                         let can_scim = policy::account(Some(my_role), AccountAction::ManageScim).is_ok();
                         let scim_on = p.scim_enabled;
                         let me = p.me;
+                        let can_hand_over = policy::account(Some(my_role), AccountAction::HandOverOwnership).is_ok();
+                        let account_name = p.account.name.clone();
+                        // The roles this caller may invite with (AM-1); none while SCIM is on (AM-4).
+                        let invite_roles: Vec<AccountRole> = if scim_on { Vec::new() } else {
+                            [AccountRole::Member, AccountRole::Admin, AccountRole::SuperAdmin].into_iter()
+                                .filter(|&role| policy::account(Some(my_role), AccountAction::Invite { role }).is_ok())
+                                .collect()
+                        };
+                        let invitations = p.invitations.clone();
+                        let cancelling = query.with(|q| q.get("cancel_invite").and_then(|s| Uuid::parse_str(&s).ok()))
+                            .and_then(|i| invitations.iter().find(|x| x.id == i).cloned());
+                        let handing = query.with(|q| q.get("hand_over").and_then(|s| Uuid::parse_str(&s).ok()))
+                            .filter(|_| can_hand_over)
+                            .and_then(|u| p.members.iter().find(|m| m.user_id == u && m.user_id != me).cloned());
                         view! {
                             <section aria-labelledby="members-title">
                                 <p class="crumbs"><a href="/accounts">"Accounts"</a> " / " {p.account.name.clone()}</p>
@@ -86,8 +128,31 @@ pub fn MembersPage() -> impl IntoView {
                                    " · " <a href=format!("/accounts/{aid}/work")>"Zaps and connections"</a>
                                    {policy::account(Some(my_role), AccountAction::ViewHistory).is_ok().then(|| view! { " · " <a href=format!("/accounts/{aid}/history")>"History"</a> })}</p>
                                 <crate::components::Notice key="removed" text="The member was removed and their work transferred. Both confirmation mails are on their way." />
+                                <crate::components::Notice key="role_changed" text="The role was changed. It applies from their next request; they were mailed." />
+                                <crate::components::Notice key="handed_over" text="The account was handed over. You are a super admin of it now; you both were mailed." />
                                 {scim_on.then(|| view! {
-                                    <p class="notice" role="note">"SCIM provisioning is on: people are added and removed in your identity provider, so this page cannot remove members."</p>
+                                    <p class="notice" role="note">"SCIM provisioning is on: people are added, removed and given roles in your identity provider, so this page cannot change membership."</p>
+                                })}
+                                <crate::components::Notice key="invited" text="Invitation sent. It is valid for 14 days, for that address only." />
+                                <crate::components::Notice key="resent" text="Invitation sent again with a new link; the old link no longer works." />
+                                <crate::components::Notice key="invite_cancelled" text="The invitation was cancelled: its link no longer works." />
+                                <crate::components::Notice key="joined" text="Welcome: you are a member of this account now." />
+                                <FormError error=row_error />
+                                {handing.map(|m| view! {
+                                    <section class="card confirm" role="alertdialog" aria-labelledby="hand-over-title">
+                                        <h2 id="hand-over-title">{format!("Hand {} over to {}?", account_name, m.name)}</h2>
+                                        <p>{format!("{} ({}) becomes the account's owner; you become a super admin. Only the owner can hand it back. You both get a mail.", m.name, m.email)}</p>
+                                        <ActionForm action=hand_over>
+                                            <input type="hidden" name="account_id" value=aid.to_string() />
+                                            <input type="hidden" name="user_id" value=m.user_id.to_string() />
+                                            <div class="field">
+                                                <label for="hand-over-reason">"Reason (optional, kept in the account's history)"</label>
+                                                <input id="hand-over-reason" name="reason" type="text" maxlength="500" />
+                                            </div>
+                                            <button type="submit" class="danger">{format!("Hand the account over to {}", m.name)}</button>
+                                            " " <a href="?">"Keep ownership"</a>
+                                        </ActionForm>
+                                    </section>
                                 })}
                                 <table class="members">
                                     <caption class="visually-hidden">"Members and their roles"</caption>
@@ -97,6 +162,15 @@ pub fn MembersPage() -> impl IntoView {
                                     <tbody>
                                         {p.members.into_iter().map(|m| {
                                             let can_remove = !scim_on && policy::account(Some(my_role), AccountAction::RemoveMember { target: m.role, is_self: m.user_id == me }).is_ok();
+                                            // The roles this caller may give this member (AM-2); none while SCIM is on (AM-4).
+                                            let roles: Vec<AccountRole> = if scim_on { Vec::new() } else {
+                                                [AccountRole::SuperAdmin, AccountRole::Admin, AccountRole::Member].into_iter()
+                                                    .filter(|&to| to != m.role && policy::account(Some(my_role), AccountAction::ChangeRole { target: m.role, to, is_self: m.user_id == me }).is_ok())
+                                                    .collect()
+                                            };
+                                            let can_hand = can_hand_over && m.user_id != me;
+                                            let role_id = format!("role-{}", m.user_id);
+                                            let (role_label, role_button) = (format!("New role for {}", m.name), format!("Change {}'s role", m.name));
                                             view! {
                                                 <tr>
                                                     <td>{m.name.clone()}</td>
@@ -104,7 +178,7 @@ pub fn MembersPage() -> impl IntoView {
                                                     <td>{m.role.label()}</td>
                                                     <td>{m.joined_at.format("%Y-%m-%d").to_string()}</td>
                                                     <td class="row-actions">
-                                                        {(can_csv || can_remove).then(|| view! {
+                                                        {(can_csv || can_remove || !roles.is_empty() || can_hand).then(|| view! {
                                                             // The help page's three-dot menu; a disclosure, so it opens with
                                                             // the keyboard and without JavaScript.
                                                             <details class="row-menu">
@@ -112,6 +186,22 @@ pub fn MembersPage() -> impl IntoView {
                                                                 <ul>
                                                                     {can_csv.then(|| view! {
                                                                         <li><a href=format!("/accounts/{aid}/members/{}/export.csv", m.user_id) download="">{format!("Download a CSV of {}'s work", m.name)}</a></li>
+                                                                    })}
+                                                                    {(!roles.is_empty()).then(|| view! {
+                                                                        <li>
+                                                                            <ActionForm action=change_role attr:class="menu-form">
+                                                                                <input type="hidden" name="account_id" value=aid.to_string() />
+                                                                                <input type="hidden" name="user_id" value=m.user_id.to_string() />
+                                                                                <label for=role_id.clone()>{role_label.clone()}</label>
+                                                                                <select id=role_id.clone() name="role">
+                                                                                    {roles.iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                                                                                </select>
+                                                                                <button type="submit">{role_button.clone()}</button>
+                                                                            </ActionForm>
+                                                                        </li>
+                                                                    })}
+                                                                    {can_hand.then(|| view! {
+                                                                        <li><a href=format!("?hand_over={}", m.user_id)>{format!("Hand over ownership to {}…", m.name)}</a></li>
                                                                     })}
                                                                     {can_remove.then(|| view! {
                                                                         <li><a href=format!("/accounts/{aid}/members/{}/remove", m.user_id)>{format!("Remove {}…", m.name)}</a></li>
@@ -125,6 +215,69 @@ pub fn MembersPage() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
+                                {(!invite_roles.is_empty()).then(|| view! {
+                                    <section class="card narrow" aria-labelledby="invite-title">
+                                        <h2 id="invite-title">"Invite people"</h2>
+                                        <p class="hint">"They get a link by mail, valid 14 days, which only that address can accept (after signing up with it, if they have no login)."</p>
+                                        <ActionForm action=invite>
+                                            <FormError error=invite_error />
+                                            <input type="hidden" name="account_id" value=aid.to_string() />
+                                            <div class="field">
+                                                <label for="invite-email">"Email address"</label>
+                                                <input id="invite-email" name="email" type="email" required autocomplete="off" />
+                                                <p class="field-error" role="alert">{move || invite_error.get().and_then(|e| e.field_message("email"))}</p>
+                                            </div>
+                                            <div class="field">
+                                                <label for="invite-role">"Role"</label>
+                                                <select id="invite-role" name="role">
+                                                    {invite_roles.iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                                                </select>
+                                            </div>
+                                            <button type="submit" disabled=move || invite.pending().get()>{move || if invite.pending().get() { "Sending…" } else { "Send invitation" }}</button>
+                                        </ActionForm>
+                                    </section>
+                                })}
+                                {(!p.invitations.is_empty()).then(|| view! {
+                                    <section aria-labelledby="pending-title">
+                                        <h2 id="pending-title">"Pending invitations"</h2>
+                                        <FormError error=invites_error />
+                                        {cancelling.map(|i| view! {
+                                            <section class="card confirm" role="alertdialog" aria-labelledby="cancel-account-invite-title">
+                                                <h3 id="cancel-account-invite-title">{format!("Cancel the invitation to {}?", i.email)}</h3>
+                                                <p>"Its link stops working at once. You can invite them again later."</p>
+                                                <ActionForm action=cancel>
+                                                    <input type="hidden" name="account_id" value=aid.to_string() />
+                                                    <input type="hidden" name="invite_id" value=i.id.to_string() />
+                                                    <button type="submit" class="danger">{format!("Cancel the invitation to {}", i.email)}</button>
+                                                    " " <a href="?">"Keep it"</a>
+                                                </ActionForm>
+                                            </section>
+                                        })}
+                                        <table class="invites">
+                                            <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Invited"</th><th scope="col">"Valid until"</th><th scope="col">"Actions"</th></tr></thead>
+                                            <tbody>
+                                                {p.invitations.clone().into_iter().map(|i| {
+                                                    let resend_name = format!("Resend the invitation to {}", i.email);
+                                                    view! {
+                                                    <tr>
+                                                        <td>{i.email.clone()}</td>
+                                                        <td>{i.role.label()}</td>
+                                                        <td>{format!("{}{}", i.invited_by.clone().map(|b| format!("by {b}, ")).unwrap_or_default(), i.invited_at.format("%Y-%m-%d"))}</td>
+                                                        <td>{if i.expired { "expired".to_string() } else { i.expires_at.format("%Y-%m-%d").to_string() }}</td>
+                                                        <td class="row-actions">
+                                                            <ActionForm action=resend attr:class="inline">
+                                                                <input type="hidden" name="account_id" value=aid.to_string() />
+                                                                <input type="hidden" name="invite_id" value=i.id.to_string() />
+                                                                <button type="submit" class="link-button">{resend_name}</button>
+                                                            </ActionForm>
+                                                            <a href=format!("?cancel_invite={}", i.id)>{format!("Cancel the invitation to {}…", i.email)}</a>
+                                                        </td>
+                                                    </tr>
+                                                }}).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </section>
+                                })}
                                 {can_scim.then(|| view! {
                                     // Outside the disclosure, which is closed again after the answer.
                                     <FormError error=scim_error />
@@ -149,6 +302,55 @@ pub fn MembersPage() -> impl IntoView {
                             </section>
                         }.into_any()
                     }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The page an account invitation's link opens (AM-1): what it is, then Accept.
+#[component]
+pub fn AccountInvitePage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    let landing = Resource::new(token, get_account_invite_landing);
+    let accept = ServerAction::<AcceptAccountInvite>::new();
+    let error = last_error(accept.value());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match landing.await {
+                    Err(crate::error::AppError::Unauthenticated) => {
+                        let next = format!("/account-invite/{}", token());
+                        view! {
+                            <section class="card narrow">
+                                <h1>"You are invited to an account"</h1>
+                                <p>"Sign in with the invited address, or create a login with it, to see the invitation and accept it."</p>
+                                <p class="actions">
+                                    <a class="button" href=format!("/signin?next={next}")>"Sign in"</a>
+                                    <a href=format!("/signup?next={next}")>"Create a login"</a>
+                                </p>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <section class="card narrow"><h1>"Invitation"</h1><LoadError error=e /></section> }.into_any(),
+                    Ok(l) => view! {
+                        <section class="card narrow" aria-labelledby="account-invite-title">
+                            <h1 id="account-invite-title">{format!("Join {}", l.account)}</h1>
+                            <p>{format!("{} invited {} to the account as {}.", l.inviter.clone().unwrap_or_else(|| "Someone".into()), l.email, l.role.label().to_lowercase())}</p>
+                            {if l.already_member {
+                                view! { <p class="notice">"You are a member of this account already. "<a href=format!("/accounts/{}/members", l.account_id)>"Open it"</a></p> }.into_any()
+                            } else {
+                                view! {
+                                    <ActionForm action=accept>
+                                        <FormError error=error />
+                                        <input type="hidden" name="token" value=token() />
+                                        <button type="submit">{format!("Accept and join {}", l.account)}</button>
+                                    </ActionForm>
+                                }.into_any()
+                            }}
+                        </section>
+                    }.into_any(),
                 }
             })}
         </Suspense>

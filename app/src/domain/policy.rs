@@ -52,6 +52,21 @@ pub enum AccountAction {
     ViewHistory,
     /// Undo a member's removal within its 14 days (HI-4).
     UndoRemoval,
+    /// Change a member holding `target` to the role `to` (AM-2): within the actor's own
+    /// ceiling, never one's own role, never the owner's, never to owner (that is a
+    /// hand-over), and super admin only from the owner.
+    ChangeRole {
+        target: AccountRole,
+        to: AccountRole,
+        is_self: bool,
+    },
+    /// Hand the account to another member (AM-3): the owner only.
+    HandOverOwnership,
+    /// Invite someone by email with `role` (AM-1): never above one's own role, super
+    /// admin only from the owner, owner never (that is a hand-over).
+    Invite { role: AccountRole },
+    /// See, resend and cancel the account's pending invitations (AM-1).
+    ManageInvitations,
 }
 
 pub fn account(role: Option<AccountRole>, action: AccountAction) -> Result<Authorized, Denied> {
@@ -74,6 +89,25 @@ pub fn account(role: Option<AccountRole>, action: AccountAction) -> Result<Autho
         (ViewHistory, Member) => deny_visible(),
         (UndoRemoval, Owner | SuperAdmin) => allow(),
         (UndoRemoval, Admin | Member) => deny_visible(),
+        (Invite { role: Owner }, _) => deny_visible(),
+        (Invite { .. }, Member) => deny_visible(),
+        (Invite { role: SuperAdmin }, SuperAdmin | Admin) => deny_visible(),
+        (Invite { role }, actor) if role.rank() > actor.rank() => deny_visible(),
+        (Invite { .. }, Owner | SuperAdmin | Admin) => allow(),
+        (ManageInvitations, Owner | SuperAdmin | Admin) => allow(),
+        (ManageInvitations, Member) => deny_visible(),
+        (HandOverOwnership, Owner) => allow(),
+        (HandOverOwnership, SuperAdmin | Admin | Member) => deny_visible(),
+        (ChangeRole { target: Owner, .. } | ChangeRole { to: Owner, .. }, _) => deny_visible(),
+        (ChangeRole { is_self: true, .. }, _) => deny_visible(),
+        (ChangeRole { .. }, Member) => deny_visible(),
+        (ChangeRole { to: SuperAdmin, .. }, SuperAdmin | Admin) => deny_visible(),
+        (ChangeRole { target, to, .. }, actor)
+            if target.rank() > actor.rank() || to.rank() > actor.rank() =>
+        {
+            deny_visible()
+        }
+        (ChangeRole { .. }, Owner | SuperAdmin | Admin) => allow(),
         // Nobody removes the owner or themselves here; nobody removes someone who outranks them.
         (
             RemoveMember {
@@ -381,6 +415,78 @@ mod tests {
                 "outsider {action:?}"
             );
         }
+    }
+
+    // covers: AM-1, AM-2, AM-3
+    #[test]
+    fn account_role_change_and_hand_over_matrix() {
+        use AccountRole::{Admin as A, Member as M, Owner as O, SuperAdmin as S};
+        // For each actor: rows are the target's role (O, S, A, M), columns the new role (O, S, A, M).
+        let table: [(AccountRole, [[bool; 4]; 4]); 4] = [
+            (O, [[N, N, N, N], [N, Y, Y, Y], [N, Y, Y, Y], [N, Y, Y, Y]]),
+            (S, [[N, N, N, N], [N, N, Y, Y], [N, N, Y, Y], [N, N, Y, Y]]),
+            (A, [[N, N, N, N], [N, N, N, N], [N, N, Y, Y], [N, N, Y, Y]]),
+            (M, [[N; 4]; 4]),
+        ];
+        let roles = [O, S, A, M];
+        for (actor, grid) in table {
+            for (target, row) in roles.iter().zip(grid) {
+                for (to, want) in roles.iter().zip(row) {
+                    let action = AccountAction::ChangeRole {
+                        target: *target,
+                        to: *to,
+                        is_self: false,
+                    };
+                    let got = account(Some(actor), action);
+                    assert_eq!(ok(got), want, "{actor:?} changes {target:?} to {to:?}");
+                    if !want {
+                        assert_eq!(got, Err(Denied::Forbidden));
+                    }
+                    // Nobody changes their own role, and outsiders see nothing.
+                    let own = AccountAction::ChangeRole {
+                        target: *target,
+                        to: *to,
+                        is_self: true,
+                    };
+                    assert!(!ok(account(Some(actor), own)));
+                    assert_eq!(account(None, action), Err(Denied::NotVisible));
+                }
+            }
+        }
+        for (role, want) in [(O, Y), (S, N), (A, N), (M, N)] {
+            assert_eq!(
+                ok(account(Some(role), AccountAction::HandOverOwnership)),
+                want,
+                "{role:?}"
+            );
+        }
+        // Invitations (AM-1): the invited role per actor, in the order O, S, A, M.
+        for (actor, row) in [
+            (O, [N, Y, Y, Y]),
+            (S, [N, N, Y, Y]),
+            (A, [N, N, Y, Y]),
+            (M, [N, N, N, N]),
+        ] {
+            for (role, want) in roles.iter().zip(row) {
+                let got = account(Some(actor), AccountAction::Invite { role: *role });
+                assert_eq!(ok(got), want, "{actor:?} invites a {role:?}");
+                assert_eq!(
+                    account(None, AccountAction::Invite { role: *role }),
+                    Err(Denied::NotVisible)
+                );
+            }
+        }
+        for (role, want) in [(O, Y), (S, Y), (A, Y), (M, N)] {
+            assert_eq!(
+                ok(account(Some(role), AccountAction::ManageInvitations)),
+                want,
+                "{role:?}"
+            );
+        }
+        assert_eq!(
+            account(None, AccountAction::HandOverOwnership),
+            Err(Denied::NotVisible)
+        );
     }
 
     // covers: TM-2, TM-3, TM-5, TM-7, TM-8, X-1, HI-2

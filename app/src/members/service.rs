@@ -187,6 +187,8 @@ async fn remove_with(
     let reason = history::reason(how.reason.as_deref().unwrap_or_default())?;
     let new_owner = how.new_owner;
     let mut tx = st.pool.begin().await?;
+    // Removals, role changes and hand-overs of one account take turns (see accounts::service).
+    crate::server::hold_locks(&mut tx, &[format!("members:{account}")]).await?;
     let my_role = authorize_removal(&mut tx, me, account, target).await?;
     policy::account(Some(my_role), AccountAction::ChooseConnectionExpiry)?;
     let new_owner = resolve_new_owner(&mut tx, account, my_role, target, new_owner, search).await?;

@@ -1,7 +1,10 @@
 //! Accounts and their members (OF-*): list, removal and its preview, the CSV, owner
 //! changes of shared work, the SCIM switch.
-use super::{body_of, id_of, next_link, query_of, ApiActor, ApiResult, Body, Id, Ids, Problem, Q};
-use app::accounts::{AccountSummary, MemberList, MEMBERS_PAGE_MAX};
+use super::{
+    body_of, created, id_of, next_link, query_of, ApiActor, ApiResult, Body, Created, Id, Ids,
+    Problem, Q,
+};
+use app::accounts::{AccountInvite, AccountSummary, MemberList, MEMBERS_PAGE_MAX};
 use app::members::work::WorkPage;
 use app::members::{Removed, TransferReport};
 use app::server::AppState;
@@ -10,7 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use wire::api::{Handover, NewOwner, Page, Scim};
+use wire::api::{
+    AccountInviteInput, AccountRoleInput, HandOverInput, Handover, NewOwner, Page, Scim,
+};
 
 pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_accounts))
@@ -22,6 +27,134 @@ pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(change_zap_owner))
         .routes(routes!(change_connection_owner))
         .routes(routes!(set_scim))
+        .routes(routes!(change_member_role))
+        .routes(routes!(hand_over))
+        .routes(routes!(list_invitations, invite))
+        .routes(routes!(resend_invitation))
+        .routes(routes!(cancel_invitation))
+}
+
+/// The account's pending invitations (AM-1): the owner, super admins and admins.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/invitations", tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account")),
+    responses((status = 200, body = [AccountInvite]), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)),
+    security(("token" = [])))]
+async fn list_invitations(
+    State(st): State<AppState>,
+    ApiActor(me): ApiActor,
+    id: Id,
+) -> ApiResult<Json<Vec<AccountInvite>>> {
+    let id = id_of(id)?;
+    Ok(Json(app::accounts::invites::list(&st, &me, id).await?))
+}
+
+/// Invite someone by email with a role (AM-1): a link valid 14 days, for that address
+/// only. Nobody invites above their own role; only the owner invites super admins.
+/// Inviting an address again renews its invitation. Refused while SCIM is on (AM-4).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/invitations", tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account")),
+    request_body = AccountInviteInput,
+    responses((status = 201, body = Created), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("token" = [])))]
+async fn invite(
+    State(st): State<AppState>,
+    ApiActor(me): ApiActor,
+    id: Id,
+    body: Body<AccountInviteInput>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = id_of(id)?;
+    let body = body_of(body)?;
+    let invitation = app::accounts::invites::invite(&st, &me, id, &body.email, &body.role).await?;
+    Ok(created(invitation))
+}
+
+/// Send an invitation again: a new link and 14 more days; the old link stops working.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/invitations/{invitation}/resend", tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account"), ("invitation" = Uuid, Path, description = "The invitation")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("token" = [])))]
+async fn resend_invitation(
+    State(st): State<AppState>,
+    ApiActor(me): ApiActor,
+    ids: Ids,
+) -> ApiResult<StatusCode> {
+    let (id, invitation) = id_of(ids)?;
+    app::accounts::invites::resend(&st, &me, id, invitation).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Cancel an invitation: its link stops working at once.
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}/invitations/{invitation}", tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account"), ("invitation" = Uuid, Path, description = "The invitation")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)),
+    security(("token" = [])))]
+async fn cancel_invitation(
+    State(st): State<AppState>,
+    ApiActor(me): ApiActor,
+    ids: Ids,
+) -> ApiResult<StatusCode> {
+    let (id, invitation) = id_of(ids)?;
+    app::accounts::invites::cancel(&st, &me, id, invitation).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change a member's role (AM-2): within the caller's own ceiling, never one's own or the
+/// owner's; super admin only from the owner; refused while SCIM is on (AM-4).
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/members/{user}/role", tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account"), ("user" = Uuid, Path, description = "The member")),
+    request_body = AccountRoleInput,
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("token" = [])))]
+async fn change_member_role(
+    State(st): State<AppState>,
+    ApiActor(me): ApiActor,
+    ids: Ids,
+    body: Body<AccountRoleInput>,
+) -> ApiResult<StatusCode> {
+    let (id, user) = id_of(ids)?;
+    let body = body_of(body)?;
+    app::accounts::service::change_role(
+        &st,
+        &me,
+        id,
+        user,
+        &body.role,
+        body.reason.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Hand the account over to another member (AM-3): the owner only. The old owner becomes a
+/// super admin; both are mailed.
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/owner", tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account")),
+    request_body = HandOverInput,
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("token" = [])))]
+async fn hand_over(
+    State(st): State<AppState>,
+    ApiActor(me): ApiActor,
+    id: Id,
+    body: Body<HandOverInput>,
+) -> ApiResult<StatusCode> {
+    let id = id_of(id)?;
+    let body = body_of(body)?;
+    app::accounts::service::hand_over(
+        &st,
+        &me,
+        id,
+        body.user_id,
+        body.reason.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The accounts the caller is a member of, with their role in each.

@@ -1,0 +1,352 @@
+//! Invitations to an account (AM-1): by email with a role, 14 days, single use, stored
+//! hashed; accepted only by the invited address, verified. Refused while SCIM is on (AM-4).
+use super::{repo, AccountInvite, AccountInviteLanding, INVITE_DAYS};
+use crate::domain::email::EmailAddress;
+use crate::domain::policy::{self, AccountAction};
+use crate::domain::roles::AccountRole;
+use crate::error::{AppError, Refusal};
+use crate::server::history::{self, Entry};
+use crate::server::{mail, token, Actor, AppState};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+fn invitable(text: &str) -> Result<AccountRole, AppError> {
+    match AccountRole::parse(text.trim()) {
+        Some(AccountRole::Owner) => Err(AppError::validation(
+            "role",
+            "Nobody is invited as owner: the owner hands the account over to a member.",
+        )),
+        Some(r) => Ok(r),
+        None => Err(AppError::validation(
+            "role",
+            "Choose a role: super_admin, admin or member.",
+        )),
+    }
+}
+
+/// The caller's role after the checks every invitation write shares: a member who may do
+/// `action`, SCIM off, and a verified address (invitations send mail).
+async fn writer(
+    conn: &mut PgConnection,
+    me: &Actor,
+    account: Uuid,
+    action: AccountAction,
+) -> Result<AccountRole, AppError> {
+    let mine = repo::role_of(conn, account, me.id).await?;
+    policy::account(mine, action)?;
+    if repo::scim_enabled(conn, account).await? {
+        return Err(Refusal::ScimOn.into());
+    }
+    if !me.email_verified {
+        return Err(AppError::validation(
+            "email",
+            "Verify your email address before you invite: inviting sends mail.",
+        ));
+    }
+    mine.ok_or(AppError::NotFound)
+}
+
+/// Mail a fresh link for invitation `id` (new token, new 14 days) and say so in history.
+async fn send(
+    conn: &mut PgConnection,
+    st: &AppState,
+    me: &Actor,
+    account: Uuid,
+    id: Uuid,
+    action: &'static str,
+) -> Result<(), AppError> {
+    let (text, hash) = token::new_token();
+    let (email, role, name): (String, String, String) = sqlx::query_as(
+        "UPDATE account_invites i SET token_hash = $2, expires_at = now() + make_interval(days => $3), \
+                invited_at = now(), invited_by = $4 \
+         FROM accounts a WHERE i.id = $1 AND a.id = i.account_id RETURNING i.email, i.role, a.name",
+    )
+    .bind(id)
+    .bind(hash)
+    .bind(INVITE_DAYS)
+    .bind(me.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let role = AccountRole::parse(&role).ok_or_else(|| AppError::internal("bad role"))?;
+    mail::enqueue(
+        conn,
+        &email,
+        &format!("{} invited you to {name} on Gatehouse", me.name),
+        &format!(
+            "Hello,\n\n{} ({}) invited you to the account \"{name}\" on Gatehouse, as {}.\n\n\
+             Accept within {INVITE_DAYS} days, signed in with this address ({email}); if you have no \
+             Gatehouse login yet, create one with it first:\n\n{}\n",
+            me.name,
+            me.email,
+            role.label().to_lowercase(),
+            st.config.link(&format!("/account-invite/{text}")),
+        ),
+    )
+    .await?;
+    history::record(
+        conn,
+        Entry {
+            actor_id: Some(me.id),
+            action,
+            account_id: Some(account),
+            subject: Some(format!("account:{account}")),
+            target: Some(email),
+            after: Some(json!({ "role": role.as_str() })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Invite `email` to the account with `role` (AM-1). Inviting an address again renews its
+/// open invitation (new link, new 14 days; the old link stops working).
+pub async fn invite(
+    st: &AppState,
+    me: &Actor,
+    account: Uuid,
+    email: &str,
+    role: &str,
+) -> Result<Uuid, AppError> {
+    let email = EmailAddress::parse(email).map_err(|m| AppError::validation("email", m))?;
+    let role = invitable(role)?;
+    let mut tx = st.pool.begin().await?;
+    // Membership changes of one account take turns (see accounts::service).
+    crate::server::hold_locks(&mut tx, &[format!("members:{account}")]).await?;
+    writer(&mut tx, me, account, AccountAction::Invite { role }).await?;
+    let (member,): (bool,) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM account_members m JOIN users u ON u.id = m.user_id \
+                        WHERE m.account_id = $1 AND u.email = $2)",
+    )
+    .bind(account)
+    .bind(email.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    if member {
+        return Err(AppError::validation(
+            "email",
+            format!("{email} is a member of this account already."),
+        ));
+    }
+    let (id,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO account_invites (account_id, email, role, invited_by, expires_at) \
+         VALUES ($1, $2, $3, $4, now()) \
+         ON CONFLICT (account_id, email) WHERE status = 'pending' DO UPDATE SET role = EXCLUDED.role \
+         RETURNING id",
+    )
+    .bind(account)
+    .bind(email.as_str())
+    .bind(role.as_str())
+    .bind(me.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    send(&mut tx, st, me, account, id, "account.invited").await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The open invitation `id` of `account`, locked, with its role; NotFound otherwise.
+async fn open_invite(
+    conn: &mut PgConnection,
+    account: Uuid,
+    id: Uuid,
+) -> Result<AccountRole, AppError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT role FROM account_invites WHERE id = $1 AND account_id = $2 AND status = 'pending' FOR UPDATE",
+    )
+    .bind(id)
+    .bind(account)
+    .fetch_optional(conn)
+    .await?;
+    let (role,) = row.ok_or(AppError::NotFound)?;
+    AccountRole::parse(&role).ok_or_else(|| AppError::internal("bad role"))
+}
+
+/// Send invitation `id` again (AM-1): a new link and 14 more days; the old link ends.
+pub async fn resend(st: &AppState, me: &Actor, account: Uuid, id: Uuid) -> Result<(), AppError> {
+    let mut tx = st.pool.begin().await?;
+    writer(&mut tx, me, account, AccountAction::ManageInvitations).await?;
+    let role = open_invite(&mut tx, account, id).await?;
+    // Resending is inviting again: the caller must be allowed to invite with that role.
+    let mine = repo::role_of(&mut tx, account, me.id).await?;
+    policy::account(mine, AccountAction::Invite { role })?;
+    send(&mut tx, st, me, account, id, "account.invite_resent").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Cancel invitation `id`: its link stops working at once.
+pub async fn cancel(st: &AppState, me: &Actor, account: Uuid, id: Uuid) -> Result<(), AppError> {
+    let mut tx = st.pool.begin().await?;
+    let mine = repo::role_of(&mut tx, account, me.id).await?;
+    policy::account(mine, AccountAction::ManageInvitations)?;
+    open_invite(&mut tx, account, id).await?;
+    let (email,): (String,) = sqlx::query_as(
+        "UPDATE account_invites SET status = 'cancelled', token_hash = NULL WHERE id = $1 RETURNING email",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action: "account.invite_cancelled",
+            account_id: Some(account),
+            subject: Some(format!("account:{account}")),
+            target: Some(email),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The account's pending invitations, for those who may manage them.
+pub async fn list(
+    st: &AppState,
+    me: &Actor,
+    account: Uuid,
+) -> Result<Vec<AccountInvite>, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let mine = repo::role_of(&mut conn, account, me.id).await?;
+    policy::account(mine, AccountAction::ManageInvitations)?;
+    pending(&mut conn, account).await
+}
+
+/// The account's pending invitations, newest first (the caller checked who may see them).
+pub async fn pending(
+    conn: &mut PgConnection,
+    account: Uuid,
+) -> Result<Vec<AccountInvite>, AppError> {
+    type Row = (
+        Uuid,
+        String,
+        String,
+        Option<String>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        bool,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT i.id, i.email, i.role, u.name, i.invited_at, i.expires_at, i.expires_at <= now() \
+         FROM account_invites i LEFT JOIN users u ON u.id = i.invited_by \
+         WHERE i.account_id = $1 AND i.status = 'pending' ORDER BY i.invited_at DESC, i.email",
+    )
+    .bind(account)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(
+            |(id, email, role, invited_by, invited_at, expires_at, expired)| {
+                Ok(AccountInvite {
+                    id,
+                    email,
+                    role: AccountRole::parse(&role)
+                        .ok_or_else(|| AppError::internal("bad role"))?,
+                    invited_by,
+                    invited_at,
+                    expires_at,
+                    expired,
+                })
+            },
+        )
+        .collect()
+}
+
+type LiveRow = (Uuid, Uuid, String, String, Option<String>, String);
+
+/// The open invitation a token names, or why it cannot be used.
+async fn live(conn: &mut PgConnection, text: &str, lock: bool) -> Result<LiveRow, AppError> {
+    type Row = (Uuid, Uuid, String, String, Option<String>, String, bool);
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT i.id, i.account_id, i.email, i.role, u.name, a.name, i.expires_at <= now() \
+         FROM account_invites i JOIN accounts a ON a.id = i.account_id LEFT JOIN users u ON u.id = i.invited_by \
+         WHERE i.token_hash = $1 AND i.status = 'pending'{}",
+        if lock { " FOR UPDATE OF i" } else { "" }
+    ))
+    .bind(token::hash(text))
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(r) if r.6 => Err(Refusal::InvitationExpired.into()),
+        Some((id, account, email, role, inviter, name, _)) => {
+            Ok((id, account, email, role, inviter, name))
+        }
+        None => Err(Refusal::InvitationInvalid.into()),
+    }
+}
+
+/// What the invitation link shows (the account, the role, who invited, to which address).
+pub async fn landing(
+    st: &AppState,
+    me: &Actor,
+    text: &str,
+) -> Result<AccountInviteLanding, AppError> {
+    let mut conn = st.pool.acquire().await?;
+    let (_, account, email, role, inviter, name) = live(&mut conn, text, false).await?;
+    let already_member = repo::role_of(&mut conn, account, me.id).await?.is_some();
+    Ok(AccountInviteLanding {
+        account_id: account,
+        account: name,
+        role: AccountRole::parse(&role).ok_or_else(|| AppError::internal("bad role"))?,
+        inviter,
+        email,
+        already_member,
+    })
+}
+
+/// Accept an invitation (AM-1): signed in with the invited address, verified. Once.
+pub async fn accept(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppError> {
+    let mut tx = st.pool.begin().await?;
+    let (_, account, ..) = live(&mut tx, text, false).await?;
+    crate::server::hold_locks(&mut tx, &[format!("members:{account}")]).await?;
+    let (id, account, email, role, ..) = live(&mut tx, text, true).await?;
+    if me.email != email {
+        return Err(Refusal::WrongAddress {
+            signed_in_as: me.email.clone(),
+        }
+        .into());
+    }
+    if !me.email_verified {
+        return Err(Refusal::Unverified.into());
+    }
+    if repo::scim_enabled(&mut tx, account).await? {
+        return Err(Refusal::ScimOn.into());
+    }
+    let joined = sqlx::query(
+        "INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(account)
+    .bind(me.id)
+    .bind(&role)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE account_invites SET status = 'accepted', accepted_at = now(), accepted_user_id = $2, token_hash = NULL \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(me.id)
+    .execute(&mut *tx)
+    .await?;
+    history::record(
+        &mut tx,
+        Entry {
+            actor_id: Some(me.id),
+            action: "member.joined",
+            account_id: Some(account),
+            subject: Some(format!("user:{}", me.id)),
+            target: Some(format!("user:{}", me.id)),
+            after: Some(json!({ "role": role, "via": "invitation", "new": joined == 1 })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(account)
+}
