@@ -126,7 +126,7 @@ impl Refusal {
                 crate::integrations::INVITE_CAP
             ),
             Self::ScimOn => {
-                "SCIM provisioning is on for this account: remove people in your identity provider.".into()
+                "SCIM provisioning is on for this account: people are added, removed and given roles in your identity provider.".into()
             }
             Self::WrongAddress { signed_in_as } => format!(
                 "This invitation was sent to another address. You are signed in as {signed_in_as}: sign in with the invited address to accept it."
