@@ -662,3 +662,56 @@ async fn an_account_invitation_is_sent_renewed_and_accepted_once_by_its_address(
         Err(AppError::Refused(Refusal::ScimOn))
     ));
 }
+
+// An invitation is only as good as its sender's rights at acceptance; invitations are
+// budgeted per sender; the hand-over, too, waits while SCIM is on.
+// covers: AM-1, AM-3, AM-4
+#[sqlx::test(migrations = "../migrations")]
+async fn invitations_follow_their_sender_and_are_budgeted(pool: PgPool) {
+    use app::accounts::invites;
+    use app::error::{AppError, Refusal};
+    let app = TestApp::start(pool).await;
+    let st = &app.state;
+    let (account, p) = team_of_five(&app).await;
+    let (olga, ada, mia) = (&p["olga"], &p["ada"], &p["mia"]);
+    invites::invite(st, ada, account, "alt@example.com", "admin")
+        .await
+        .unwrap();
+    let link = app
+        .mailed_token("alt@example.com", "/account-invite/")
+        .await;
+    // Ada is demoted before the invitation is used: it admits nobody.
+    app::accounts::service::change_role(st, olga, account, ada.id, "member", "")
+        .await
+        .unwrap();
+    let alt = person(&app.pool, "Alt", "alt@example.com").await;
+    assert!(matches!(
+        invites::accept(st, &alt, &link).await,
+        Err(AppError::Refused(Refusal::InvitationInvalid))
+    ));
+    assert!(role_in(&app, account, alt.id).await.is_none());
+
+    // 50 invitation mails an hour per sender, resends included.
+    for i in 0..invites::INVITES_PER_HOUR {
+        invites::invite(st, olga, account, &format!("p{i}@example.com"), "member")
+            .await
+            .unwrap();
+    }
+    let before = app.count("outbox").await;
+    assert!(matches!(
+        invites::invite(st, olga, account, "one-more@example.com", "member").await,
+        Err(AppError::TooManyRequests(_))
+    ));
+    assert_eq!(app.count("outbox").await, before);
+
+    // While SCIM is on, the owner cannot hand the account over either.
+    sqlx::query("UPDATE accounts SET scim_enabled = true WHERE id = $1")
+        .bind(account)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        app::accounts::service::hand_over(st, olga, account, mia.id, "").await,
+        Err(AppError::Refused(Refusal::ScimOn))
+    ));
+}

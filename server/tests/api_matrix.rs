@@ -1126,8 +1126,24 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(
-        owner, ann_id,
-        "Cal's removal handed the Zap back to the owner (OF-3)"
+        owner, hal,
+        "Cal's removal handed the Zap to the account's owner, Hal since the hand-over (OF-3, AM-3)"
+    );
+    let roles: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT user_id, role FROM account_members WHERE account_id = $1::uuid AND user_id IN ($2, $3) ORDER BY role",
+    )
+    .bind(&account)
+    .bind(ann_id)
+    .bind(hal)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        roles,
+        [
+            (hal, "owner".to_string()),
+            (ann_id, "super_admin".to_string())
+        ]
     );
     let (member,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM account_members WHERE account_id = $1::uuid AND user_id = $2",

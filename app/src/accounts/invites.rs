@@ -48,7 +48,12 @@ async fn writer(
     mine.ok_or(AppError::NotFound)
 }
 
-/// Mail a fresh link for invitation `id` (new token, new 14 days) and say so in history.
+/// How many invitation mails one person may send in an hour, over all accounts: anyone
+/// can own an account, so this is what keeps invitations from being a way to mail anyone.
+pub const INVITES_PER_HOUR: i64 = 50;
+
+/// Mail a fresh link for invitation `id` (new token, new 14 days) and say so in history,
+/// within the sender's hourly budget (counted under a lock of their own).
 async fn send(
     conn: &mut PgConnection,
     st: &AppState,
@@ -57,6 +62,19 @@ async fn send(
     id: Uuid,
     action: &'static str,
 ) -> Result<(), AppError> {
+    crate::server::hold_locks(conn, &[format!("account-invites:{}", me.id)]).await?;
+    let (sent,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM history WHERE actor_id = $1 AND action IN ('account.invited', 'account.invite_resent') \
+         AND at > now() - interval '1 hour'",
+    )
+    .bind(me.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if sent >= INVITES_PER_HOUR {
+        return Err(AppError::TooManyRequests(format!(
+            "You sent {INVITES_PER_HOUR} invitations in the last hour. Wait a while and try again."
+        )));
+    }
     let (text, hash) = token::new_token();
     let (email, role, name): (String, String, String) = sqlx::query_as(
         "UPDATE account_invites i SET token_hash = $2, expires_at = now() + make_interval(days => $3), \
@@ -257,13 +275,30 @@ pub async fn pending(
         .collect()
 }
 
-type LiveRow = (Uuid, Uuid, String, String, Option<String>, String);
+type LiveRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<Uuid>,
+);
 
 /// The open invitation a token names, or why it cannot be used.
 async fn live(conn: &mut PgConnection, text: &str, lock: bool) -> Result<LiveRow, AppError> {
-    type Row = (Uuid, Uuid, String, String, Option<String>, String, bool);
+    type Row = (
+        Uuid,
+        Uuid,
+        String,
+        String,
+        Option<String>,
+        String,
+        bool,
+        Option<Uuid>,
+    );
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT i.id, i.account_id, i.email, i.role, u.name, a.name, i.expires_at <= now() \
+        "SELECT i.id, i.account_id, i.email, i.role, u.name, a.name, i.expires_at <= now(), i.invited_by \
          FROM account_invites i JOIN accounts a ON a.id = i.account_id LEFT JOIN users u ON u.id = i.invited_by \
          WHERE i.token_hash = $1 AND i.status = 'pending'{}",
         if lock { " FOR UPDATE OF i" } else { "" }
@@ -273,8 +308,8 @@ async fn live(conn: &mut PgConnection, text: &str, lock: bool) -> Result<LiveRow
     .await?;
     match row {
         Some(r) if r.6 => Err(Refusal::InvitationExpired.into()),
-        Some((id, account, email, role, inviter, name, _)) => {
-            Ok((id, account, email, role, inviter, name))
+        Some((id, account, email, role, inviter, name, _, by)) => {
+            Ok((id, account, email, role, inviter, name, by))
         }
         None => Err(Refusal::InvitationInvalid.into()),
     }
@@ -287,7 +322,7 @@ pub async fn landing(
     text: &str,
 ) -> Result<AccountInviteLanding, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let (_, account, email, role, inviter, name) = live(&mut conn, text, false).await?;
+    let (_, account, email, role, inviter, name, _) = live(&mut conn, text, false).await?;
     let already_member = repo::role_of(&mut conn, account, me.id).await?.is_some();
     Ok(AccountInviteLanding {
         account_id: account,
@@ -304,7 +339,17 @@ pub async fn accept(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppEr
     let mut tx = st.pool.begin().await?;
     let (_, account, ..) = live(&mut tx, text, false).await?;
     crate::server::hold_locks(&mut tx, &[format!("members:{account}")]).await?;
-    let (id, account, email, role, ..) = live(&mut tx, text, true).await?;
+    let (id, account, email, role, _, _, by) = live(&mut tx, text, true).await?;
+    // An invitation is only as good as its sender's rights now: a removed or demoted
+    // inviter's open invitations admit nobody.
+    let sender = match by {
+        Some(by) => repo::role_of(&mut tx, account, by).await?,
+        None => None,
+    };
+    let invited = AccountRole::parse(&role).ok_or_else(|| AppError::internal("bad role"))?;
+    if policy::account(sender, AccountAction::Invite { role: invited }).is_err() {
+        return Err(Refusal::InvitationInvalid.into());
+    }
     if me.email != email {
         return Err(Refusal::WrongAddress {
             signed_in_as: me.email.clone(),

@@ -244,8 +244,12 @@ pub async fn hand_over(
 ) -> Result<(), AppError> {
     let reason = history::reason(reason)?;
     let mut tx = st.pool.begin().await?;
-    let (mine, theirs, _) = lock_roles(&mut tx, account, me.id, to).await?;
+    let (mine, theirs, scim) = lock_roles(&mut tx, account, me.id, to).await?;
     policy::account(mine, AccountAction::HandOverOwnership)?;
+    // Roles come from the identity provider while SCIM is on (AM-4).
+    if scim {
+        return Err(crate::error::Refusal::ScimOn.into());
+    }
     if to == me.id {
         return Err(AppError::validation(
             "new_owner",

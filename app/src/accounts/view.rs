@@ -168,7 +168,7 @@ pub fn MembersPage() -> impl IntoView {
                                                     .filter(|&to| to != m.role && policy::account(Some(my_role), AccountAction::ChangeRole { target: m.role, to, is_self: m.user_id == me }).is_ok())
                                                     .collect()
                                             };
-                                            let can_hand = can_hand_over && m.user_id != me;
+                                            let can_hand = can_hand_over && !scim_on && m.user_id != me;
                                             let role_id = format!("role-{}", m.user_id);
                                             let (role_label, role_button) = (format!("New role for {}", m.name), format!("Change {}'s role", m.name));
                                             view! {

@@ -244,7 +244,8 @@ pub async fn upsert_share(
     .await?;
     sqlx::query(
         "INSERT INTO instance_shares (instance_id, user_id, access) VALUES ($1, $2, $3) \
-         ON CONFLICT (instance_id, user_id) DO UPDATE SET access = EXCLUDED.access",
+         ON CONFLICT (instance_id, user_id) DO UPDATE SET access = EXCLUDED.access, \
+           shared_at = CASE WHEN instance_shares.seen_at IS NULL THEN now() ELSE instance_shares.shared_at END",
     )
     .bind(id)
     .bind(user)
@@ -371,11 +372,13 @@ pub async fn invites(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Vec<super::InstanceInviteView>, sqlx::Error> {
-    // Open invitations, and shares not opened yet, alike: an address's entry does not tell
-    // whether it has an account. A share's "until" is when an invitation made with it
-    // would end; the share itself stays until revoked.
+    // Invitations, and shares not opened yet, alike: an address's entry does not tell
+    // whether it has an account. Sharing again renews both; both stay listed after their
+    // date, until cancelled (or, for a share, until its person opens the instance). A
+    // share's "until" is when an invitation made with it would end; the share itself
+    // stays until revoked.
     let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "SELECT email, access, expires_at FROM instance_invites WHERE instance_id = $1 AND expires_at > now() \
+        "SELECT email, access, expires_at FROM instance_invites WHERE instance_id = $1 \
          UNION ALL \
          SELECT u.email, s.access, s.shared_at + make_interval(days => $2) FROM instance_shares s \
          JOIN users u ON u.id = s.user_id WHERE s.instance_id = $1 AND s.seen_at IS NULL \
@@ -404,8 +407,7 @@ pub async fn delete_invite(
     email: &str,
 ) -> Result<Option<InstanceAccess>, sqlx::Error> {
     let row: Option<(String,)> = sqlx::query_as(
-        "WITH invite AS (DELETE FROM instance_invites WHERE instance_id = $1 AND email = $2 AND expires_at > now() \
-                         RETURNING access), \
+        "WITH invite AS (DELETE FROM instance_invites WHERE instance_id = $1 AND email = $2 RETURNING access), \
               share AS (DELETE FROM instance_shares s USING users u WHERE s.instance_id = $1 AND s.user_id = u.id \
                         AND u.email = $2 AND s.seen_at IS NULL RETURNING s.access) \
          SELECT access FROM invite UNION ALL SELECT access FROM share LIMIT 1",
@@ -439,9 +441,10 @@ pub async fn claim_invites(
         "WITH open AS ( \
            DELETE FROM instance_invites v USING app_instances i \
            WHERE v.email = $2 AND i.id = v.instance_id AND v.expires_at > now() AND i.owner_id <> $1 \
-           RETURNING v.instance_id, v.access, v.invited_by), \
+           RETURNING v.instance_id, v.access, v.invited_by, v.invited_at), \
          shared AS ( \
-           INSERT INTO instance_shares (instance_id, user_id, access) SELECT instance_id, $1, access FROM open \
+           INSERT INTO instance_shares (instance_id, user_id, access, shared_at) \
+           SELECT instance_id, $1, access, invited_at FROM open \
            ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING instance_id, access) \
          INSERT INTO history (actor_id, action, instance_id, subject, target, after) \
          SELECT o.invited_by, 'instance.shared', s.instance_id, 'user:' || $1, $2, jsonb_build_object('access', s.access, 'via', 'invitation') \

@@ -26,6 +26,10 @@ async fn authorize(
     let access = repo::access_of(&mut tx, id, me.id, true).await?;
     policy::instance(access, action)?;
     let access = access.ok_or(AppError::NotFound)?;
+    // Using a shared instance is opening it: from now on its owner sees who they are.
+    if access != InstanceAccess::Owner {
+        repo::mark_seen(&mut tx, id, me.id).await?;
+    }
     Ok((tx, me.user.clone(), access))
 }
 
@@ -308,7 +312,7 @@ pub async fn share(
     // One sharer's budget is counted under a lock of their own, whichever instance.
     crate::server::hold_locks(&mut tx, &[format!("share:{}", me.id)]).await?;
     let (sent,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM history WHERE actor_id = $1 AND action IN ('instance.shared', 'instance.invited') \
+        "SELECT count(*) FROM history WHERE actor_id = $1 AND action IN ('instance.shared', 'instance.invited', 'instance.share_changed') \
          AND at > now() - interval '1 hour'",
     )
     .bind(me.id)
