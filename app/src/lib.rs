@@ -18,6 +18,7 @@ pub mod integrations;
 pub mod join;
 pub mod members;
 pub mod nav;
+pub mod scim;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod team;
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=accounts::view::AccountsPage />
                     <Route path=path!("/accounts/:id/members") ssr=SsrMode::Async view=accounts::view::MembersPage />
                     <Route path=path!("/accounts/:id/members/:uid/remove") ssr=SsrMode::Async view=members::view::RemovePage />
+                    <Route path=path!("/accounts/:id/scim") ssr=SsrMode::Async view=scim::view::ScimPage />
                     <Route path=path!("/accounts/:id/work") ssr=SsrMode::Async view=members::work::WorkPage />
                     <Route path=path!("/accounts/:id/history") ssr=SsrMode::Async view=history::view::AccountHistoryPage />
                     <Route path=path!("/accounts/:id/removals/:tid/undo") ssr=SsrMode::Async view=members::view::UndoRemovalPage />

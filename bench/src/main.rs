@@ -127,7 +127,8 @@ async fn transfer(c: &mut PgConnection, config: &Config, s: &Seeded) -> (Duratio
         account_id: s.account,
         removed: s.removed,
         new_owner: s.new_owner,
-        actor: s.new_owner,
+        actor: Some(s.new_owner),
+        by: None,
         expiry: ConnectionExpiry::ThirtyDays,
         reason: None,
     };

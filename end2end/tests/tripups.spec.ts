@@ -218,6 +218,8 @@ test('items 8 and 12: the SCIM switch asks first and says what changes; removal 
   const stamp = `${info.project.name}${Date.now()}`;
   const user = await idleMember(`Scim ${stamp}`, `scim-${stamp}@acme.test`);
   const account = await acme();
+  // Switching on needs a SCIM token (the identity provider's); scim.spec.ts makes one on the screen.
+  await sql("INSERT INTO scim_tokens (account_id, name, token_hash, hint, expires_at) VALUES ($1, $2, sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'e2e0', now() + interval '1 day')", [account, `tripups ${stamp}`]);
   await signIn(page, 'owner@acme.test', DEMO_PASSWORD);
   await page.goto(`/accounts/${account}/members`);
   try {
@@ -236,6 +238,7 @@ test('items 8 and 12: the SCIM switch asks first and says what changes; removal 
     await expect(page.getByRole('button', { name: 'Preview' })).toHaveCount(0);
   } finally {
     await setScim(false);
+    await sql('DELETE FROM scim_tokens WHERE name = $1', [`tripups ${stamp}`]);
   }
 });
 

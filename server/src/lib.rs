@@ -1,6 +1,7 @@
 //! The Gatehouse HTTP server: routes, security headers, limits, request logging, start-up
 //! (database, demo data, mail) and a graceful shutdown.
 pub mod api_v1;
+pub mod scim;
 
 use app::server::config::Config;
 use app::server::AppState;
@@ -308,6 +309,7 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
             get(app::history::routes::integration_jsonl),
         )
         .merge(api_v1::router(state.clone()))
+        .merge(scim::router())
         .leptos_routes_with_context(&state, routes, ctx.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -608,6 +608,26 @@ async fn who_may_remove_whom_and_refusals_change_nothing(pool: PgPool) {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // Switching on needs a SCIM token for the identity provider first.
+    let (s, b) = app
+        .call(
+            &f.owner.1,
+            "members/set_scim",
+            &[("account_id", &a), ("on", "true")],
+        )
+        .await;
+    assert_eq!(
+        (s, error_field(&b).map(|e| e.0)),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("on"))
+    );
+    let (s, b) = app
+        .call(
+            &f.owner.1,
+            "scim/create_token",
+            &[("account_id", &a), ("name", "Okta"), ("days", "30")],
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
     let (s, _) = app
         .call(
             &f.owner.1,

@@ -185,11 +185,10 @@ async fn open_invite(
 /// Send invitation `id` again (AM-1): a new link and 14 more days; the old link ends.
 pub async fn resend(st: &AppState, me: &Actor, account: Uuid, id: Uuid) -> Result<(), AppError> {
     let mut tx = st.pool.begin().await?;
-    writer(&mut tx, me, account, AccountAction::ManageInvitations).await?;
+    let mine = writer(&mut tx, me, account, AccountAction::ManageInvitations).await?;
     let role = open_invite(&mut tx, account, id).await?;
     // Resending is inviting again: the caller must be allowed to invite with that role.
-    let mine = repo::role_of(&mut tx, account, me.id).await?;
-    policy::account(mine, AccountAction::Invite { role })?;
+    policy::account(Some(mine), AccountAction::Invite { role })?;
     send(&mut tx, st, me, account, id, "account.invite_resent").await?;
     tx.commit().await?;
     Ok(())

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::server::history::{self, Entry};
 use crate::server::Actor;
 use crate::server::AppState;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 pub async fn my_accounts(st: &AppState, me: &Actor) -> Result<Vec<AccountSummary>, AppError> {
@@ -186,8 +187,39 @@ pub async fn change_role(
     if scim {
         return Err(crate::error::Refusal::ScimOn.into());
     }
+    apply_role(
+        &mut tx,
+        st,
+        account,
+        target,
+        theirs,
+        to,
+        Some(me.id),
+        &me.name,
+        reason,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// Give `target` (now `theirs`) the role `to`, the caller having checked who may: the
+/// update, its history entry (`by` names who acted when no member did) and the member's
+/// mail. The one place a role changes, for the Members screen, `/api/v1` and SCIM.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_role(
+    tx: &mut PgConnection,
+    st: &AppState,
+    account: Uuid,
+    target: Uuid,
+    theirs: AccountRole,
+    to: AccountRole,
+    actor: Option<Uuid>,
+    by: &str,
+    reason: Option<String>,
+) -> Result<(), AppError> {
     if theirs == to {
-        return Ok(to);
+        return Ok(());
     }
     sqlx::query("UPDATE account_members SET role = $3 WHERE account_id = $1 AND user_id = $2")
         .bind(account)
@@ -196,40 +228,41 @@ pub async fn change_role(
         .execute(&mut *tx)
         .await?;
     history::record(
-        &mut tx,
+        &mut *tx,
         Entry {
-            actor_id: Some(me.id),
+            actor_id: actor,
             action: "member.role_changed",
             account_id: Some(account),
             subject: Some(format!("user:{target}")),
             target: Some(format!("user:{target}")),
             before: Some(serde_json::json!({ "role": theirs.as_str() })),
-            after: Some(serde_json::json!({ "role": to.as_str() })),
+            after: Some(match actor {
+                Some(_) => serde_json::json!({ "role": to.as_str() }),
+                None => serde_json::json!({ "role": to.as_str(), "by": by }),
+            }),
             reason,
             ..Default::default()
         },
     )
     .await?;
-    let (name, _) = repo::account(&mut tx, account).await?;
+    let (name, _) = repo::account(&mut *tx, account).await?;
     let (email,): (String,) = sqlx::query_as("SELECT email FROM users WHERE id = $1")
         .bind(target)
         .fetch_one(&mut *tx)
         .await?;
     crate::server::mail::enqueue(
-        &mut tx,
+        &mut *tx,
         &email,
         &format!("Your role in {name} is now {}", to.label().to_lowercase()),
         &format!(
-            "Hello,\n\n{} changed your role in the account \"{name}\" from {} to {}.\n\n{}\n",
-            me.name,
+            "Hello,\n\n{by} changed your role in the account \"{name}\" from {} to {}.\n\n{}\n",
             theirs.label().to_lowercase(),
             to.label().to_lowercase(),
             st.config.link(&format!("/accounts/{account}/members")),
         ),
     )
     .await?;
-    tx.commit().await?;
-    Ok(to)
+    Ok(())
 }
 
 /// Hand the account to another member (AM-3): the owner only, after a confirmation on the

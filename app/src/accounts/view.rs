@@ -131,7 +131,8 @@ pub fn MembersPage() -> impl IntoView {
                                 <crate::components::Notice key="role_changed" text="The role was changed. It applies from their next request; they were mailed." />
                                 <crate::components::Notice key="handed_over" text="The account was handed over. You are a super admin of it now; you both were mailed." />
                                 {scim_on.then(|| view! {
-                                    <p class="notice" role="note">"SCIM provisioning is on: people are added, removed and given roles in your identity provider, so this page cannot change membership."</p>
+                                    <p class="notice" role="note">"SCIM provisioning is on: membership is managed by your identity provider, where people are added, removed and given roles, so this page cannot change it."
+                                        {can_scim.then(|| view! { " " <a href=format!("/accounts/{aid}/scim")>"SCIM settings"</a> })}</p>
                                 })}
                                 <crate::components::Notice key="invited" text="Invitation sent. It is valid for 14 days, for that address only." />
                                 <crate::components::Notice key="resent" text="Invitation sent again with a new link; the old link no longer works." />
@@ -281,6 +282,7 @@ pub fn MembersPage() -> impl IntoView {
                                 {can_scim.then(|| view! {
                                     // Outside the disclosure, which is closed again after the answer.
                                     <FormError error=scim_error />
+                                    <p><a href=format!("/accounts/{aid}/scim")>"SCIM settings: tokens, base URL, latest provisioning"</a></p>
                                     // A confirmation first, saying what changes (works without JavaScript).
                                     <details class="confirm scim-switch">
                                         <summary>{if scim_on { "Switch SCIM provisioning off…" } else { "Switch SCIM provisioning on…" }}</summary>

@@ -449,6 +449,30 @@ pub async fn request_password_reset(st: &AppState, email: &str) -> Result<(), Ap
     Ok(())
 }
 
+/// How long the link to choose a first password lives (people provisioned over SCIM).
+pub const SET_PASSWORD_HOURS: i32 = 72;
+
+/// Mail a person whom their company's identity provider provisioned a link to choose a
+/// password (a reset link that lives `SET_PASSWORD_HOURS`).
+pub async fn mail_set_password(
+    conn: &mut PgConnection,
+    st: &AppState,
+    user_id: Uuid,
+    email: &str,
+    name: &str,
+    account_name: &str,
+) -> Result<(), AppError> {
+    let t = issue_token(conn, user_id, Purpose::ResetPassword, SET_PASSWORD_HOURS).await?;
+    let link = st.config.link(&format!("/reset?token={t}"));
+    let body = format!(
+        "Hello {name},\n\nYour company's identity provider gave you access to the account \"{account_name}\" on Gatehouse. \
+         To choose your password, open:\n\n{link}\n\nThe link works once and expires in {SET_PASSWORD_HOURS} hours; \
+         after that, use “Forgot your password?” on the sign-in page.\n"
+    );
+    mail::enqueue(conn, email, "Choose your Gatehouse password", &body).await?;
+    Ok(())
+}
+
 /// Choose a new password with a reset link. The link is checked before the new password
 /// is hashed (hashing is the expensive part), and hashing happens outside the transaction.
 pub async fn reset_password(st: &AppState, text: &str, password: String) -> Result<Uuid, AppError> {

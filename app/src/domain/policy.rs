@@ -69,6 +69,31 @@ pub enum AccountAction {
     ManageInvitations,
 }
 
+/// The account's identity provider over SCIM (OF-7, AM-4): it manages membership with the
+/// owner's ceiling (it may make super admins), but never acts on the owner, who is handed
+/// over on the screen, and nothing else of the account.
+pub fn provisioner(action: AccountAction) -> Result<Authorized, Denied> {
+    use AccountAction::*;
+    match action {
+        ChangeRole { target, to, .. } => account(
+            Some(AccountRole::Owner),
+            ChangeRole {
+                target,
+                to,
+                is_self: false,
+            },
+        ),
+        RemoveMember { target, .. } => account(
+            Some(AccountRole::Owner),
+            RemoveMember {
+                target,
+                is_self: false,
+            },
+        ),
+        _ => deny_visible(),
+    }
+}
+
 pub fn account(role: Option<AccountRole>, action: AccountAction) -> Result<Authorized, Denied> {
     use AccountAction::*;
     use AccountRole::*;
@@ -414,6 +439,46 @@ mod tests {
                 Err(Denied::NotVisible),
                 "outsider {action:?}"
             );
+        }
+    }
+
+    // covers: AM-4, OF-7
+    #[test]
+    fn provisioner_matrix() {
+        use AccountRole::*;
+        let roles = [Owner, SuperAdmin, Admin, Member];
+        for target in roles {
+            for to in roles {
+                let allowed = target != Owner && to != Owner;
+                assert_eq!(
+                    provisioner(AccountAction::ChangeRole {
+                        target,
+                        to,
+                        is_self: true
+                    })
+                    .is_ok(),
+                    allowed,
+                    "{target:?} -> {to:?}"
+                );
+            }
+            assert_eq!(
+                provisioner(AccountAction::RemoveMember {
+                    target,
+                    is_self: false
+                })
+                .is_ok(),
+                target != Owner
+            );
+        }
+        for other in [
+            AccountAction::ViewMembers,
+            AccountAction::ManageScim,
+            AccountAction::HandOverOwnership,
+            AccountAction::Invite { role: Member },
+            AccountAction::ManageInvitations,
+            AccountAction::TransferOwnership,
+        ] {
+            assert!(provisioner(other).is_err());
         }
     }
 

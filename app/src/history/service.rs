@@ -161,7 +161,7 @@ fn check_filter(f: &HistoryFilter) -> Result<(), AppError> {
 /// The one statement behind pages and exports: the chain's entries matching `f`, newest
 /// first, after `cursor`, at most `limit` (none: all of them).
 const ENTRIES: &str = "\
-    SELECT h.id, h.seq, h.at, a.name AS actor, h.action, \
+    SELECT h.id, h.seq, h.at, coalesce(a.name, h.after->>'by') AS actor, h.action, \
            coalesce(t.name || ' (' || t.email || ')', h.target) AS target, h.before, h.after, h.reason, \
            CASE WHEN $10 AND tr.undone_at IS NULL AND tr.at > now() - interval '14 days' THEN tr.id END AS undo \
     FROM history h \

@@ -196,7 +196,8 @@ async fn remove_with(
         account_id: account,
         removed: target,
         new_owner,
-        actor: me.id,
+        actor: Some(me.id),
+        by: None,
         expiry,
         reason,
     };
@@ -210,6 +211,53 @@ async fn remove_with(
         transfer_id,
         report,
     })
+}
+
+/// The identity provider deprovisions `target` (OF-7, AM-4): the very removal the Members
+/// screen runs (OF-3), with everything going to the account owner and private connections
+/// working 30 more days; `by` names the SCIM token in the history. The caller holds the
+/// account's `members:` lock in its transaction. None when `target` is not a member.
+pub async fn deprovision(
+    tx: &mut Transaction<'static, Postgres>,
+    st: &AppState,
+    account: Uuid,
+    target: Uuid,
+    by: &str,
+) -> Result<Option<TransferReport>, AppError> {
+    let role: Option<(String,)> = sqlx::query_as(
+        "SELECT role FROM account_members WHERE account_id = $1 AND user_id = $2 FOR UPDATE",
+    )
+    .bind(account)
+    .bind(target)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((role,)) = role else {
+        return Ok(None);
+    };
+    let role = AccountRole::parse(&role).ok_or_else(|| AppError::internal("bad role"))?;
+    if policy::provisioner(AccountAction::RemoveMember {
+        target: role,
+        is_self: false,
+    })
+    .is_err()
+    {
+        return Err(AppError::validation(
+            "active",
+            "The account owner cannot be deprovisioned: hand the account over to another member in Gatehouse first.",
+        ));
+    }
+    let owner = account_owner(tx, account).await?.user_id;
+    let plan = Plan {
+        account_id: account,
+        removed: target,
+        new_owner: owner,
+        actor: None,
+        by: Some(by.to_string()),
+        expiry: ConnectionExpiry::ThirtyDays,
+        reason: Some("Deprovisioned by the identity provider.".into()),
+    };
+    let (_, report) = transfer::run(tx, &st.config, &plan).await?;
+    Ok(Some(report))
 }
 
 /// `search` is the remove dialog's search (None from the API): the new owner is then the
@@ -285,6 +333,14 @@ pub async fn set_scim(st: &AppState, me: &Actor, account: Uuid, on: bool) -> Res
     let mut tx = st.pool.begin().await?;
     let mine = accounts::role_of(&mut tx, account, me.id).await?;
     policy::account(mine, AccountAction::ManageScim)?;
+    // The identity provider needs a token to connect: without one, nobody could manage
+    // membership at all.
+    if on && !crate::scim::tokens::has_live(&mut tx, account).await? {
+        return Err(AppError::validation(
+            "on",
+            "Make a SCIM token first (SCIM settings): your identity provider needs one to connect.",
+        ));
+    }
     sqlx::query("UPDATE accounts SET scim_enabled = $2 WHERE id = $1")
         .bind(account)
         .bind(on)

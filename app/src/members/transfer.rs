@@ -18,7 +18,10 @@ pub struct Plan {
     pub account_id: Uuid,
     pub removed: Uuid,
     pub new_owner: Uuid,
-    pub actor: Uuid,
+    /// The member who removes; None when the identity provider deprovisions (SCIM).
+    pub actor: Option<Uuid>,
+    /// Who acted when no member did, for the history (e.g. `SCIM token “Okta”`).
+    pub by: Option<String>,
     pub expiry: ConnectionExpiry,
     /// Why, for the history.
     pub reason: Option<String>,
@@ -256,14 +259,14 @@ pub async fn run(
     history::record(
         conn,
         Entry {
-            actor_id: Some(plan.actor),
+            actor_id: plan.actor,
             action: "member.removed",
             account_id: Some(account),
             subject: Some(format!("user:{removed}")),
             target: Some(format!("user:{removed}")),
             before: Some(json!({ "role": removed_role })),
             after: Some(json!({ "transfer": transfer_id, "new_owner": new_owner_name, "new_owner_id": new_owner,
-                                "connection_expiry": plan.expiry.as_str(), "counts": counts })),
+                                "connection_expiry": plan.expiry.as_str(), "counts": counts, "by": plan.by })),
             reason: plan.reason.clone(),
             ..Default::default()
         },

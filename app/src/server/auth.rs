@@ -60,6 +60,12 @@ pub async fn verify_password(stored: Option<String>, password: String) -> Result
     .unwrap_or(false))
 }
 
+/// A stored password hash no password matches (a person provisioned over SCIM before they
+/// choose one): verifying against it costs what any verification costs.
+pub fn unusable_password_hash() -> String {
+    dummy_hash().to_string()
+}
+
 /// An Argon2id hash of a random string nobody knows, made once per process.
 fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -182,6 +188,26 @@ pub fn set_cookie(value: &str) {
     ) {
         opts.append_header(SET_COOKIE, v);
     }
+}
+
+/// Carry a secret just made by a plain form (no JavaScript) to the page its redirect
+/// opens, in a short-lived, HttpOnly, same-site cookie: the page shows it once (`take_secret`).
+pub fn stash_secret(name: &str, text: &str, minutes: i32, secure: bool) {
+    set_cookie(&format!(
+        "{name}={text}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        minutes * 60,
+        if secure { "; Secure" } else { "" }
+    ));
+}
+
+/// The secret `stash_secret` carried, once: the cookie is cleared as it is read.
+pub fn take_secret(name: &str, secure: bool) -> Option<String> {
+    let text = use_context::<http::request::Parts>().and_then(|p| cookie(&p.headers, name))?;
+    set_cookie(&format!(
+        "{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    ));
+    Some(text)
 }
 
 #[cfg(test)]

@@ -31,16 +31,12 @@ pub async fn create_token(name: String, scope: String, days: i32) -> Result<NewA
             let later = plain_form();
             let made = super::service::create(&st, &me, &name, &scope, days, later).await?;
             if later {
-                crate::server::auth::set_cookie(&format!(
-                    "{REVEAL_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-                    made.token,
-                    super::service::REVEAL_MINUTES * 60,
-                    if st.config.secure_cookies() {
-                        "; Secure"
-                    } else {
-                        ""
-                    }
-                ));
+                crate::server::auth::stash_secret(
+                    REVEAL_COOKIE,
+                    &made.token,
+                    super::service::REVEAL_MINUTES,
+                    st.config.secure_cookies(),
+                );
                 redirect("/settings/tokens?made=1");
             }
             Ok(made)
@@ -56,19 +52,11 @@ pub async fn reveal_token() -> Result<Option<NewApiToken>, AppError> {
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            let Some(text) = use_context::<http::request::Parts>()
-                .and_then(|p| crate::server::auth::cookie(&p.headers, REVEAL_COOKIE))
+            let Some(text) =
+                crate::server::auth::take_secret(REVEAL_COOKIE, st.config.secure_cookies())
             else {
                 return Ok(None);
             };
-            crate::server::auth::set_cookie(&format!(
-                "{REVEAL_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-                if st.config.secure_cookies() {
-                    "; Secure"
-                } else {
-                    ""
-                }
-            ));
             super::service::reveal(&st, &me, &text).await
         }
         .await,

@@ -136,7 +136,7 @@ async fn change_member_role(
     params(("id" = Uuid, Path, description = "The account")),
     request_body = HandOverInput,
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 404, body = Problem), (status = 422, body = Problem)),
+              (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("token" = [])))]
 async fn hand_over(
     State(st): State<AppState>,

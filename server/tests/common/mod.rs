@@ -181,6 +181,7 @@ impl TestApp {
             "account_members",
             "outbox",
             "history",
+            "scim_users",
         ] {
             out.push((t.to_string(), self.count(t).await));
         }
