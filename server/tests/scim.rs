@@ -305,8 +305,8 @@ async fn deprovisioning_moves_what_the_screens_removal_would_and_reactivation_re
     assert_eq!(s, StatusCode::OK, "{after}");
     assert_eq!(after["active"], false);
     assert_eq!(role_of(&app, idp.account, idp.dana.id).await, None);
-    let (counts, actor): (Value, Option<Uuid>) = sqlx::query_as(
-        "SELECT counts, actor_id FROM transfers WHERE account_id = $1 AND removed_user_id = $2",
+    let (transfer, counts, actor): (Uuid, Value, Option<Uuid>) = sqlx::query_as(
+        "SELECT id, counts, actor_id FROM transfers WHERE account_id = $1 AND removed_user_id = $2",
     )
     .bind(idp.account)
     .bind(idp.dana.id)
@@ -314,6 +314,16 @@ async fn deprovisioning_moves_what_the_screens_removal_would_and_reactivation_re
     .await
     .unwrap();
     assert_eq!(actor, None);
+    // With SCIM on, the screen cannot undo it: only the identity provider gives membership back.
+    let undone =
+        app::members::undo::undo(&app.state, &idp.olive, idp.account, transfer, "", false).await;
+    assert!(
+        matches!(
+            undone,
+            Err(app::error::AppError::Refused(app::error::Refusal::ScimOn))
+        ),
+        "{undone:?}"
+    );
     for (k, v) in [
         ("private_zaps", preview.private_zaps),
         ("shared_zaps", preview.shared_zaps),

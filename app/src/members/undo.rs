@@ -70,6 +70,11 @@ pub async fn undo(
     let mut tx = st.pool.begin().await?;
     let mine = crate::accounts::repo::role_of(&mut tx, account, me.id).await?;
     policy::account(mine, AccountAction::UndoRemoval)?;
+    // Undoing gives a membership back: with SCIM on, only the identity provider does that
+    // (AM-4; it reactivates the person, which restores the role).
+    if crate::accounts::repo::scim_enabled(&mut tx, account).await? {
+        return Err(Refusal::ScimOn.into());
+    }
     // The removal, locked: two undos at once take turns, and the second sees the first.
     let r: Removal = sqlx::query_as(
         "SELECT a.name AS account_name, t.removed_user_id, t.removed_name, u.email AS removed_email, \
