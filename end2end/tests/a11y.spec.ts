@@ -30,6 +30,7 @@ test('signed-in screens have no serious accessibility violations @js-only', asyn
     `/integrations/${crm}/embed`,
     `/integrations/${crm}/use`,
     `/accounts/${account}/history`,
+    `/accounts/${account}/scim`,
     '/integrations',
     '/teams/join',
   ]) {
