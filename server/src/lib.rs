@@ -470,8 +470,9 @@ async fn shed_load(State(in_flight): State<Arc<Semaphore>>, req: Request, next: 
 /// that does not arrive within the time allowed is answered 408.
 async fn limit_body(State(limits): State<Limits>, req: Request, next: Next) -> Response {
     let max = limits.max_body_bytes;
-    // Under /api/v1 a refusal is a problem document, as every other answer there.
-    let api = req.uri().path().starts_with("/api/v1/");
+    // Under /api/v1 a refusal is a problem document, under /scim/v2 a SCIM error, as
+    // every other answer there.
+    let api = Door::of(req.uri().path());
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -515,10 +516,41 @@ async fn limit_body(State(limits): State<Limits>, req: Request, next: Next) -> R
         .await
 }
 
-/// A refusal made before any route: plain text, or under `/api/v1` an RFC 9457 problem.
-fn refusal(api: bool, status: StatusCode, code: &str, detail: String) -> Response {
-    if !api {
-        return (status, detail).into_response();
+/// Which door a request came to, for the shape of a refusal made before any route.
+#[derive(Clone, Copy)]
+enum Door {
+    Plain,
+    Api,
+    Scim,
+}
+
+impl Door {
+    fn of(path: &str) -> Self {
+        if path.starts_with("/api/v1/") {
+            Door::Api
+        } else if path.starts_with("/scim/v2/") || path == "/scim/v2" {
+            Door::Scim
+        } else {
+            Door::Plain
+        }
+    }
+}
+
+/// A refusal made before any route: plain text, under `/api/v1` an RFC 9457 problem, under
+/// `/scim/v2` a SCIM error (RFC 7644 §3.12).
+fn refusal(door: Door, status: StatusCode, code: &str, detail: String) -> Response {
+    match door {
+        Door::Plain => return (status, detail).into_response(),
+        Door::Scim => {
+            let body = app::scim::protocol::ScimError::new(status.as_u16(), None, detail).body();
+            return (
+                status,
+                [(header::CONTENT_TYPE, "application/scim+json")],
+                body.to_string(),
+            )
+                .into_response();
+        }
+        Door::Api => {}
     }
     let body = serde_json::json!({
         "type": format!("https://gatehouse.dev/problems/{code}"),
@@ -535,7 +567,7 @@ fn refusal(api: bool, status: StatusCode, code: &str, detail: String) -> Respons
         .into_response()
 }
 
-fn too_large(max: usize, api: bool) -> Response {
+fn too_large(max: usize, api: Door) -> Response {
     tracing::info!(max, "request body too large; answered 413");
     let mut res = refusal(
         api,

@@ -89,6 +89,20 @@ impl FromRequestParts<AppState> for Idp {
     }
 }
 
+/// A resource id from the path: one that cannot even be read (say, not UTF-8) is simply
+/// not found, as a wrong id is.
+pub struct Id(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = Failure;
+    async fn from_request_parts(parts: &mut Parts, st: &S) -> Result<Self, Failure> {
+        Path::<String>::from_request_parts(parts, st)
+            .await
+            .map(|Path(id)| Id(id))
+            .map_err(|_| Failure(ScimError::not_found()))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
@@ -131,7 +145,7 @@ async fn resource_types(State(st): State<AppState>, _: Idp) -> Answer {
     ok(protocol::resource_types(&tokens::base_url(&st)))
 }
 
-async fn resource_type(State(st): State<AppState>, _: Idp, Path(id): Path<String>) -> Answer {
+async fn resource_type(State(st): State<AppState>, _: Idp, Id(id): Id) -> Answer {
     let all = protocol::resource_types(&tokens::base_url(&st));
     one_of(&all, &id)
 }
@@ -140,7 +154,7 @@ async fn schemas(_: Idp) -> Answer {
     ok(protocol::schemas())
 }
 
-async fn schema(_: Idp, Path(id): Path<String>) -> Answer {
+async fn schema(_: Idp, Id(id): Id) -> Answer {
     one_of(&protocol::schemas(), &id)
 }
 
@@ -168,26 +182,16 @@ async fn create_user(State(st): State<AppState>, Idp(p): Idp, body: Bytes) -> An
     Ok(Scim(StatusCode::CREATED, doc))
 }
 
-async fn get_user(State(st): State<AppState>, Idp(p): Idp, Path(id): Path<String>) -> Answer {
+async fn get_user(State(st): State<AppState>, Idp(p): Idp, Id(id): Id) -> Answer {
     ok(service::get_user(&st, &p, &id).await?)
 }
 
-async fn replace_user(
-    State(st): State<AppState>,
-    Idp(p): Idp,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Answer {
+async fn replace_user(State(st): State<AppState>, Idp(p): Idp, Id(id): Id, body: Bytes) -> Answer {
     let body = document(&body)?;
     ok(service::replace_user(&st, &p, &id, &body).await?)
 }
 
-async fn patch_user(
-    State(st): State<AppState>,
-    Idp(p): Idp,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Answer {
+async fn patch_user(State(st): State<AppState>, Idp(p): Idp, Id(id): Id, body: Bytes) -> Answer {
     let body = document(&body)?;
     ok(service::patch_user(&st, &p, &id, &body).await?)
 }
@@ -195,7 +199,7 @@ async fn patch_user(
 async fn delete_user(
     State(st): State<AppState>,
     Idp(p): Idp,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<StatusCode, Failure> {
     service::delete_user(&st, &p, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -210,14 +214,14 @@ async fn list_groups(
     ok(service::list_groups(&st, &p, q.filter.as_deref(), q.start_index, q.count).await?)
 }
 
-async fn get_group(State(st): State<AppState>, Idp(p): Idp, Path(id): Path<String>) -> Answer {
+async fn get_group(State(st): State<AppState>, Idp(p): Idp, Id(id): Id) -> Answer {
     ok(service::get_group(&st, &p, &id).await?)
 }
 
 async fn patch_group(
     State(st): State<AppState>,
     Idp(p): Idp,
-    Path(id): Path<String>,
+    Id(id): Id,
     body: Bytes,
 ) -> Result<StatusCode, Failure> {
     let body = document(&body)?;
@@ -236,6 +240,32 @@ async fn fixed_groups(_: Idp) -> Failure {
 
 async fn no_such_resource() -> Failure {
     Failure(ScimError::not_found())
+}
+
+/// Whatever answers an error under `/scim/v2` without a SCIM document (a method the route
+/// does not take, a body type it cannot read) gets one, with the same status: identity
+/// providers read every error the same way.
+async fn scim_errors(res: Response) -> Response {
+    let status = res.status();
+    let scim = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(SCIM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || scim {
+        return res;
+    }
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "This method is not supported on this resource.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Send the body as application/scim+json.",
+        _ => status
+            .canonical_reason()
+            .unwrap_or("The request could not be served."),
+    };
+    let mut out = Failure(ScimError::new(status.as_u16(), None, detail)).into_response();
+    if let Some(allow) = res.headers().get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
 }
 
 /// The `/scim/v2` routes.
@@ -266,4 +296,5 @@ pub fn router() -> Router<AppState> {
                 .delete(fixed_groups),
         )
         .route("/scim/v2/{*rest}", axum::routing::any(no_such_resource))
+        .layer(axum::middleware::map_response(scim_errors))
 }

@@ -400,7 +400,7 @@ async fn deprovisioning_moves_what_the_screens_removal_would_and_reactivation_re
         .unwrap();
     assert_eq!(back, 0);
 
-    // DELETE: removed again, then forgotten; a POST with the same externalId brings her back.
+    // DELETE: removed again, then forgotten; a POST with the same externalId asks her back.
     let (s, _) = scim(
         &app,
         Some(&idp.token),
@@ -425,10 +425,17 @@ async fn deprovisioning_moves_what_the_screens_removal_would_and_reactivation_re
     .await;
     assert_eq!(s, StatusCode::CREATED, "{again}");
     assert_ne!(again["id"], json!(id));
-    assert_eq!(
-        role_of(&app, idp.account, idp.dana.id).await.as_deref(),
-        Some("admin")
-    );
+    // A deleted identity is forgotten, its role too; Dana, a Gatehouse user who is no member
+    // now, is asked like anyone else (only a reactivation gives a membership back).
+    assert_eq!(role_of(&app, idp.account, idp.dana.id).await, None);
+    let (asked,): (String,) = sqlx::query_as(
+        "SELECT role FROM account_invites WHERE email = 'dana@acme.test' AND status = 'pending' AND scim_user_id = $1",
+    )
+    .bind(Uuid::parse_str(again["id"].as_str().unwrap()).unwrap())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(asked, "member");
 }
 
 // covers: OF-7, AM-4
@@ -836,4 +843,304 @@ async fn two_deactivations_at_once_remove_once(pool: PgPool) {
     assert!(b.0.is_success(), "{b:?}");
     assert_eq!(app.count("transfers").await, 1);
     assert_eq!(role_of(&app, idp.account, idp.dana.id).await, None);
+}
+
+/// The raw text of every answer to `path`, for proving what it does not contain.
+async fn raw(app: &TestApp, token: &str, path: &str) -> String {
+    reqwest::Client::new()
+        .get(format!("{}/scim/v2{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+// covers: OF-7, AM-1, AM-4
+#[sqlx::test(migrations = "../migrations")]
+async fn an_existing_gatehouse_user_is_asked_before_joining_and_their_name_stays_theirs(
+    pool: PgPool,
+) {
+    let app = TestApp::start(pool).await;
+    let idp = acme(&app).await;
+    let vera = app
+        .signed_in("Vera Privately-Named", "vera@else.test")
+        .await;
+    let vera_id = actor_of(&app.pool, "vera@else.test").await.id;
+    let (hash_before,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+        .bind(vera_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let (s, doc) = scim(
+        &app,
+        Some(&idp.token),
+        "POST",
+        "/Users",
+        Some(&json!({"userName": "vera@else.test", "externalId": "00u-vera"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{doc}");
+    // Provisioned, active, but no member and no group until she accepts.
+    assert_eq!(doc["active"], json!(true));
+    assert_eq!(doc["groups"], json!([]));
+    assert_eq!(role_of(&app, idp.account, vera_id).await, None);
+    let id = doc["id"].as_str().unwrap().to_string();
+    for path in [
+        format!("/Users/{id}"),
+        "/Users".to_string(),
+        "/Users?filter=displayName%20eq%20%22Vera%20Privately-Named%22".to_string(),
+    ] {
+        let text = raw(&app, &idp.token, &path).await;
+        assert!(!text.contains("Privately"), "{path}: {text}");
+    }
+    let (_, found) = scim(
+        &app,
+        Some(&idp.token),
+        "GET",
+        "/Users?filter=displayName%20eq%20%22Vera%20Privately-Named%22",
+        None,
+    )
+    .await;
+    assert_eq!(found["totalResults"], json!(0), "{found}");
+    // Her login is untouched: same password, her session still works.
+    let (hash_after,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+        .bind(vera_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(hash_before, hash_after);
+    let (s, mine) = app.call(&vera, "accounts/my_accounts", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(mine.as_array().map(Vec::len), Some(0), "{mine}");
+    // The identity provider gives her a group meanwhile: recorded for when she accepts.
+    let (s, b) = scim(
+        &app,
+        Some(&idp.token),
+        "PATCH",
+        "/Groups/admin",
+        Some(&json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": id}]}]})),
+    )
+    .await;
+    assert!(s.is_success(), "{b}");
+    assert_eq!(role_of(&app, idp.account, vera_id).await, None);
+    // The mail asks; accepting makes her an admin.
+    let token = app.mailed_token("vera@else.test", "/account-invite/").await;
+    let (s, landing) = app
+        .call(&vera, "accounts/invite_landing", &[("token", &token)])
+        .await;
+    assert_eq!(s, StatusCode::OK, "{landing}");
+    assert_eq!(landing["inviter"], json!("The identity provider of Acme"));
+    let (s, b) = app
+        .call(&vera, "accounts/accept_invite", &[("token", &token)])
+        .await;
+    assert!(s.is_success() || s.is_redirection(), "{b}");
+    assert_eq!(
+        role_of(&app, idp.account, vera_id).await.as_deref(),
+        Some("admin")
+    );
+    let (_, doc) = scim(&app, Some(&idp.token), "GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(doc["groups"][0]["value"], json!("admin"), "{doc}");
+
+    // Walt is asked too, but deactivated before he answers: his link admits nobody.
+    let walt = app.signed_in("Walt", "walt@else.test").await;
+    let walt_id = actor_of(&app.pool, "walt@else.test").await.id;
+    let (s, doc) = scim(
+        &app,
+        Some(&idp.token),
+        "POST",
+        "/Users",
+        Some(&json!({"userName": "walt@else.test"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let token = app.mailed_token("walt@else.test", "/account-invite/").await;
+    let (s, _) = scim(
+        &app,
+        Some(&idp.token),
+        "PATCH",
+        &format!("/Users/{}", doc["id"].as_str().unwrap()),
+        Some(&json!({"Operations": [{"op": "replace", "value": {"active": false}}]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .call(&walt, "accounts/accept_invite", &[("token", &token)])
+        .await;
+    assert!(!s.is_success() && !s.is_redirection());
+    assert_eq!(role_of(&app, idp.account, walt_id).await, None);
+}
+
+// covers: OF-7, AC-1
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sign_in_checked_before_provisioning_took_the_address_over_gets_no_session(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let idp = acme(&app).await;
+    let _mallory = app
+        .unverified("Ann?", "ann@acme.test", "mallorys-password")
+        .await;
+    let ann = ann_user(&app).await;
+    // Hold Ann's row as a takeover in progress would, then let Mallory sign in again.
+    let mut takeover = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind(ann)
+        .execute(&mut *takeover)
+        .await
+        .unwrap();
+    let c = app.client();
+    let signing_in = {
+        let base = app.base.clone();
+        tokio::spawn(async move {
+            c.post(format!("{base}/api/auth/sign_in"))
+                .header("Accept", "application/json")
+                .form(&[
+                    ("email", "ann@acme.test"),
+                    ("password", "mallorys-password"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    // Her password has been checked; she now waits for the row.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            !signing_in.is_finished(),
+            "the sign-in finished without waiting for the user's row"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sign-in never waited"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The takeover: what provisioning does to a never-confirmed sign-up.
+    sqlx::query("UPDATE users SET password_hash = $2, email_verified_at = now() WHERE id = $1")
+        .bind(ann)
+        .bind(app::server::auth::unusable_password_hash())
+        .execute(&mut *takeover)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(ann)
+        .execute(&mut *takeover)
+        .await
+        .unwrap();
+    takeover.commit().await.unwrap();
+    let status = signing_in.await.unwrap();
+    assert!(!status.is_success() && !status.is_redirection(), "{status}");
+    let (sessions,): (i64,) = sqlx::query_as("SELECT count(*) FROM sessions WHERE user_id = $1")
+        .bind(ann)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+    let _ = idp;
+}
+
+// covers: OF-7
+#[sqlx::test(migrations = "../migrations")]
+async fn names_too_long_to_keep_are_refused_and_two_accounts_may_provision_one_new_address_at_once(
+    pool: PgPool,
+) {
+    let app = TestApp::start(pool).await;
+    let idp = acme(&app).await;
+    let before = app.count("scim_users").await;
+    for body in [
+        json!({"userName": "long@acme.test", "displayName": "x".repeat(150)}),
+        json!({"userName": "long@acme.test", "name": {"givenName": "x".repeat(101)}}),
+    ] {
+        let (s, e) = scim(&app, Some(&idp.token), "POST", "/Users", Some(&body)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["scimType"], json!("invalidValue"));
+    }
+    assert_eq!(app.count("scim_users").await, before);
+    // A second account with its own identity provider.
+    let bea = person(&app.pool, "Bea", "bea@beta.test").await;
+    let beta = app::accounts::service::create_account(&app.state, &bea, "Beta")
+        .await
+        .unwrap();
+    let made = app::scim::tokens::create(&app.state, &bea, beta, "Entra", 30)
+        .await
+        .unwrap();
+    app::members::service::set_scim(&app.state, &bea, beta, true)
+        .await
+        .unwrap();
+    let body = json!({"userName": "new@both.test"});
+    let (a, b) = tokio::join!(
+        scim(&app, Some(&idp.token), "POST", "/Users", Some(&body)),
+        scim(&app, Some(&made.token), "POST", "/Users", Some(&body)),
+    );
+    assert_eq!(
+        (a.0, b.0),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "{a:?} {b:?}"
+    );
+    let (users,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM users WHERE email = 'new@both.test'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(users, 1);
+    // One account made the login and added them; the other asked them.
+    let (members,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM account_members m JOIN users u ON u.id = m.user_id WHERE u.email = 'new@both.test'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(members, 1);
+    let (asked,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM account_invites WHERE email = 'new@both.test' AND status = 'pending' AND scim_user_id IS NOT NULL",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(asked, 1);
+}
+
+// covers: OF-7
+#[sqlx::test(migrations = "../migrations")]
+async fn refusals_made_before_the_scim_routes_are_scim_errors_too(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let idp = acme(&app).await;
+    // A method the route does not take (Entra's POST /Users/.search).
+    let (s, e) = scim(
+        &app,
+        Some(&idp.token),
+        "POST",
+        "/Users/.search",
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "{e}");
+    assert_eq!(e["status"], json!("405"));
+    // An id that is not even UTF-8 is simply not found.
+    let (s, e) = scim(&app, Some(&idp.token), "GET", "/Users/%FF%FE", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    let (s, e) = scim(&app, Some(&idp.token), "GET", "/Groups/%C3%28", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    // A body larger than any server takes, refused before it reaches the route.
+    let big = json!({"userName": "big@acme.test", "displayName": "x".repeat(3 << 20)});
+    let before = app.count("scim_users").await;
+    let (s, e) = scim(&app, Some(&idp.token), "POST", "/Users", Some(&big)).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(
+        e["schemas"][0],
+        json!("urn:ietf:params:scim:api:messages:2.0:Error")
+    );
+    assert_eq!(app.count("scim_users").await, before);
 }

@@ -165,6 +165,97 @@ pub async fn invite(
     Ok(id)
 }
 
+/// How many invitations an account's identity provider may mail in an hour: existing
+/// Gatehouse users it provisions are asked first, so SCIM is no way to mail anyone.
+pub const IDP_INVITES_PER_HOUR: i64 = 500;
+
+/// Invite an existing Gatehouse user whom the account's identity provider provisioned
+/// (identity `identity`), as `role`: they become a member only by accepting (OF-7), and
+/// see no more of them than their address until then. Renews an open invitation.
+#[allow(clippy::too_many_arguments)]
+pub async fn from_identity_provider(
+    conn: &mut PgConnection,
+    st: &AppState,
+    account: Uuid,
+    account_name: &str,
+    identity: Uuid,
+    email: &str,
+    role: &str,
+    by: &str,
+) -> Result<(), AppError> {
+    crate::server::hold_locks(conn, &[format!("account-invites:idp:{account}")]).await?;
+    let (sent,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM history WHERE account_id = $1 AND actor_id IS NULL \
+           AND action = 'account.invited' AND at > now() - interval '1 hour'",
+    )
+    .bind(account)
+    .fetch_one(&mut *conn)
+    .await?;
+    if sent >= IDP_INVITES_PER_HOUR {
+        return Err(AppError::TooManyRequests(format!(
+            "The identity provider sent {IDP_INVITES_PER_HOUR} invitations in the last hour. Try again later."
+        )));
+    }
+    let role = if role == "owner" { "super_admin" } else { role };
+    let (text, hash) = token::new_token();
+    sqlx::query(
+        "INSERT INTO account_invites (account_id, email, role, invited_by, expires_at, token_hash, scim_user_id) \
+         VALUES ($1, $2, $3, NULL, now() + make_interval(days => $4), $5, $6) \
+         ON CONFLICT (account_id, email) WHERE status = 'pending' DO UPDATE SET role = EXCLUDED.role, \
+             invited_by = NULL, invited_at = now(), expires_at = EXCLUDED.expires_at, \
+             token_hash = EXCLUDED.token_hash, scim_user_id = EXCLUDED.scim_user_id",
+    )
+    .bind(account)
+    .bind(email)
+    .bind(role)
+    .bind(INVITE_DAYS)
+    .bind(hash)
+    .bind(identity)
+    .execute(&mut *conn)
+    .await?;
+    let label = AccountRole::parse(role).map_or("member", |r| r.label());
+    mail::enqueue(
+        conn,
+        email,
+        &format!("{account_name} asks you to join it on Gatehouse"),
+        &format!(
+            "Hello,\n\nThe identity provider of the account \"{account_name}\" on Gatehouse asks to \
+             add you, as {}. You already have a Gatehouse login with this address, so nothing \
+             changes unless you accept, signed in with it, within {INVITE_DAYS} days:\n\n{}\n\n\
+             If you don't know this account, ignore this mail.\n",
+            label.to_lowercase(),
+            st.config.link(&format!("/account-invite/{text}")),
+        ),
+    )
+    .await?;
+    history::record(
+        conn,
+        Entry {
+            actor_id: None,
+            action: "account.invited",
+            account_id: Some(account),
+            subject: Some(format!("account:{account}")),
+            target: Some(email.to_string()),
+            after: Some(json!({ "role": role, "by": by })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Cancel the identity provider's open invitation for identity `identity`, if any.
+pub async fn cancel_for_identity(conn: &mut PgConnection, identity: Uuid) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE account_invites SET status = 'cancelled', token_hash = NULL \
+         WHERE scim_user_id = $1 AND status = 'pending'",
+    )
+    .bind(identity)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The open invitation `id` of `account`, locked, with its role; NotFound otherwise.
 async fn open_invite(
     conn: &mut PgConnection,
@@ -249,7 +340,7 @@ pub async fn pending(
         bool,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT i.id, i.email, i.role, u.name, i.invited_at, i.expires_at, i.expires_at <= now() \
+        "SELECT i.id, i.email, i.role, CASE WHEN i.scim_user_id IS NOT NULL THEN 'the identity provider' ELSE u.name END, i.invited_at, i.expires_at, i.expires_at <= now() \
          FROM account_invites i LEFT JOIN users u ON u.id = i.invited_by \
          WHERE i.account_id = $1 AND i.status = 'pending' ORDER BY i.invited_at DESC, i.email",
     )
@@ -274,6 +365,8 @@ pub async fn pending(
         .collect()
 }
 
+/// An open invitation: id, account, address, role, who invited (a name), the account's
+/// name, the inviter's id, and the SCIM identity it was sent for.
 type LiveRow = (
     Uuid,
     Uuid,
@@ -281,6 +374,7 @@ type LiveRow = (
     String,
     Option<String>,
     String,
+    Option<Uuid>,
     Option<Uuid>,
 );
 
@@ -295,9 +389,12 @@ async fn live(conn: &mut PgConnection, text: &str, lock: bool) -> Result<LiveRow
         String,
         bool,
         Option<Uuid>,
+        Option<Uuid>,
     );
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT i.id, i.account_id, i.email, i.role, u.name, a.name, i.expires_at <= now(), i.invited_by \
+        "SELECT i.id, i.account_id, i.email, i.role, \
+                CASE WHEN i.scim_user_id IS NOT NULL THEN 'The identity provider of ' || a.name ELSE u.name END, \
+                a.name, i.expires_at <= now(), i.invited_by, i.scim_user_id \
          FROM account_invites i JOIN accounts a ON a.id = i.account_id LEFT JOIN users u ON u.id = i.invited_by \
          WHERE i.token_hash = $1 AND i.status = 'pending'{}",
         if lock { " FOR UPDATE OF i" } else { "" }
@@ -307,8 +404,8 @@ async fn live(conn: &mut PgConnection, text: &str, lock: bool) -> Result<LiveRow
     .await?;
     match row {
         Some(r) if r.6 => Err(Refusal::InvitationExpired.into()),
-        Some((id, account, email, role, inviter, name, _, by)) => {
-            Ok((id, account, email, role, inviter, name, by))
+        Some((id, account, email, role, inviter, name, _, by, identity)) => {
+            Ok((id, account, email, role, inviter, name, by, identity))
         }
         None => Err(Refusal::InvitationInvalid.into()),
     }
@@ -321,7 +418,7 @@ pub async fn landing(
     text: &str,
 ) -> Result<AccountInviteLanding, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let (_, account, email, role, inviter, name, _) = live(&mut conn, text, false).await?;
+    let (_, account, email, role, inviter, name, ..) = live(&mut conn, text, false).await?;
     let already_member = repo::role_of(&mut conn, account, me.id).await?.is_some();
     Ok(AccountInviteLanding {
         account_id: account,
@@ -338,17 +435,40 @@ pub async fn accept(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppEr
     let mut tx = st.pool.begin().await?;
     let (_, account, ..) = live(&mut tx, text, false).await?;
     crate::server::hold_locks(&mut tx, &[format!("members:{account}")]).await?;
-    let (id, account, email, role, _, _, by) = live(&mut tx, text, true).await?;
-    // An invitation is only as good as its sender's rights now: a removed or demoted
-    // inviter's open invitations admit nobody.
-    let sender = match by {
-        Some(by) => repo::role_of(&mut tx, account, by).await?,
-        None => None,
+    let (id, account, email, role, _, _, by, identity) = live(&mut tx, text, true).await?;
+    let role = match identity {
+        // The identity provider's invitation holds while its identity is provisioned and
+        // active, with the role the identity has now.
+        Some(identity) => {
+            let row: Option<(String,)> = sqlx::query_as(
+                "SELECT role FROM scim_users WHERE id = $1 AND account_id = $2 \
+                   AND deleted_at IS NULL AND active FOR UPDATE",
+            )
+            .bind(identity)
+            .bind(account)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                Some((r,)) if r == "owner" => "super_admin".to_string(),
+                Some((r,)) => r,
+                None => return Err(Refusal::InvitationInvalid.into()),
+            }
+        }
+        // An invitation is only as good as its sender's rights now: a removed or demoted
+        // inviter's open invitations admit nobody.
+        None => {
+            let sender = match by {
+                Some(by) => repo::role_of(&mut tx, account, by).await?,
+                None => None,
+            };
+            let invited =
+                AccountRole::parse(&role).ok_or_else(|| AppError::internal("bad role"))?;
+            if policy::account(sender, AccountAction::Invite { role: invited }).is_err() {
+                return Err(Refusal::InvitationInvalid.into());
+            }
+            role
+        }
     };
-    let invited = AccountRole::parse(&role).ok_or_else(|| AppError::internal("bad role"))?;
-    if policy::account(sender, AccountAction::Invite { role: invited }).is_err() {
-        return Err(Refusal::InvitationInvalid.into());
-    }
     if me.email != email {
         return Err(Refusal::WrongAddress {
             signed_in_as: me.email.clone(),
@@ -358,8 +478,14 @@ pub async fn accept(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppEr
     if !me.email_verified {
         return Err(Refusal::Unverified.into());
     }
-    if repo::scim_enabled(&mut tx, account).await? {
+    if identity.is_none() && repo::scim_enabled(&mut tx, account).await? {
         return Err(Refusal::ScimOn.into());
+    }
+    if let Some(identity) = identity {
+        sqlx::query("UPDATE scim_users SET consented = true, updated_at = now() WHERE id = $1")
+            .bind(identity)
+            .execute(&mut *tx)
+            .await?;
     }
     let joined = sqlx::query(
         "INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -386,7 +512,11 @@ pub async fn accept(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppEr
             account_id: Some(account),
             subject: Some(format!("user:{}", me.id)),
             target: Some(format!("user:{}", me.id)),
-            after: Some(json!({ "role": role, "via": "invitation", "new": joined == 1 })),
+            after: Some(json!({
+                "role": role,
+                "via": if identity.is_some() { "identity provider" } else { "invitation" },
+                "new": joined == 1,
+            })),
             ..Default::default()
         },
     )

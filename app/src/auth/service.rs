@@ -264,16 +264,29 @@ pub async fn sign_in(st: &AppState, email: &str, password: String) -> Result<Uui
         Some((id, h)) => (Some(id), Some(h)),
         None => (None, None),
     };
-    let ok = auth::verify_password(stored, password).await? && id.is_some();
-    let Some(id) = id.filter(|_| ok) else {
+    let ok = auth::verify_password(stored.clone(), password).await? && id.is_some();
+    let (Some(id), Some(stored)) = (id.filter(|_| ok), stored) else {
         return Err(AppError::validation("password", BAD_CREDENTIALS));
     };
-    let mut conn = st.pool.acquire().await?;
+    // The session starts only if the password is still the one just verified, with the
+    // user's row locked: a reset, a fresh sign-up or a SCIM takeover that changed it
+    // meanwhile (and ended every session) is not undone by a check that began before it.
+    let mut tx = st.pool.begin().await?;
+    let same: Option<(bool,)> =
+        sqlx::query_as("SELECT password_hash = $2 FROM users WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .bind(&stored)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if same != Some((true,)) {
+        return Err(AppError::validation("password", BAD_CREDENTIALS));
+    }
     sqlx::query("UPDATE signin_attempts SET succeeded = true WHERE id = $1")
         .bind(attempt)
-        .execute(&mut *conn)
+        .execute(&mut *tx)
         .await?;
-    auth::start_session(&mut conn, id, st.config.secure_cookies()).await?;
+    auth::start_session(&mut tx, id, st.config.secure_cookies()).await?;
+    tx.commit().await?;
     Ok(id)
 }
 

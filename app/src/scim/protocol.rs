@@ -241,13 +241,24 @@ pub struct UserChange {
     pub active: Option<bool>,
 }
 
+/// Names (given, family, display) are at most this long; identifiers and addresses 254.
+pub const MAX_NAME_CHARS: usize = 100;
+
 fn text(v: &Value, what: &str) -> Result<Option<String>, ScimError> {
+    bounded(v, what, 254)
+}
+
+fn name_text(v: &Value, what: &str) -> Result<Option<String>, ScimError> {
+    bounded(v, what, MAX_NAME_CHARS)
+}
+
+fn bounded(v: &Value, what: &str, max: usize) -> Result<Option<String>, ScimError> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) if s.chars().count() > 254 => Err(ScimError::bad(
+        Value::String(s) if s.trim().chars().count() > max => Err(ScimError::bad(
             "invalidValue",
-            format!("“{what}” is too long."),
+            format!("“{what}” is too long: at most {max} characters."),
         )),
         Value::String(s) => Ok(Some(s.trim().to_string())),
         _ => Err(ScimError::bad(
@@ -291,16 +302,16 @@ impl UserChange {
                     })?)
             }
             "externalid" => self.external_id = Some(text(v, "externalId")?),
-            "displayname" => self.display_name = Some(text(v, "displayName")?),
-            "name.givenname" => self.given_name = Some(text(v, "name.givenName")?),
-            "name.familyname" => self.family_name = Some(text(v, "name.familyName")?),
+            "displayname" => self.display_name = Some(name_text(v, "displayName")?),
+            "name.givenname" => self.given_name = Some(name_text(v, "name.givenName")?),
+            "name.familyname" => self.family_name = Some(name_text(v, "name.familyName")?),
             "name" => {
                 let get = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
                 if remove || v.get("givenName").is_some() {
-                    self.given_name = Some(text(&get("givenName"), "name.givenName")?);
+                    self.given_name = Some(name_text(&get("givenName"), "name.givenName")?);
                 }
                 if remove || v.get("familyName").is_some() {
-                    self.family_name = Some(text(&get("familyName"), "name.familyName")?);
+                    self.family_name = Some(name_text(&get("familyName"), "name.familyName")?);
                 }
             }
             "emails" if !remove => self.email = email_of(v)?,
@@ -595,6 +606,27 @@ mod tests {
             let e = filter(f).unwrap_err();
             assert_eq!((e.status, e.scim_type), (400, Some("invalidFilter")), "{f}");
         }
+    }
+
+    #[test]
+    fn names_longer_than_the_store_keeps_are_refused_not_cut() {
+        // 100 characters is the limit for names, 254 for identifiers (the database's).
+        let at = |n: usize| "é".repeat(n);
+        let doc = |k: &str, v: &str| json!({"userName": "a@acme.test", k: v});
+        assert!(UserChange::from_document(&doc("displayName", &at(100))).is_ok());
+        let e = UserChange::from_document(&doc("displayName", &at(101))).unwrap_err();
+        assert_eq!((e.status, e.scim_type), (400, Some("invalidValue")));
+        let e = UserChange::from_document(
+            &json!({"userName": "a@acme.test", "name": {"givenName": at(101)}}),
+        )
+        .unwrap_err();
+        assert_eq!(e.status, 400);
+        let e = UserChange::from_patch(&json!({"Operations": [
+            {"op": "replace", "path": "name.familyName", "value": at(180)}]}))
+        .unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(UserChange::from_document(&doc("externalId", &at(254))).is_ok());
+        assert!(UserChange::from_document(&doc("externalId", &at(255))).is_err());
     }
 
     #[test]

@@ -29,8 +29,10 @@ struct UserRow {
     family_name: Option<String>,
     display_name: Option<String>,
     email: String,
-    name: String,
     active: bool,
+    /// False while an existing Gatehouse user has not yet accepted the identity provider's
+    /// invitation: they are provisioned, but no member.
+    consented: bool,
     saved_role: String,
     role: Option<String>,
     created_at: DateTime<Utc>,
@@ -38,7 +40,7 @@ struct UserRow {
 }
 
 const USER_SELECT: &str = "SELECT s.id, s.user_id, s.user_name, s.external_id, s.given_name, s.family_name, \
-       s.display_name, coalesce(s.email, u.email) AS email, u.name, s.active, s.role AS saved_role, m.role, \
+       s.display_name, coalesce(s.email, u.email) AS email, s.active, s.consented, s.role AS saved_role, m.role, \
        s.created_at, s.updated_at \
     FROM scim_users s JOIN users u ON u.id = s.user_id \
     LEFT JOIN account_members m ON m.account_id = s.account_id AND m.user_id = s.user_id \
@@ -50,6 +52,8 @@ fn user_doc(base: &str, r: &UserRow) -> Value {
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
+    // Only what the identity provider itself sent: never the name a person gave their
+    // Gatehouse login (an account cannot learn it by provisioning their address).
     let mut doc = json!({
         "schemas": [USER_SCHEMA],
         "id": r.id,
@@ -57,9 +61,9 @@ fn user_doc(base: &str, r: &UserRow) -> Value {
         "name": {
             "givenName": r.given_name,
             "familyName": r.family_name,
-            "formatted": if formatted.is_empty() { r.name.clone() } else { formatted },
+            "formatted": (!formatted.is_empty()).then_some(&formatted),
         },
-        "displayName": r.display_name.clone().unwrap_or_else(|| r.name.clone()),
+        "displayName": r.display_name.clone().or((!formatted.is_empty()).then_some(formatted.clone())),
         "emails": [{ "value": r.email, "type": "work", "primary": true }],
         "active": r.active,
         "groups": r.role.iter().map(|g| json!({
@@ -126,7 +130,9 @@ fn condition(c: &Cond, n: usize) -> String {
         Attr::Id => format!("s.id::text = ${n}"),
         Attr::UserName => format!("lower(s.user_name) = lower(${n})"),
         Attr::ExternalId => format!("s.external_id = ${n}"),
-        Attr::DisplayName => format!("coalesce(s.display_name, u.name) = ${n}"),
+        Attr::DisplayName => format!(
+            "coalesce(s.display_name, nullif(concat_ws(' ', s.given_name, s.family_name), '')) = ${n}"
+        ),
         Attr::Email => format!("lower(coalesce(s.email, u.email)) = lower(${n})"),
     }
 }
@@ -229,17 +235,26 @@ fn person_name(c: &UserChange, email: &EmailAddress) -> String {
     name.chars().take(100).collect()
 }
 
+/// Who a provisioned address is.
+enum Person {
+    /// Made now, or a never-confirmed sign-up taken over: mailed a link to set a password.
+    New(Uuid),
+    /// A Gatehouse user with this address, verified: theirs to decide whether to join.
+    Existing(Uuid),
+}
+
 /// The Gatehouse user with this address, made or taken over: the company's identity
-/// provider vouches for it, so it counts as verified. A never-confirmed sign-up with the
-/// address starts over (its password and sessions end), so nobody who registered someone
-/// else's address gets into the account through provisioning.
+/// provider vouches for an address nobody confirmed, so it counts as verified once its
+/// person sets a password from the mailed link. A never-confirmed sign-up with the address
+/// starts over (its password and sessions end), so nobody who registered someone else's
+/// address gets into the account through provisioning. A verified user is left as is.
 async fn person(
     tx: &mut Tx,
     st: &AppState,
     email: &EmailAddress,
     name: &str,
     account_name: &str,
-) -> Result<Uuid, ScimError> {
+) -> Result<Person, ScimError> {
     let found: Option<(Uuid, bool)> = sqlx::query_as(
         "SELECT id, email_verified_at IS NOT NULL FROM users WHERE email = $1 FOR UPDATE",
     )
@@ -247,7 +262,7 @@ async fn person(
     .fetch_optional(&mut **tx)
     .await?;
     let id = match found {
-        Some((id, true)) => return Ok(id),
+        Some((id, true)) => return Ok(Person::Existing(id)),
         Some((id, false)) => {
             sqlx::query(
                 "UPDATE users SET password_hash = $2, email_verified_at = now() WHERE id = $1",
@@ -267,19 +282,32 @@ async fn person(
             id
         }
         None => {
-            let (id,): (Uuid,) = sqlx::query_as(
-                "INSERT INTO users (email, name, password_hash, email_verified_at) VALUES ($1, $2, $3, now()) RETURNING id",
+            let made: Option<(Uuid,)> = sqlx::query_as(
+                "INSERT INTO users (email, name, password_hash, email_verified_at) VALUES ($1, $2, $3, now()) \
+                 ON CONFLICT ON CONSTRAINT users_email_key DO NOTHING RETURNING id",
             )
             .bind(email.as_str())
             .bind(name)
             .bind(crate::server::auth::unusable_password_hash())
-            .fetch_one(&mut **tx)
+            .fetch_optional(&mut **tx)
             .await?;
-            id
+            match made {
+                Some((id,)) => id,
+                // Made a moment ago by another transaction (another account's provisioning,
+                // a sign-up): someone else's now, so asked like any existing user.
+                None => {
+                    let (id,): (Uuid,) =
+                        sqlx::query_as("SELECT id FROM users WHERE email = $1 FOR UPDATE")
+                            .bind(email.as_str())
+                            .fetch_one(&mut **tx)
+                            .await?;
+                    return Ok(Person::Existing(id));
+                }
+            }
         }
     };
     crate::auth::service::mail_set_password(tx, st, id, email.as_str(), name, account_name).await?;
-    Ok(id)
+    Ok(Person::New(id))
 }
 
 fn conflict(e: sqlx::Error) -> ScimError {
@@ -373,13 +401,29 @@ async fn apply(
             .await?;
             crate::members::service::deprovision(&mut tx, st, p.account, r.user_id, &p.label())
                 .await?;
+            crate::accounts::invites::cancel_for_identity(&mut tx, r.id).await?;
         }
         (Some(true), false) => {
             sqlx::query("UPDATE scim_users SET active = true WHERE id = $1")
                 .bind(r.id)
                 .execute(&mut *tx)
                 .await?;
-            rejoin(&mut tx, p, r.user_id, &r.saved_role).await?;
+            if r.consented {
+                rejoin(&mut tx, p, r.user_id, &r.saved_role).await?;
+            } else {
+                let (account_name, _) = crate::accounts::repo::account(&mut tx, p.account).await?;
+                crate::accounts::invites::from_identity_provider(
+                    &mut tx,
+                    st,
+                    p.account,
+                    &account_name,
+                    r.id,
+                    &r.email,
+                    &r.saved_role,
+                    &p.label(),
+                )
+                .await?;
+            }
             history::record(
                 &mut tx,
                 event(
@@ -428,7 +472,6 @@ pub async fn create_user(st: &AppState, p: &Provisioner, body: &Value) -> Result
     .bind(c.external_id.clone().flatten())
     .fetch_optional(&mut *tx)
     .await?;
-    let mut restore_role = "member".to_string();
     if let Some((id, live, active, external)) = same {
         let same_person = external.is_some() && external == c.external_id.clone().flatten();
         match (live, active, same_person) {
@@ -446,19 +489,17 @@ pub async fn create_user(st: &AppState, p: &Provisioner, body: &Value) -> Result
                     format!("A user with userName “{user_name}” or this externalId is already provisioned in this account."),
                 ))
             }
-            // A deleted identity: its person comes back with the role they had.
-            (false, _, _) => {
-                let (role,): (String,) = sqlx::query_as("SELECT role FROM scim_users WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                restore_role = role;
-            }
+            // A deleted identity: a new one is made, which starts as a member (a DELETE
+            // forgets the identity; its groups come again from the identity provider).
+            (false, _, _) => {}
         }
     }
     let (account_name, _) = crate::accounts::repo::account(&mut tx, p.account).await?;
     let name = person_name(&c, &email);
-    let user = person(&mut tx, st, &email, &name, &account_name).await?;
+    let found = person(&mut tx, st, &email, &name, &account_name).await?;
+    let user = match found {
+        Person::New(u) | Person::Existing(u) => u,
+    };
     let member: Option<(String,)> =
         sqlx::query_as("SELECT role FROM account_members WHERE account_id = $1 AND user_id = $2")
             .bind(p.account)
@@ -466,9 +507,11 @@ pub async fn create_user(st: &AppState, p: &Provisioner, body: &Value) -> Result
             .fetch_optional(&mut *tx)
             .await?;
     let active = c.active.unwrap_or(true);
+    // An existing user who is no member yet is asked, not added.
+    let consented = member.is_some() || matches!(found, Person::New(_));
     let (id,): (Uuid,) = sqlx::query_as(
-        "INSERT INTO scim_users (account_id, user_id, user_name, external_id, given_name, family_name, display_name, email, active, role) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO scim_users (account_id, user_id, user_name, external_id, given_name, family_name, display_name, email, active, role, consented) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(p.account)
     .bind(user)
@@ -479,12 +522,25 @@ pub async fn create_user(st: &AppState, p: &Provisioner, body: &Value) -> Result
     .bind(c.display_name.clone().flatten())
     .bind(email.as_str())
     .bind(active)
-    .bind(member.as_ref().map(|(r,)| r.as_str()).unwrap_or(&restore_role))
+    .bind(member.as_ref().map(|(r,)| r.as_str()).unwrap_or("member"))
+    .bind(consented)
     .fetch_one(&mut *tx)
     .await
     .map_err(conflict)?;
-    if active && member.is_none() {
-        rejoin(&mut tx, p, user, &restore_role).await?;
+    if active && !consented {
+        crate::accounts::invites::from_identity_provider(
+            &mut tx,
+            st,
+            p.account,
+            &account_name,
+            id,
+            email.as_str(),
+            "member",
+            &p.label(),
+        )
+        .await?;
+    } else if active && member.is_none() {
+        rejoin(&mut tx, p, user, "member").await?;
         mail::enqueue(
             &mut tx,
             email.as_str(),
@@ -502,7 +558,7 @@ pub async fn create_user(st: &AppState, p: &Provisioner, body: &Value) -> Result
             p,
             "scim.user_provisioned",
             user,
-            json!({ "userName": user_name, "linked": member.is_some() }),
+            json!({ "userName": user_name, "linked": member.is_some(), "asked": !consented }),
         ),
     )
     .await?;
@@ -556,6 +612,7 @@ pub async fn delete_user(st: &AppState, p: &Provisioner, id: &str) -> Result<(),
     if r.active {
         crate::members::service::deprovision(&mut tx, st, p.account, r.user_id, &p.label()).await?;
     }
+    crate::accounts::invites::cancel_for_identity(&mut tx, r.id).await?;
     sqlx::query("UPDATE scim_users SET active = false, deleted_at = now(), role = coalesce($2, role) WHERE id = $1")
         .bind(r.id)
         .bind(&r.role)
@@ -725,6 +782,22 @@ pub async fn patch_group(
                 && to == AccountRole::Member
                 && op == protocol::Op::Remove
             {
+                continue;
+            }
+            if r.role.is_none() && r.active && !r.consented {
+                // Asked, not yet accepted: they join with this role if they accept.
+                sqlx::query("UPDATE scim_users SET role = $2, updated_at = now() WHERE id = $1")
+                    .bind(r.id)
+                    .bind(to.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE account_invites SET role = $2 WHERE scim_user_id = $1 AND status = 'pending'",
+                )
+                .bind(r.id)
+                .bind(to.as_str())
+                .execute(&mut *tx)
+                .await?;
                 continue;
             }
             let Some(theirs) = r.role.as_deref().and_then(AccountRole::parse) else {

@@ -48,22 +48,31 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 pub async fn verify_password(stored: Option<String>, password: String) -> Result<bool, AppError> {
     let _turn = hashing_turn().await?;
     Ok(tokio::task::spawn_blocking(move || {
-        let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
+        // No user, or one with no usable password: verify against a hash nobody's
+        // password matches, so the answer takes as long as a real check.
+        let (stored, usable) = match stored {
+            Some(s) if PasswordHash::new(&s).is_ok() => (s, true),
+            _ => (dummy_hash().to_string(), false),
+        };
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
+            && usable
     })
     .await
     .unwrap_or(false))
 }
 
 /// A stored password hash no password matches (a person provisioned over SCIM before they
-/// choose one): verifying against it costs what any verification costs.
+/// choose one): not a PHC string, so no password verifies against it (verifying costs what
+/// any verification costs), and different for every person, so a sign-in can tell that
+/// it changed while the password was being checked.
 pub fn unusable_password_hash() -> String {
-    dummy_hash().to_string()
+    let (nobody_knows, _) = token::new_token();
+    format!("!unset:{nobody_knows}")
 }
 
 /// An Argon2id hash of a random string nobody knows, made once per process.
