@@ -39,7 +39,7 @@ build:
 	@if [ -x $(BIN) ] && [ -f $(STAMP) ] && [ -z "$$(find $(SOURCES) -newer $(STAMP) -print -quit)" ]; then \
 	  echo "==> release build is up to date"; \
 	else \
-	  cargo leptos build --release --precompress && touch $(STAMP); \
+	  cargo leptos build --release && touch $(STAMP); \
 	fi
 
 lint:

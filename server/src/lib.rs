@@ -26,9 +26,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
-use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
@@ -313,27 +311,11 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         .merge(api_v1::router(state.clone()))
         .merge(scim::router())
         .leptos_routes_with_context(&state, routes, ctx.clone(), shell)
-        // The client (WASM, JS, CSS): the brotli or gzip file `cargo leptos build
-        // --precompress` wrote beside each, when the client accepts it.
-        .nest_service(
-            "/pkg",
-            ServeDir::new(std::path::Path::new(&*state.leptos_options.site_root).join("pkg"))
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(ctx, app::shell))
         .layer(layers)
-        // Outermost: pages, JSON and the client's files leave compressed (brotli or gzip,
-        // as the client accepts); files written compressed at build time go as they are.
-        .layer(
-            CompressionLayer::new()
-                .br(true)
-                .gzip(true)
-                .quality(CompressionLevel::Fastest),
-        )
         .with_state(state)
 }
 
@@ -612,7 +594,6 @@ async fn security(State(st): State<AppState>, req: Request, next: Next) -> Respo
     }
     let server_fn =
         req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/api/v1/");
-    let pkg = req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
     if server_fn && res.status() == StatusCode::INTERNAL_SERVER_ERROR {
         res = malformed_is_400(res).await;
@@ -640,19 +621,6 @@ async fn security(State(st): State<AppState>, req: Request, next: Next) -> Respo
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    if !h.contains_key(header::CACHE_CONTROL) {
-        // The client's files may be kept by anyone, and are checked again before use
-        // (a 304 without a body while they are the same); pages and answers, which are
-        // someone's, are never kept by a shared cache.
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(if pkg {
-                "public, no-cache"
-            } else {
-                "private, no-cache"
-            }),
-        );
-    }
     res
 }
 
