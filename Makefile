@@ -32,26 +32,27 @@ tools-test:
 	@sed "s|^SECRET_KEYS=.*|SECRET_KEYS=k1:$$(head -c32 /dev/urandom | base64)|" .env.example > .env
 	@echo "==> wrote .env with a fresh SECRET_KEYS"
 
-# cargo leptos always reruns wasm-bindgen and wasm-opt (~20 s); skip it when no source changed.
+# The site: the WASM client (hashed, precompressed) and the server, built by xtask/
+# (see its main.rs); it reruns wasm-bindgen and wasm-opt (~20 s), so skip it when no source changed.
 STAMP := $(CARGO_TARGET_DIR)/.gatehouse-build-stamp
-SOURCES := app frontend server style public migrations Cargo.toml Cargo.lock
+SOURCES := app frontend server xtask style public migrations Cargo.toml Cargo.lock
 build:
 	@if [ -x $(BIN) ] && [ -f $(STAMP) ] && [ -z "$$(find $(SOURCES) -newer $(STAMP) -print -quit)" ]; then \
 	  echo "==> release build is up to date"; \
 	else \
-	  cargo leptos build --release && touch $(STAMP); \
+	  cargo run --release --quiet -p xtask -- site && touch $(STAMP); \
 	fi
 
 lint:
 	cargo fmt --all --check
-	cargo clippy -p app -p server -p bench -p wire -p cli --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p app -p server -p bench -p wire -p cli -p xtask --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 # The secret-leak test reads the release WASM bundle, so unit tests run after the build.
 unit: build
 	DATABASE_URL="$$(scripts/db.sh server)" \
 	GATEHOUSE_AIOSMTPD="$(CURDIR)/target/tools/py/bin/aiosmtpd" \
-	GATEHOUSE_WASM="$(LEPTOS_SITE_ROOT)/pkg/gatehouse.wasm" \
+	GATEHOUSE_WASM="$$(ls $(LEPTOS_SITE_ROOT)/pkg/gatehouse.*.wasm)" \
 	cargo test -p app -p server -p wire -p cli --features app/ssr
 
 e2e: build
@@ -63,6 +64,10 @@ e2e: build
 api-fuzz: build
 	GATEHOUSE_BIN=$(BIN) scripts/schemathesis.sh
 
-## bench: timed comparisons against baselines taken in the same run (see bench/README.md)
-bench:
+## bench: timed comparisons against baselines taken in the same run: the transfer and the
+## history chain (bench/src/main.rs), then reads over HTTP against the release server on a
+## throwaway database, overload, and the client's size (bench/src/http.rs)
+bench: tools build
 	DATABASE_URL="$$(scripts/db.sh server)" cargo run --release -p bench --bin transfer-bench
+	DATABASE_URL="$$(scripts/db.sh fresh gatehouse_bench)" GATEHOUSE_BIN=$(BIN) \
+	  cargo run --release -p bench --bin http-bench

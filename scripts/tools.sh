@@ -1,37 +1,16 @@
 #!/usr/bin/env bash
 # Install what building and testing Gatehouse needs, skipping whatever is already there.
-#   scripts/tools.sh build   wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt (npm binaryen)
+#   scripts/tools.sh build   the wasm target and wasm-opt (npm binaryen); wasm-bindgen is a
+#                            library of xtask/, built with the workspace
 #   scripts/tools.sh test    the above, plus Chromium, Playwright and the SMTP test server
 set -euo pipefail
 want=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
-LEPTOS_VERSION=0.3.11
 say() { printf '==> %s\n' "$*"; }
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
-fi
-
-if ! cargo leptos --version 2>/dev/null | grep -q "$LEPTOS_VERSION"; then
-  say "installing cargo-leptos $LEPTOS_VERSION (no_downloads; takes ~17 min once)"
-  cargo install --locked --ignore-rust-version cargo-leptos --version "$LEPTOS_VERSION" --features no_downloads
-fi
-
-# wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly.
-wbg=$(awk '$0=="name = \"wasm-bindgen\"" {getline; gsub(/version = |"/, ""); print; exit}' "$root/Cargo.lock")
-if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wbg"; then
-  say "installing wasm-bindgen-cli $wbg"
-  if ! cargo install --locked wasm-bindgen-cli --version "$wbg"; then
-    # Its lockfile can name a webpki-roots the registry no longer serves: pin the previous one.
-    crate=$(ls ~/.cargo/registry/cache/*/wasm-bindgen-cli-"$wbg".crate | head -n1)
-    tmp=$(mktemp -d)
-    tar -xzf "$crate" -C "$tmp"
-    (cd "$tmp/wasm-bindgen-cli-$wbg" &&
-      cargo update -p webpki-roots --precise 1.0.10 &&
-      cargo install --locked --path .)
-    rm -rf "$tmp"
-  fi
 fi
 
 # npm's binaryen provides wasm-opt (Debian's is too old and breaks hydration);

@@ -26,7 +26,9 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
@@ -131,12 +133,20 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_string()
 }
 
+/// Where the pages find the client. A release build made by `xtask site` names its files
+/// by their content and lists those names in `hash.txt` beside the binary; without that
+/// file (tests, a plain `cargo build`) the names are the plain ones.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let hashed = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").is_file()))
+        .unwrap_or(false);
     LeptosOptions::builder()
         .output_name("gatehouse")
         .site_root(config.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
+        .hash_files(hashed)
         .build()
 }
 
@@ -311,11 +321,27 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         .merge(api_v1::router(state.clone()))
         .merge(scim::router())
         .leptos_routes_with_context(&state, routes, ctx.clone(), shell)
+        // The client (WASM, JS, CSS): the brotli or gzip copy `xtask site` wrote beside
+        // each, when the client accepts it.
+        .nest_service(
+            "/pkg",
+            ServeDir::new(std::path::Path::new(&*state.leptos_options.site_root).join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(ctx, app::shell))
         .layer(layers)
+        // Outermost: pages, JSON and the client's files leave compressed (brotli or gzip,
+        // as the client accepts); files written compressed at build time go as they are.
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(CompressionLevel::Fastest),
+        )
         .with_state(state)
 }
 
@@ -594,6 +620,7 @@ async fn security(State(st): State<AppState>, req: Request, next: Next) -> Respo
     }
     let server_fn =
         req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/api/v1/");
+    let pkg = req.uri().path().strip_prefix("/pkg/").map(str::to_owned);
     let mut res = next.run(req).await;
     if server_fn && res.status() == StatusCode::INTERNAL_SERVER_ERROR {
         res = malformed_is_400(res).await;
@@ -621,7 +648,32 @@ async fn security(State(st): State<AppState>, req: Request, next: Next) -> Respo
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+    if let Some(file) = pkg {
+        // The client's files: a content-hashed name (`gatehouse.<hash>.wasm`) never
+        // changes what it names, so any cache may keep it for good; anything else there is
+        // checked again before use. Pages and answers get no caching header.
+        if res.status() == StatusCode::OK || res.status() == StatusCode::NOT_MODIFIED {
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(if is_hashed_name(&file) {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "public, no-cache"
+                }),
+            );
+        }
+    }
     res
+}
+
+/// `gatehouse.<16 hex digits>.<ext>`: a name `xtask site` gave from the file's content.
+fn is_hashed_name(file: &str) -> bool {
+    let mut parts = file.split('.');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("gatehouse"), Some(hash), Some("js" | "wasm" | "css"), None)
+            if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    )
 }
 
 /// A server function whose arguments cannot be decoded (a missing field, a bad id) answers

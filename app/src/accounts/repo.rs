@@ -2,6 +2,7 @@
 use super::{AccountSummary, Member};
 use crate::domain::roles::AccountRole;
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -94,6 +95,69 @@ pub async fn members(
             })
         })
         .collect()
+}
+
+/// The Members screen in one statement (one snapshot, one round trip): the caller's role,
+/// and, when they hold one, the account, its members in screen order, whether SCIM is on,
+/// and its pending invitations (whatever the role: the policy decides who sees them).
+/// `None` when the caller holds no role (or there is no such account).
+pub async fn members_page(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<(AccountRole, MembersPageRow)>, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        String,
+        bool,
+        Json<Vec<Member>>,
+        Json<Vec<wire::accounts::AccountInvite>>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT me.role, a.name, a.plan, a.scim_enabled, \
+           (SELECT coalesce(json_agg(json_build_object('user_id', u.id, 'name', u.name, 'email', u.email, \
+                    'role', m.role, 'joined_at', m.joined_at) \
+                    ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'super_admin' THEN 1 WHEN 'admin' THEN 2 ELSE 3 END, \
+                             lower(u.name), u.id), '[]') \
+              FROM account_members m JOIN users u ON u.id = m.user_id WHERE m.account_id = a.id), \
+           (SELECT coalesce(json_agg(json_build_object('id', i.id, 'email', i.email, 'role', i.role, \
+                    'invited_by', CASE WHEN i.scim_user_id IS NOT NULL THEN 'the identity provider' ELSE iu.name END, \
+                    'invited_at', i.invited_at, 'expires_at', i.expires_at, 'expired', i.expires_at <= now()) \
+                    ORDER BY i.invited_at DESC, i.email), '[]') \
+              FROM account_invites i LEFT JOIN users iu ON iu.id = i.invited_by \
+              WHERE i.account_id = a.id AND i.status = 'pending') \
+         FROM account_members me JOIN accounts a ON a.id = me.account_id \
+         WHERE me.account_id = $1 AND me.user_id = $2",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(
+        |(r, name, plan, scim_enabled, Json(members), Json(invitations))| {
+            Ok((
+                role(&r)?,
+                MembersPageRow {
+                    name,
+                    plan,
+                    scim_enabled,
+                    members,
+                    invitations,
+                },
+            ))
+        },
+    )
+    .transpose()
+}
+
+/// The Members screen's data (see [`members_page`]).
+pub struct MembersPageRow {
+    pub name: String,
+    pub plan: String,
+    pub scim_enabled: bool,
+    pub members: Vec<Member>,
+    pub invitations: Vec<wire::accounts::AccountInvite>,
 }
 
 pub async fn scim_enabled(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {

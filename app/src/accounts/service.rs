@@ -47,29 +47,28 @@ pub async fn members_page(
     me: &Actor,
     account_id: Uuid,
 ) -> Result<MembersPage, AppError> {
+    // One statement: the caller's role and the screen. The SQL brings the facts; the
+    // policy decides.
     let mut conn = st.pool.acquire().await?;
-    let role = repo::role_of(&mut conn, account_id, me.id).await?;
-    policy::account(role, AccountAction::ViewMembers)?;
-    let role: AccountRole = role.ok_or(AppError::NotFound)?;
-    let (name, plan) = repo::account(&mut conn, account_id).await?;
-    let members = repo::members(&mut conn, account_id).await?;
-    let scim_enabled = repo::scim_enabled(&mut conn, account_id).await?;
+    let found = repo::members_page(&mut conn, account_id, me.id).await?;
+    policy::account(found.as_ref().map(|(r, _)| *r), AccountAction::ViewMembers)?;
+    let (role, page) = found.ok_or(AppError::NotFound)?;
     let invitations = if policy::account(Some(role), AccountAction::ManageInvitations).is_ok() {
-        super::invites::pending(&mut conn, account_id).await?
+        page.invitations
     } else {
         Vec::new()
     };
     Ok(MembersPage {
-        scim_enabled,
+        scim_enabled: page.scim_enabled,
         invitations,
         me: me.id,
         account: AccountSummary {
             id: account_id,
-            name,
-            plan,
+            name: page.name,
+            plan: page.plan,
             role,
         },
-        members,
+        members: page.members,
     })
 }
 

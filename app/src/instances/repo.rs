@@ -2,7 +2,6 @@
 use super::{ConfigEntry, InstanceSummary, LoginView, RunView, ShareView};
 use crate::domain::roles::InstanceAccess;
 use crate::server::crypto::Sealed;
-use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -108,58 +107,133 @@ pub async fn instance(conn: &mut PgConnection, id: Uuid) -> Result<InstanceRow, 
     })
 }
 
-pub async fn logins(conn: &mut PgConnection, id: Uuid) -> Result<Vec<LoginView>, sqlx::Error> {
-    let rows: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, username FROM instance_logins WHERE instance_id = $1 ORDER BY created_at, id",
+/// Everything the instance page shows, with the viewer's access, in one statement (one
+/// snapshot, one round trip): `None` when the instance does not exist; `access: None` (and
+/// nothing else) when the viewer holds nothing on it. The viewer's own share counts as
+/// opened from this read on (the same statement records it). Shares and invitations come
+/// whatever the access; the policy decides who sees them.
+pub async fn detail(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user: Uuid,
+) -> Result<Option<(Option<InstanceAccess>, Option<DetailRow>)>, sqlx::Error> {
+    type Row = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<Json<Vec<ConfigEntry>>>,
+        Option<Json<Vec<LoginView>>>,
+        Option<Json<Vec<ShareView>>>,
+        Option<Json<Vec<super::InstanceInviteView>>>,
+        Option<Json<Vec<RunView>>>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "WITH me AS ( \
+           SELECT i.id, CASE WHEN i.owner_id = $2 THEN 'owner' ELSE s.access END AS access \
+           FROM app_instances i LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $2 \
+           WHERE i.id = $1), \
+         seen AS ( \
+           UPDATE instance_shares SET seen_at = now() \
+           WHERE instance_id = $1 AND user_id = $2 AND seen_at IS NULL RETURNING user_id) \
+         SELECT me.access, i.name, i.app, i.status, u.name, u.email, i.config, \
+           (SELECT coalesce(json_agg(json_build_object('id', l.id, 'username', l.username, 'secret_set', true) \
+                    ORDER BY l.created_at, l.id), '[]') \
+              FROM instance_logins l WHERE l.instance_id = i.id), \
+           (SELECT coalesce(json_agg(json_build_object('user_id', su.id, 'name', su.name, 'email', su.email, \
+                    'access', s.access) ORDER BY lower(su.name), su.id), '[]') \
+              FROM instance_shares s JOIN users su ON su.id = s.user_id \
+              WHERE s.instance_id = i.id AND (s.seen_at IS NOT NULL OR s.user_id = $2)), \
+           (SELECT coalesce(json_agg(json_build_object('email', v.email, 'access', v.access, \
+                    'expires_at', v.expires_at) ORDER BY v.email), '[]') \
+              FROM (SELECT email, access, expires_at FROM instance_invites WHERE instance_id = i.id \
+                    UNION ALL \
+                    SELECT su.email, s.access, s.shared_at + make_interval(days => $3) \
+                    FROM instance_shares s JOIN users su ON su.id = s.user_id \
+                    WHERE s.instance_id = i.id AND s.seen_at IS NULL AND s.user_id <> $2) v), \
+           (SELECT coalesce(json_agg(json_build_object('at', r.at, 'by', coalesce(ru.name, 'a former user')) \
+                    ORDER BY r.at DESC, r.id DESC), '[]') \
+              FROM (SELECT * FROM instance_runs WHERE instance_id = i.id ORDER BY at DESC, id DESC LIMIT 10) r \
+              LEFT JOIN users ru ON ru.id = r.run_by) \
+         FROM me LEFT JOIN app_instances i ON i.id = me.id AND me.access IS NOT NULL \
+         LEFT JOIN users u ON u.id = i.owner_id",
     )
     .bind(id)
-    .fetch_all(conn)
+    .bind(user)
+    .bind(super::INSTANCE_INVITE_DAYS)
+    .fetch_optional(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, username)| LoginView {
-            id,
-            username,
-            secret_set: true,
-        })
-        .collect())
+    let Some((
+        a,
+        name,
+        app,
+        status,
+        owner_name,
+        owner_email,
+        config,
+        logins,
+        shares,
+        invites,
+        runs,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let a = a.map(|a| access(&a)).transpose()?;
+    let data = match (
+        name,
+        app,
+        status,
+        owner_name,
+        owner_email,
+        config,
+        logins,
+        shares,
+        invites,
+        runs,
+    ) {
+        (
+            Some(name),
+            Some(app),
+            Some(status),
+            Some(owner_name),
+            Some(owner_email),
+            Some(Json(config)),
+            Some(Json(logins)),
+            Some(Json(shares)),
+            Some(Json(invites)),
+            Some(Json(runs)),
+        ) if a.is_some() => Some(DetailRow {
+            name,
+            app,
+            status,
+            owner_name,
+            owner_email,
+            config,
+            logins,
+            shares,
+            invites,
+            runs,
+        }),
+        _ => None,
+    };
+    Ok(Some((a, data)))
 }
 
-pub async fn shares(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ShareView>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.name, u.email, s.access FROM instance_shares s JOIN users u ON u.id = s.user_id \
-         WHERE s.instance_id = $1 AND s.seen_at IS NOT NULL ORDER BY lower(u.name), u.id",
-    )
-    .bind(id)
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|(user_id, name, email, a)| {
-            Ok(ShareView {
-                user_id,
-                name,
-                email,
-                access: access(&a)?,
-            })
-        })
-        .collect()
-}
-
-pub async fn runs(conn: &mut PgConnection, id: Uuid) -> Result<Vec<RunView>, sqlx::Error> {
-    let rows: Vec<(DateTime<Utc>, Option<String>)> = sqlx::query_as(
-        "SELECT r.at, u.name FROM instance_runs r LEFT JOIN users u ON u.id = r.run_by \
-         WHERE r.instance_id = $1 ORDER BY r.at DESC, r.id DESC LIMIT 10",
-    )
-    .bind(id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(at, by)| RunView {
-            at,
-            by: by.unwrap_or_else(|| "a former user".into()),
-        })
-        .collect())
+/// The instance page's data (see [`detail`]).
+pub struct DetailRow {
+    pub name: String,
+    pub app: String,
+    pub status: String,
+    pub owner_name: String,
+    pub owner_email: String,
+    pub config: Vec<ConfigEntry>,
+    pub logins: Vec<LoginView>,
+    pub shares: Vec<ShareView>,
+    pub invites: Vec<super::InstanceInviteView>,
+    pub runs: Vec<RunView>,
 }
 
 pub async fn insert(
@@ -366,37 +440,6 @@ pub async fn upsert_invite(
     .execute(conn)
     .await?;
     before.map(|(b,)| access(&b)).transpose()
-}
-
-pub async fn invites(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Vec<super::InstanceInviteView>, sqlx::Error> {
-    // Invitations, and shares not opened yet, alike: an address's entry does not tell
-    // whether it has an account. Sharing again renews both; both stay listed after their
-    // date, until cancelled (or, for a share, until its person opens the instance). A
-    // share's "until" is when an invitation made with it would end; the share itself
-    // stays until revoked.
-    let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "SELECT email, access, expires_at FROM instance_invites WHERE instance_id = $1 \
-         UNION ALL \
-         SELECT u.email, s.access, s.shared_at + make_interval(days => $2) FROM instance_shares s \
-         JOIN users u ON u.id = s.user_id WHERE s.instance_id = $1 AND s.seen_at IS NULL \
-         ORDER BY 1",
-    )
-    .bind(id)
-    .bind(super::INSTANCE_INVITE_DAYS)
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|(email, a, expires_at)| {
-            Ok(super::InstanceInviteView {
-                email,
-                access: access(&a)?,
-                expires_at,
-            })
-        })
-        .collect()
 }
 
 /// Cancel what the owner sees as an invitation to `email`: an open invitation, or a share

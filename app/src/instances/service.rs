@@ -111,25 +111,21 @@ pub async fn access(
 }
 
 pub async fn detail(st: &AppState, me: &Actor, id: Uuid) -> Result<InstanceDetail, AppError> {
-    let mut tx = st.pool.begin().await?;
-    let access = repo::access_of(&mut tx, id, me.id, false).await?;
+    // One statement: the viewer's access and the page (no transaction needed: one
+    // statement sees one snapshot). The SQL brings the facts; the policy decides.
+    let mut conn = st.pool.acquire().await?;
+    let (access, row) = repo::detail(&mut conn, id, me.id)
+        .await?
+        .unwrap_or((None, None));
     policy::instance(access, InstanceAction::View)?;
-    let access = access.ok_or(AppError::NotFound)?;
-    if access != InstanceAccess::Owner {
-        repo::mark_seen(&mut tx, id, me.id).await?;
-    }
-    let row = repo::instance(&mut tx, id).await?;
+    let (Some(access), Some(row)) = (access, row) else {
+        return Err(AppError::NotFound);
+    };
     let (shares, invites) = if policy::instance(Some(access), InstanceAction::Share).is_ok() {
-        (
-            repo::shares(&mut tx, id).await?,
-            repo::invites(&mut tx, id).await?,
-        )
+        (row.shares, row.invites)
     } else {
         (Vec::new(), Vec::new())
     };
-    let logins = repo::logins(&mut tx, id).await?;
-    let runs = repo::runs(&mut tx, id).await?;
-    tx.commit().await?;
     Ok(InstanceDetail {
         id,
         name: row.name,
@@ -139,10 +135,10 @@ pub async fn detail(st: &AppState, me: &Actor, id: Uuid) -> Result<InstanceDetai
         owner_email: row.owner_email,
         access,
         config: row.config,
-        logins,
+        logins: row.logins,
         shares,
         invites,
-        runs,
+        runs: row.runs,
     })
 }
 

@@ -1,0 +1,456 @@
+//! Reads over HTTP against the release server (issue 13, part 3), each as a ratio to the
+//! floor of this stack measured in the same run: `GET /healthz`, one `SELECT 1` through
+//! the same pool.
+//!
+//! Starts the release binary (`GATEHOUSE_BIN`) on a throwaway database (`DATABASE_URL`,
+//! loaded with the demo data; the demo owner's account grows to 50 members), signs the
+//! demo owner in, then drives each read from 8 connections (one keep-alive connection per
+//! worker) and prints req/s, p50/p99 and the share of the floor. A second server, logging
+//! every statement, answers each read 20 times one after the other to count the
+//! statements a request costs. Then the overload run: 256 connections on the members
+//! list, every answer must be 2xx or 503 (never a time-out), and the server's memory after
+//! 60 s must stay within 10 % of its memory after a 10 s warm-up. Last, the bytes of the
+//! client the first page loads, raw and as sent with brotli.
+//!
+//! Usage (`make bench` sets all of it): DATABASE_URL=… GATEHOUSE_BIN=… LEPTOS_SITE_ROOT=…
+//! http-bench [--quick]
+use reqwest::header;
+use sqlx::postgres::PgPoolOptions;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const PORT: u16 = 3210;
+const COUNTING_PORT: u16 = 3211;
+const OWNER: &str = "owner@acme.test";
+const PASSWORD: &str = "demo-password";
+const KEYS: &str = "bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// The release binary on `port`; with `count`, its log of every statement is read and
+    /// each one counted.
+    async fn start(port: u16, db: &str, demo: bool, count: Option<Arc<AtomicUsize>>) -> Self {
+        let bin = std::env::var("GATEHOUSE_BIN").expect("GATEHOUSE_BIN names the release binary");
+        let base = format!("http://127.0.0.1:{port}");
+        let mut cmd = Command::new(bin);
+        cmd.env("DATABASE_URL", db)
+            .env("APP_ADDR", format!("127.0.0.1:{port}"))
+            .env("PUBLIC_URL", &base)
+            .env("DEMO_DATA", if demo { "1" } else { "0" })
+            .env("SMTP_URL", "")
+            .env("MAIL_WORKER", "0")
+            .env("SECRET_KEYS", KEYS)
+            .env("PER_CLIENT_PER_HOUR", "100000000")
+            .env("API_PER_TOKEN_PER_MINUTE", "100000000")
+            .env(
+                "RUST_LOG",
+                if count.is_some() {
+                    "warn,sqlx::query=debug"
+                } else {
+                    "error"
+                },
+            )
+            .stdout(Stdio::null())
+            .stderr(if count.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            });
+        let mut child = cmd.spawn().expect("start the server");
+        if let (Some(counter), Some(err)) = (count, child.stderr.take()) {
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    if line.contains("sqlx::query") {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+        let c = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = c.get(format!("{base}/healthz")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Self { child, base }
+    }
+
+    fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|n| n.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// One read the bench drives.
+#[derive(Clone)]
+enum Read {
+    Get(String),
+    ServerFn(String, Vec<(String, String)>),
+}
+
+impl Read {
+    fn request(&self, c: &reqwest::Client, base: &str) -> reqwest::RequestBuilder {
+        match self {
+            Read::Get(path) => c.get(format!("{base}{path}")),
+            Read::ServerFn(path, form) => c
+                .post(format!("{base}{path}"))
+                .header(header::ORIGIN, base)
+                .form(form),
+        }
+    }
+}
+
+fn client(jar: &Arc<reqwest::cookie::Jar>, timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .pool_max_idle_per_host(1)
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    ok: usize,
+    unavailable: usize,
+    other: Vec<String>,
+}
+
+/// `connections` workers, each on its own connection, send `read` back to back for
+/// `secs` seconds.
+async fn drive(
+    base: &str,
+    jar: &Arc<reqwest::cookie::Jar>,
+    read: &Read,
+    connections: usize,
+    secs: f64,
+) -> (Tally, Duration) {
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let c = client(jar, Duration::from_secs(10));
+        let read = read.clone();
+        let base = base.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut t = Tally::default();
+            while Instant::now() < until {
+                let t0 = Instant::now();
+                match read.request(&c, &base).send().await {
+                    Ok(res) => {
+                        let status = res.status();
+                        let body = res.bytes().await;
+                        t.latencies_us.push(t0.elapsed().as_micros() as u32);
+                        if status.is_success() && body.is_ok() {
+                            t.ok += 1;
+                        } else if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+                            t.unavailable += 1;
+                        } else {
+                            t.other.push(format!("{status}"));
+                        }
+                    }
+                    Err(e) => t.other.push(format!("{e}")),
+                }
+            }
+            t
+        }));
+    }
+    let mut all = Tally::default();
+    for task in tasks {
+        let t = task.await.unwrap();
+        all.latencies_us.extend(t.latencies_us);
+        all.ok += t.ok;
+        all.unavailable += t.unavailable;
+        all.other.extend(t.other);
+    }
+    all.latencies_us.sort_unstable();
+    (all, started.elapsed())
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+struct Figure {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+}
+
+async fn measure(base: &str, jar: &Arc<reqwest::cookie::Jar>, read: &Read, secs: f64) -> Figure {
+    // A short warm-up first (connections, the server's caches, the plan cache).
+    drive(base, jar, read, 8, 1.0).await;
+    let (t, took) = drive(base, jar, read, 8, secs).await;
+    assert!(
+        t.other.is_empty() && t.unavailable == 0,
+        "unexpected answers: {:?}",
+        &t.other[..t.other.len().min(5)]
+    );
+    Figure {
+        rps: t.ok as f64 / took.as_secs_f64(),
+        p50: percentile(&t.latencies_us, 0.50),
+        p99: percentile(&t.latencies_us, 0.99),
+    }
+}
+
+async fn sign_in(base: &str, jar: &Arc<reqwest::cookie::Jar>) {
+    let res = client(jar, Duration::from_secs(10))
+        .post(format!("{base}/api/auth/sign_in"))
+        .header(header::ORIGIN, base)
+        .form(&[("email", OWNER), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "sign-in answered {}",
+        res.status()
+    );
+}
+
+async fn statements_per_request(
+    base: &str,
+    jar: &Arc<reqwest::cookie::Jar>,
+    read: &Read,
+    counter: &AtomicUsize,
+) -> f64 {
+    const N: usize = 20;
+    let c = client(jar, Duration::from_secs(10));
+    // Once unmeasured, so nothing that happens once (a first-use lookup) is counted.
+    read.request(&c, base).send().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = counter.load(Ordering::SeqCst);
+    for _ in 0..N {
+        let res = read.request(&c, base).send().await.unwrap();
+        assert!(res.status().is_success(), "{}", res.status());
+        res.bytes().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    (counter.load(Ordering::SeqCst) - before) as f64 / N as f64
+}
+
+fn file_sizes(pkg: &std::path::Path, ext: &str) -> (u64, u64) {
+    let Ok(dir) = std::fs::read_dir(pkg) else {
+        return (0, 0);
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with("gatehouse.") && name.ends_with(&format!(".{ext}")) {
+            let raw = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            let br = std::fs::metadata(pkg.join(format!("{name}.br")))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            return (raw, br);
+        }
+    }
+    (0, 0)
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let secs = if quick { 2.0 } else { 5.0 };
+    let db = std::env::var("DATABASE_URL").expect("DATABASE_URL: a throwaway database");
+    let server = Server::start(PORT, &db, true, None).await;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&db)
+        .await
+        .unwrap();
+
+    // The demo owner's account, grown to 50 members, and one of the owner's instances.
+    let (account, owner): (Uuid, Uuid) = sqlx::query_as(
+        "SELECT m.account_id, u.id FROM users u JOIN account_members m ON m.user_id = u.id \
+         WHERE u.email = $1 AND m.role = 'owner' ORDER BY m.account_id LIMIT 1",
+    )
+    .bind(OWNER)
+    .fetch_one(&pool)
+    .await
+    .expect("the demo owner owns an account");
+    sqlx::query(
+        "WITH more AS (INSERT INTO users (email, name, password_hash, email_verified_at) \
+           SELECT 'bench-' || g || '@bench.test', 'Bench Person ' || g, '!unset', now() \
+           FROM generate_series(1, 50 - (SELECT count(*) FROM account_members WHERE account_id = $1)) g \
+           RETURNING id) \
+         INSERT INTO account_members (account_id, user_id, role) SELECT $1, id, 'member' FROM more",
+    )
+    .bind(account)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let (members,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM account_members WHERE account_id = $1")
+            .bind(account)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(members, 50);
+    let (instance,): (Uuid,) =
+        sqlx::query_as("SELECT id FROM app_instances WHERE owner_id = $1 ORDER BY name LIMIT 1")
+            .bind(owner)
+            .fetch_one(&pool)
+            .await
+            .expect("the demo owner has an instance");
+
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    sign_in(&server.base, &jar).await;
+    let reads = [
+        (
+            "GET /healthz (the floor: one SELECT 1)",
+            Read::Get("/healthz".into()),
+            None,
+            None,
+        ),
+        (
+            "one instance (instances/get_instance)",
+            Read::ServerFn(
+                "/api/instances/get_instance".into(),
+                vec![("id".into(), instance.to_string())],
+            ),
+            Some(0.60),
+            Some(3.0),
+        ),
+        (
+            "members list, 50 people (accounts/list_members)",
+            Read::ServerFn(
+                "/api/accounts/list_members".into(),
+                vec![("account_id".into(), account.to_string())],
+            ),
+            Some(0.50),
+            None,
+        ),
+        (
+            "Members page, server-rendered",
+            Read::Get(format!("/accounts/{account}/members")),
+            Some(0.25),
+            None,
+        ),
+    ];
+    // Each read answers as the signed-in owner would see it, before anything is timed.
+    let probe = client(&jar, Duration::from_secs(10));
+    for (what, read, _, _) in &reads {
+        let res = read.request(&probe, &server.base).send().await.unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "{what}");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("Sign in to"), "{what}: not signed in");
+    }
+
+    let mut figures = Vec::new();
+    for (what, read, _, _) in &reads {
+        figures.push(measure(&server.base, &jar, read, secs).await);
+        eprintln!("measured: {what}");
+    }
+
+    let counter = Arc::new(AtomicUsize::new(0));
+    let counting = Server::start(COUNTING_PORT, &db, false, Some(counter.clone())).await;
+    let counting_jar = Arc::new(reqwest::cookie::Jar::default());
+    sign_in(&counting.base, &counting_jar).await;
+    let mut statements = Vec::new();
+    for (_, read, _, _) in &reads {
+        statements
+            .push(statements_per_request(&counting.base, &counting_jar, read, &counter).await);
+    }
+    drop(counting);
+
+    let floor = figures[0].rps;
+    println!();
+    println!("HTTP reads, 8 connections, {secs:.0} s each (same run, ratios to the floor)");
+    println!(
+        "{:<50} {:>9} {:>8} {:>8} {:>8} {:>11}  goal",
+        "read", "req/s", "floor", "p50 ms", "p99 ms", "statements"
+    );
+    for (((what, _, goal, p99_goal), f), st) in reads.iter().zip(&figures).zip(&statements) {
+        let goal = match (goal, p99_goal) {
+            (Some(g), Some(p)) => format!("≥ {:.0} % of the floor, p99 ≤ {p} ms", g * 100.0),
+            (Some(g), None) => format!("≥ {:.0} % of the floor", g * 100.0),
+            _ => "—".into(),
+        };
+        println!(
+            "{:<50} {:>9.0} {:>7.0}% {:>8.2} {:>8.2} {:>11.1}  {goal}",
+            what,
+            f.rps,
+            100.0 * f.rps / floor,
+            f.p50,
+            f.p99,
+            st
+        );
+    }
+
+    // Overload: 256 connections on the members list.
+    let members_read = &reads[2].1;
+    let (load_secs, warm_secs) = if quick { (10.0, 3.0) } else { (60.0, 10.0) };
+    let (warm, _) = drive(&server.base, &jar, members_read, 256, warm_secs).await;
+    let rss_warm = server.rss_kib();
+    let (run, took) = drive(&server.base, &jar, members_read, 256, load_secs).await;
+    let rss_after = server.rss_kib();
+    println!();
+    println!(
+        "256 connections on the members list for {load_secs:.0} s: {} answered 2xx, {} answered 503, {} other (goal: 0 other); {:.0} req/s, p99 {:.1} ms",
+        run.ok,
+        run.unavailable,
+        run.other.len() + warm.other.len(),
+        run.ok as f64 / took.as_secs_f64(),
+        percentile(&run.latencies_us, 0.99)
+    );
+    if !run.other.is_empty() {
+        println!(
+            "  other answers, first few: {:?}",
+            &run.other[..run.other.len().min(5)]
+        );
+    }
+    println!(
+        "server memory: {} KiB after a {warm_secs:.0} s warm-up, {} KiB after the run: {:+.1} % (goal: within 10 %)",
+        rss_warm,
+        rss_after,
+        100.0 * (rss_after as f64 - rss_warm as f64) / rss_warm.max(1) as f64
+    );
+
+    let site = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    let pkg = std::path::Path::new(&site).join("pkg");
+    println!();
+    println!("The first page's client (bytes, raw and as sent with brotli):");
+    let mut total = (0, 0);
+    for ext in ["wasm", "js", "css"] {
+        let (raw, br) = file_sizes(&pkg, ext);
+        total = (total.0 + raw, total.1 + br);
+        println!("  {ext:<5} {raw:>10} {br:>10}");
+    }
+    println!(
+        "  all   {:>10} {:>10}  (goal: ≤ 250,000 as sent)",
+        total.0, total.1
+    );
+    drop(server);
+}
