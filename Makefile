@@ -67,7 +67,7 @@ api-fuzz: build
 ## bench: timed comparisons against baselines taken in the same run: the transfer and the
 ## history chain (bench/src/main.rs), then reads over HTTP against the release server on a
 ## throwaway database, overload, and the client's size (bench/src/http.rs)
-bench: tools build
+bench: tools-test build
 	DATABASE_URL="$$(scripts/db.sh server)" cargo run --release -p bench --bin transfer-bench
 	DATABASE_URL="$$(scripts/db.sh fresh gatehouse_bench)" GATEHOUSE_BIN=$(BIN) \
 	  cargo run --release -p bench --bin http-bench

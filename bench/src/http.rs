@@ -9,8 +9,11 @@
 //! every statement, answers each read 20 times one after the other to count the
 //! statements a request costs. Then the overload run: 256 connections on the members
 //! list, every answer must be 2xx or 503 (never a time-out), and the server's memory after
-//! 60 s must stay within 10 % of its memory after a 10 s warm-up. Last, the bytes of the
-//! client the first page loads, raw and as sent with brotli.
+//! 60 s must stay within 10 % of its memory after a 10 s warm-up. Then the bytes of the
+//! client the first page loads, raw and as sent with brotli, and the time until that
+//! page is hydrated in a throttled Chromium (end2end/bench/hydrate.mjs). Last, growth:
+//! the database grows 100× around the measured objects and each read is timed again
+//! (goal: within 1.5× of its time on the small database).
 //!
 //! Usage (`make bench` sets all of it): DATABASE_URL=… GATEHOUSE_BIN=… LEPTOS_SITE_ROOT=…
 //! http-bench [--quick]
@@ -113,6 +116,8 @@ impl Server {
 enum Read {
     Get(String),
     ServerFn(String, Vec<(String, String)>),
+    /// `/api/v1`, with a bearer token (no cookies are sent: the jar is the session's).
+    Bearer(String, String),
 }
 
 impl Read {
@@ -123,6 +128,9 @@ impl Read {
                 .post(format!("{base}{path}"))
                 .header(header::ORIGIN, base)
                 .form(form),
+            Read::Bearer(path, token) => c
+                .get(format!("{base}{path}"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}")),
         }
     }
 }
@@ -327,51 +335,50 @@ async fn main() {
 
     let jar = Arc::new(reqwest::cookie::Jar::default());
     sign_in(&server.base, &jar).await;
-    let reads = [
-        (
-            "GET /healthz (the floor: one SELECT 1)",
-            Read::Get("/healthz".into()),
-            None,
-            None,
-        ),
-        (
+    let token = api_token(&server.base, &jar).await;
+    let integration = sharing_fixture(&pool, owner).await;
+    let small_page = last_page(&pool, account).await;
+    let reads = vec![
+        Target::new("GET /healthz (the floor: one SELECT 1)", Read::Get("/healthz".into())),
+        Target::new(
             "one instance (instances/get_instance)",
             Read::ServerFn(
                 "/api/instances/get_instance".into(),
                 vec![("id".into(), instance.to_string())],
             ),
-            Some(0.60),
-            Some(3.0),
-        ),
-        (
+        )
+        .goal(0.60, Some(3.0)),
+        Target::new(
             "members list, 50 people (accounts/list_members)",
             Read::ServerFn(
                 "/api/accounts/list_members".into(),
                 vec![("account_id".into(), account.to_string())],
             ),
-            Some(0.50),
-            None,
-        ),
-        (
+        )
+        .goal(0.50, None),
+        Target::new(
             "Members page, server-rendered",
             Read::Get(format!("/accounts/{account}/members")),
-            Some(0.25),
-            None,
+        )
+        .goal(0.25, None),
+        Target::new(
+            "Sharing screen, 200 invitations, server-rendered",
+            Read::Get(format!("/integrations/{integration}/sharing")),
+        ),
+        Target::new(
+            "members list, last page of 50 (GET /api/v1, 10 a page)",
+            Read::Bearer(small_page, token.clone()),
         ),
     ];
-    // Each read answers as the signed-in owner would see it, before anything is timed.
     let probe = client(&jar, Duration::from_secs(10));
-    for (what, read, _, _) in &reads {
-        let res = read.request(&probe, &server.base).send().await.unwrap();
-        assert_eq!(res.status(), reqwest::StatusCode::OK, "{what}");
-        let body = res.text().await.unwrap();
-        assert!(!body.contains("Sign in to"), "{what}: not signed in");
+    for t in &reads {
+        check(&probe, &server.base, t).await;
     }
 
     let mut figures = Vec::new();
-    for (what, read, _, _) in &reads {
-        figures.push(measure(&server.base, &jar, read, secs).await);
-        eprintln!("measured: {what}");
+    for t in &reads {
+        figures.push(measure(&server.base, &jar, &t.read, secs).await);
+        eprintln!("measured: {}", t.what);
     }
 
     let counter = Arc::new(AtomicUsize::new(0));
@@ -379,9 +386,9 @@ async fn main() {
     let counting_jar = Arc::new(reqwest::cookie::Jar::default());
     sign_in(&counting.base, &counting_jar).await;
     let mut statements = Vec::new();
-    for (_, read, _, _) in &reads {
+    for t in &reads {
         statements
-            .push(statements_per_request(&counting.base, &counting_jar, read, &counter).await);
+            .push(statements_per_request(&counting.base, &counting_jar, &t.read, &counter).await);
     }
     drop(counting);
 
@@ -389,18 +396,18 @@ async fn main() {
     println!();
     println!("HTTP reads, 8 connections, {secs:.0} s each (same run, ratios to the floor)");
     println!(
-        "{:<50} {:>9} {:>8} {:>8} {:>8} {:>11}  goal",
+        "{:<56} {:>9} {:>8} {:>8} {:>8} {:>11}  goal",
         "read", "req/s", "floor", "p50 ms", "p99 ms", "statements"
     );
-    for (((what, _, goal, p99_goal), f), st) in reads.iter().zip(&figures).zip(&statements) {
-        let goal = match (goal, p99_goal) {
+    for ((t, f), st) in reads.iter().zip(&figures).zip(&statements) {
+        let goal = match (t.goal, t.p99_goal) {
             (Some(g), Some(p)) => format!("≥ {:.0} % of the floor, p99 ≤ {p} ms", g * 100.0),
             (Some(g), None) => format!("≥ {:.0} % of the floor", g * 100.0),
             _ => "—".into(),
         };
         println!(
-            "{:<50} {:>9.0} {:>7.0}% {:>8.2} {:>8.2} {:>11.1}  {goal}",
-            what,
+            "{:<56} {:>9.0} {:>7.0}% {:>8.2} {:>8.2} {:>11.1}  {goal}",
+            t.what,
             f.rps,
             100.0 * f.rps / floor,
             f.p50,
@@ -410,7 +417,7 @@ async fn main() {
     }
 
     // Overload: 256 connections on the members list.
-    let members_read = &reads[2].1;
+    let members_read = &reads[2].read;
     let (load_secs, warm_secs) = if quick { (10.0, 3.0) } else { (60.0, 10.0) };
     let (warm, _) = drive(&server.base, &jar, members_read, 256, warm_secs).await;
     let rss_warm = server.rss_kib();
@@ -452,5 +459,239 @@ async fn main() {
         "  all   {:>10} {:>10}  (goal: ≤ 250,000 as sent)",
         total.0, total.1
     );
+
+    // The first page in a throttled Chromium (end2end/bench/hydrate.mjs), while the
+    // server still holds the small database.
+    println!();
+    let hydrate = Command::new("node")
+        .arg("end2end/bench/hydrate.mjs")
+        .arg(&server.base)
+        .env("HYDRATE_RUNS", if quick { "1" } else { "3" })
+        .status();
+    match hydrate {
+        Ok(s) if s.success() => {}
+        other => panic!("the throttled-Chromium bench failed: {other:?}"),
+    }
+
+    // Growth: the same reads of the same objects, after the database has grown 100×.
+    let started = Instant::now();
+    let big = seed_growth(&pool, owner).await;
+    println!();
+    println!(
+        "Growth: the database seeded with 100× the rows ({:.0} s): {}",
+        started.elapsed().as_secs_f64(),
+        census(&pool).await
+    );
+    let mut grown: Vec<Target> = reads[1..].to_vec();
+    let last = grown.len() - 1;
+    grown[last] = Target::new(
+        "members list, last page of 5,000 (GET /api/v1, 10 a page)",
+        Read::Bearer(last_page(&pool, big).await, token.clone()),
+    );
+    for t in &grown {
+        check(&probe, &server.base, t).await;
+    }
+    println!(
+        "{:<56} {:>11} {:>11} {:>8}  goal",
+        "read (8 connections, time per request)", "small ms", "100× ms", "ratio"
+    );
+    for (t, small) in grown.iter().zip(&figures[1..]) {
+        let large = measure(&server.base, &jar, &t.read, secs).await;
+        // At a fixed number of connections, time per request is connections / throughput.
+        let (a, b) = (8000.0 / small.rps, 8000.0 / large.rps);
+        println!(
+            "{:<56} {:>11.3} {:>11.3} {:>7.2}×  ≤ 1.5×{}",
+            t.what,
+            a,
+            b,
+            b / a,
+            if b / a <= 1.5 { "" } else { "  NOT MET" }
+        );
+    }
     drop(server);
+}
+
+/// One read of the table, with its goal as a share of the floor.
+#[derive(Clone)]
+struct Target {
+    what: String,
+    read: Read,
+    goal: Option<f64>,
+    p99_goal: Option<f64>,
+}
+
+impl Target {
+    fn new(what: &str, read: Read) -> Self {
+        Self {
+            what: what.into(),
+            read,
+            goal: None,
+            p99_goal: None,
+        }
+    }
+
+    fn goal(mut self, share: f64, p99: Option<f64>) -> Self {
+        self.goal = Some(share);
+        self.p99_goal = p99;
+        self
+    }
+}
+
+/// Each read answers as the signed-in owner would see it, before anything is timed.
+async fn check(c: &reqwest::Client, base: &str, t: &Target) {
+    let res = t.read.request(c, base).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "{}", t.what);
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("Sign in to"), "{}: not signed in", t.what);
+    if let Read::Bearer(..) = t.read {
+        assert!(
+            body.contains("\"next\":null") && body.matches("\"user_id\"").count() == 10,
+            "{}: not the last page of 10: {body:.300}",
+            t.what
+        );
+    }
+    if t.what.starts_with("Sharing") {
+        assert!(
+            body.matches("@invited.bench.test").count() >= 200,
+            "{}: the 200 invitations are not on the screen",
+            t.what
+        );
+    }
+}
+
+/// A read-only API token of the signed-in owner, made the way the Tokens screen makes one.
+async fn api_token(base: &str, jar: &Arc<reqwest::cookie::Jar>) -> String {
+    let res = client(jar, Duration::from_secs(10))
+        .post(format!("{base}/api/tokens/create_token"))
+        .header(header::ORIGIN, base)
+        .header(header::ACCEPT, "application/json")
+        .form(&[("name", "bench"), ("scope", "read"), ("days", "7")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "create_token: {}", res.status());
+    let body = res.text().await.unwrap();
+    let at = body.find("\"token\":\"").expect("the answer carries the token") + 9;
+    body[at..at + body[at..].find('"').unwrap()].to_string()
+}
+
+/// An integration the demo owner administers, given 200 pending email invitations.
+async fn sharing_fixture(pool: &sqlx::PgPool, owner: Uuid) -> Uuid {
+    let (integration,): (Uuid,) = sqlx::query_as(
+        "SELECT integration_id FROM team_members WHERE user_id = $1 AND role = 'admin' \
+         AND status = 'accepted' ORDER BY integration_id LIMIT 1",
+    )
+    .bind(owner)
+    .fetch_one(pool)
+    .await
+    .expect("the demo owner administers an integration");
+    let added = sqlx::query(
+        "INSERT INTO email_invites (integration_id, email, invited_by, expires_at) \
+         SELECT $1, 'person-' || g || '@invited.bench.test', $2, now() + interval '14 days' \
+         FROM generate_series(1, 200) g",
+    )
+    .bind(integration)
+    .bind(owner)
+    .execute(pool)
+    .await
+    .unwrap();
+    assert_eq!(added.rows_affected(), 200);
+    integration
+}
+
+/// `/api/v1/accounts/{id}/members` asking for the last 10 members, by the cursor a client
+/// paging from the start would hold there (the address before them, base64url).
+async fn last_page(pool: &sqlx::PgPool, account: Uuid) -> String {
+    let (cursor,): (String,) = sqlx::query_as(
+        "SELECT rtrim(translate(encode(convert_to(lower(u.email), 'UTF8'), 'base64'), E'+/\\n', '-_'), '=') \
+         FROM account_members m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 \
+         ORDER BY lower(u.email) \
+         OFFSET (SELECT count(*) - 11 FROM account_members WHERE account_id = $1) LIMIT 1",
+    )
+    .bind(account)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    format!("/api/v1/accounts/{account}/members?limit=10&cursor={cursor}")
+}
+
+/// Grow the database 100× around the measured objects: 100,000 people in 10,000
+/// accounts (and one account of 5,000, owned by the demo owner), 10,000 integrations
+/// with 1,000,000 grants and 100,000 invitations, 1,000,000 Zaps, 100,000 instances with
+/// 1,000,000 runs and 100,000 shares, 100,000 sessions. Returns the 5,000-member account.
+async fn seed_growth(pool: &sqlx::PgPool, owner: Uuid) -> Uuid {
+    const PEOPLE: &str = "SELECT id, email, row_number() OVER (ORDER BY id) - 1 AS n FROM users WHERE email LIKE '%@growth.test'";
+    let steps = [
+        "INSERT INTO users (email, name, password_hash, email_verified_at) \
+         SELECT 'g' || g || '@growth.test', 'Growth Person ' || g, '!unset', now() FROM generate_series(1, 100000) g".to_string(),
+        "INSERT INTO sessions (token_hash, user_id, expires_at) \
+         SELECT sha256(convert_to(id::text, 'UTF8')), id, now() + interval '1 day' FROM users WHERE email LIKE '%@growth.test'".into(),
+        "INSERT INTO accounts (name) SELECT 'Growth Account ' || g FROM generate_series(1, 10000) g".into(),
+        format!("WITH a AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM accounts WHERE name LIKE 'Growth Account %'), u AS ({PEOPLE}) \
+         INSERT INTO account_members (account_id, user_id, role) \
+         SELECT a.id, u.id, CASE WHEN u.n % 10 = 0 THEN 'owner' ELSE 'member' END FROM u JOIN a ON a.n = u.n / 10"),
+        format!("WITH u AS ({PEOPLE}) INSERT INTO account_members (account_id, user_id, role) \
+         SELECT a.id, u.id, 'member' FROM accounts a, u WHERE a.name = 'Growth Corp' AND u.n < 4999"),
+        "INSERT INTO integrations (slug, name) SELECT 'growth-' || g, 'Growth integration ' || g FROM generate_series(1, 10000) g".into(),
+        "INSERT INTO integration_versions (integration_id, version) SELECT id, '1.0.0' FROM integrations WHERE slug LIKE 'growth-%'".into(),
+        format!("WITH i AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM integrations WHERE slug LIKE 'growth-%'), u AS ({PEOPLE}) \
+         INSERT INTO team_members (integration_id, user_id, email, role, status, accepted_at) \
+         SELECT i.id, u.id, u.email, 'admin', 'accepted', now() FROM i JOIN u ON u.n = i.n"),
+        format!("WITH u AS ({PEOPLE}), \
+              i AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM integrations WHERE slug LIKE 'growth-%') \
+         INSERT INTO access_grants (integration_id, user_id, via, granted_at) \
+         SELECT i.id, u.id, 'public', now() - make_interval(mins => k) \
+         FROM i CROSS JOIN generate_series(0, 99) k JOIN u ON u.n = (i.n * 100 + k) % 100000"),
+        "INSERT INTO email_invites (integration_id, email, expires_at) \
+         SELECT i.id, 'invitee-' || k || '-' || i.slug || '@growth.test', now() + interval '14 days' \
+         FROM integrations i, generate_series(1, 10) k WHERE i.slug LIKE 'growth-%'".into(),
+        "INSERT INTO zaps (account_id, owner_id, name, enabled, private) \
+         SELECT m.account_id, m.user_id, 'Zap ' || k, k % 2 = 0, k % 3 = 0 \
+         FROM account_members m JOIN accounts a ON a.id = m.account_id AND a.name LIKE 'Growth Account %', generate_series(1, 10) k".into(),
+        "INSERT INTO app_instances (owner_id, name, app) SELECT id, 'Instance of ' || name, 'App' FROM users WHERE email LIKE '%@growth.test'".into(),
+        "INSERT INTO instance_runs (instance_id, run_by, at) \
+         SELECT i.id, i.owner_id, now() - make_interval(mins => k) \
+         FROM app_instances i, generate_series(1, 10) k WHERE i.name LIKE 'Instance of Growth Person %'".into(),
+        format!("WITH u AS ({PEOPLE}), \
+              i AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM app_instances WHERE name LIKE 'Instance of Growth Person %') \
+         INSERT INTO instance_shares (instance_id, user_id, access) SELECT i.id, u.id, 'read' FROM i JOIN u ON u.n = i.n % 100000"),
+    ];
+    let (big,): (Uuid,) = sqlx::query_as(
+        "WITH a AS (INSERT INTO accounts (name) VALUES ('Growth Corp') RETURNING id) \
+         INSERT INTO account_members (account_id, user_id, role) SELECT id, $1, 'owner' FROM a RETURNING account_id",
+    )
+    .bind(owner)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    for sql in &steps {
+        let t = Instant::now();
+        let done = sqlx::query(sql).execute(pool).await.unwrap();
+        eprintln!(
+            "growth: {} rows in {:.1} s: {:.90}",
+            done.rows_affected(),
+            t.elapsed().as_secs_f64(),
+            sql
+        );
+    }
+    sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    let (members,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM account_members WHERE account_id = $1")
+            .bind(big)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(members, 5000);
+    big
+}
+
+async fn census(pool: &sqlx::PgPool) -> String {
+    let (users, accounts, zaps, grants): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM accounts), \
+                (SELECT count(*) FROM zaps), (SELECT count(*) FROM access_grants)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    format!("{users} users, {accounts} accounts, {zaps} Zaps, {grants} grants")
 }

@@ -177,8 +177,10 @@ struct MemberRow {
     joined_at: DateTime<Utc>,
 }
 
-/// Up to `limit` members whose lowercased address sorts after `after`, in address order:
-/// one statement, for keyset paging.
+/// Up to `limit` members whose address sorts after `after`, in address order: one
+/// statement, for keyset paging. Addresses are stored lowercased (a CHECK of `users`), so
+/// the order is the unique index's, which a large account's later pages walk from the
+/// cursor on instead of sorting every member (the growth benchmark, issue 13).
 pub async fn members_after(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -188,8 +190,8 @@ pub async fn members_after(
     let rows: Vec<MemberRow> = sqlx::query_as(
         "SELECT u.id AS user_id, u.name, u.email, m.role, m.joined_at FROM account_members m \
          JOIN users u ON u.id = m.user_id \
-         WHERE m.account_id = $1 AND ($2::text IS NULL OR lower(u.email) > $2) \
-         ORDER BY lower(u.email) LIMIT $3",
+         WHERE m.account_id = $1 AND u.email > coalesce($2, '') \
+         ORDER BY u.email LIMIT $3",
     )
     .bind(account_id)
     .bind(after)
