@@ -339,7 +339,10 @@ async fn main() {
     let integration = sharing_fixture(&pool, owner).await;
     let small_page = last_page(&pool, account).await;
     let reads = vec![
-        Target::new("GET /healthz (the floor: one SELECT 1)", Read::Get("/healthz".into())),
+        Target::new(
+            "GET /healthz (the floor: one SELECT 1)",
+            Read::Get("/healthz".into()),
+        ),
         Target::new(
             "one instance (instances/get_instance)",
             Read::ServerFn(
@@ -571,7 +574,10 @@ async fn api_token(base: &str, jar: &Arc<reqwest::cookie::Jar>) -> String {
         .unwrap();
     assert!(res.status().is_success(), "create_token: {}", res.status());
     let body = res.text().await.unwrap();
-    let at = body.find("\"token\":\"").expect("the answer carries the token") + 9;
+    let at = body
+        .find("\"token\":\"")
+        .expect("the answer carries the token")
+        + 9;
     body[at..at + body[at..].find('"').unwrap()].to_string()
 }
 
