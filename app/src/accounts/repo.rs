@@ -179,8 +179,9 @@ struct MemberRow {
 
 /// Up to `limit` members whose address sorts after `after`, in address order: one
 /// statement, for keyset paging. Addresses are stored lowercased (a CHECK of `users`), so
-/// the order is the unique index's, which a large account's later pages walk from the
-/// cursor on instead of sorting every member (the growth benchmark, issue 13).
+/// the order is the unique index's, which a plan may walk from the cursor on. The
+/// prepared statement's generic plan still sorts a large account's members (the growth
+/// benchmark, issue 13, measures it: not yet within its goal).
 pub async fn members_after(
     conn: &mut PgConnection,
     account_id: Uuid,
