@@ -255,6 +255,16 @@ impl From<sqlx::Error> for AppError {
             if matches!(db.code().as_deref(), Some("22021") | Some("22P05")) {
                 return Self::validation("input", "Text may not contain NUL (\\0) characters.");
             }
+            // The server is shutting down or restarting (57P01..57P03: a connection taken
+            // from the pool meets the notice Postgres left on it), or the connection failed
+            // (class 08): the database is unavailable, not the request at fault.
+            if db
+                .code()
+                .is_some_and(|c| c.starts_with("57P") || c.starts_with("08"))
+            {
+                tracing::warn!(error = %e, "database unavailable");
+                return Self::Unavailable;
+            }
             // Two changes crossed (a deadlock one of them lost, or a serialization failure).
             if matches!(db.code().as_deref(), Some("40P01") | Some("40001")) {
                 return Self::Conflict(

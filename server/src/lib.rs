@@ -101,14 +101,27 @@ impl Limits {
     }
 }
 
+/// A connection idle longer than this is pinged before it is handed out.
+pub const POOL_CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 /// The pool every server uses: a short acquire timeout (a request fails fast instead of
-/// queueing when the database is slow or away), and each idle connection checked before
-/// use, so connections broken by a database restart are replaced, not handed out.
+/// queueing when the database is slow or away), and a connection that sat idle checked
+/// before use, so connections broken by a database restart are replaced, not handed out.
+/// A connection in steady use is not pinged again on the way in (sqlx already pings each
+/// one as it goes back to the pool): under load a request waits for its own statements only.
 pub fn pool_options() -> PoolOptions<Postgres> {
     PgPoolOptions::new()
         .max_connections(POOL_MAX_CONNECTIONS)
         .acquire_timeout(POOL_ACQUIRE_TIMEOUT)
-        .test_before_acquire(true)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > POOL_CHECK_IDLE_AFTER {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .idle_timeout(Duration::from_secs(300))
         .max_lifetime(Duration::from_secs(1800))
 }
@@ -256,6 +269,7 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         let state = state.clone();
         move || {
             provide_context(state.clone());
+            provide_context(app::server::door::RequestActor::default());
             leptos::nonce::provide_nonce();
         }
     };

@@ -130,6 +130,8 @@ async fn history_pages_neither_repeat_nor_skip(pool: PgPool) {
 // covers: AC-3, OF-1, X-4
 #[sqlx::test(migrations = "../migrations")]
 async fn member_pages_cover_everyone_once(pool: PgPool) {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
     let app = TestApp::start(pool.clone()).await;
     let st = &app.state;
     let olga = person(&pool, "Olga", "olga@example.com").await;
@@ -167,6 +169,26 @@ async fn member_pages_cover_everyone_once(pool: PgPool) {
     sorted.dedup();
     assert_eq!(emails, sorted, "in address order, each once");
     assert_eq!(emails.len(), 7);
+    // Each membership keeps its member's address for paging; a changed address moves
+    // the member to its new place in the order.
+    let moved =
+        sqlx::query("UPDATE users SET email = 'zz@example.com' WHERE email = 'p0@example.com'")
+            .execute(&pool)
+            .await
+            .unwrap();
+    assert_eq!(moved.rows_affected(), 1);
+    let last = app::accounts::service::member_list(
+        st,
+        &olga,
+        account,
+        Some(&URL_SAFE_NO_PAD.encode("p5@example.com")),
+        3,
+    )
+    .await
+    .unwrap();
+    let after: Vec<_> = last.members.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(after, ["zz@example.com"], "the moved member pages last");
+    assert_eq!(last.next, None);
     let eve = person(&pool, "Eve", "eve@example.com").await;
     let e = app::accounts::service::member_list(st, &eve, account, None, 3)
         .await

@@ -169,47 +169,61 @@ pub async fn scim_enabled(conn: &mut PgConnection, id: Uuid) -> Result<bool, sql
 }
 
 #[derive(sqlx::FromRow)]
-struct MemberRow {
-    user_id: Uuid,
-    name: String,
-    email: String,
-    role: String,
-    joined_at: DateTime<Utc>,
+struct MemberPageRow {
+    viewer_role: String,
+    user_id: Option<Uuid>,
+    name: Option<String>,
+    email: Option<String>,
+    role: Option<String>,
+    joined_at: Option<DateTime<Utc>>,
 }
 
-/// Up to `limit` members whose address sorts after `after`, in address order: one
-/// statement, for keyset paging. Addresses are stored lowercased (a CHECK of `users`), so
-/// the order is the unique index's, which a plan may walk from the cursor on. The
-/// prepared statement's generic plan still sorts a large account's members (the growth
-/// benchmark, issue 13, measures it: not yet within its goal).
+/// The role of `viewer` in the account and up to `limit` members whose address sorts
+/// after `after`, in address order: one statement, for keyset paging. Each membership
+/// row carries its member's address (kept equal to `users.email` by triggers, migration
+/// 0014), so a page is one range of the `(account_id, email)` index whatever the
+/// account's size. `None` when the viewer is not a member (nothing else is read then).
 pub async fn members_after(
     conn: &mut PgConnection,
     account_id: Uuid,
+    viewer: Uuid,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<Member>, sqlx::Error> {
-    let rows: Vec<MemberRow> = sqlx::query_as(
-        "SELECT u.id AS user_id, u.name, u.email, m.role, m.joined_at FROM account_members m \
-         JOIN users u ON u.id = m.user_id \
-         WHERE m.account_id = $1 AND u.email > coalesce($2, '') \
-         ORDER BY u.email LIMIT $3",
+) -> Result<Option<(AccountRole, Vec<Member>)>, sqlx::Error> {
+    let rows: Vec<MemberPageRow> = sqlx::query_as(
+        "SELECT me.role AS viewer_role, p.* FROM account_members me \
+         LEFT JOIN LATERAL ( \
+           SELECT u.id AS user_id, u.name, u.email, m.role, m.joined_at FROM account_members m \
+           JOIN users u ON u.id = m.user_id \
+           WHERE m.account_id = $1 AND m.email > coalesce($3, '') \
+           ORDER BY m.email LIMIT $4) p ON true \
+         WHERE me.account_id = $1 AND me.user_id = $2 \
+         ORDER BY p.email",
     )
     .bind(account_id)
+    .bind(viewer)
     .bind(after)
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.into_iter()
-        .map(|r| {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let viewer_role = role(&first.viewer_role)?;
+    let members = rows
+        .into_iter()
+        .filter_map(|r| Some((r.user_id?, r.name?, r.email?, r.role?, r.joined_at?)))
+        .map(|(user_id, name, email, r, joined_at)| {
             Ok(Member {
-                user_id: r.user_id,
-                name: r.name,
-                email: r.email,
-                role: role(&r.role)?,
-                joined_at: r.joined_at,
+                user_id,
+                name,
+                email,
+                role: role(&r)?,
+                joined_at,
             })
         })
-        .collect()
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Some((viewer_role, members)))
 }
 
 /// Whether `user` is a member, holding their membership row (shared) until the

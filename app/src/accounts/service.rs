@@ -100,10 +100,10 @@ pub async fn member_list(
         })
         .transpose()?;
     let mut conn = st.pool.acquire().await?;
-    let role = repo::role_of(&mut conn, account_id, me.id).await?;
-    policy::account(role, AccountAction::ViewMembers)?;
-    let mut members =
-        repo::members_after(&mut conn, account_id, after.as_deref(), limit + 1).await?;
+    let page =
+        repo::members_after(&mut conn, account_id, me.id, after.as_deref(), limit + 1).await?;
+    policy::account(page.as_ref().map(|p| p.0), AccountAction::ViewMembers)?;
+    let mut members = page.map(|p| p.1).unwrap_or_default();
     let next = if members.len() as i64 > limit {
         members.truncate(limit as usize);
         members

@@ -19,12 +19,26 @@ pub async fn browser(st: &AppState) -> Result<Actor, AppError> {
     browser_optional(st).await?.ok_or(AppError::Unauthenticated)
 }
 
+/// The caller of one request, resolved once: a server-rendered page asks for it from its
+/// layout and from each of its resources, and every ask after the first is answered
+/// without another statement. It lives exactly as long as the request (the server
+/// provides a fresh one per request), so a session that ends is seen by the next request.
+#[derive(Clone, Default)]
+pub struct RequestActor(std::sync::Arc<tokio::sync::OnceCell<Option<Actor>>>);
+
 /// The signed-in caller of this server function or page, if any.
 pub async fn browser_optional(st: &AppState) -> Result<Option<Actor>, AppError> {
     let Some(parts) = use_context::<http::request::Parts>() else {
         return Ok(None);
     };
-    from_headers(st, &parts.headers, client_of(&parts)).await
+    match use_context::<RequestActor>() {
+        Some(memo) => memo
+            .0
+            .get_or_try_init(|| from_headers(st, &parts.headers, client_of(&parts)))
+            .await
+            .cloned(),
+        None => from_headers(st, &parts.headers, client_of(&parts)).await,
+    }
 }
 
 /// The caller of a plain route (CSV downloads), from its cookie header.
