@@ -830,6 +830,8 @@ pub async fn invitations(
     invites(&mut conn, id).await
 }
 
+/// Send pending invitations again: each address gets a new link (its old one stops
+/// working), 14 more days, and a mail.
 async fn invite_mail(
     conn: &mut PgConnection,
     st: &AppState,
@@ -838,31 +840,7 @@ async fn invite_mail(
     version: Option<Uuid>,
     emails: &[String],
 ) -> Result<(), AppError> {
-    let (name, label): (String, Option<String>) = sqlx::query_as(
-        "SELECT i.name, v.version FROM integrations i LEFT JOIN integration_versions v ON v.id = $2 WHERE i.id = $1",
-    )
-    .bind(id)
-    .bind(version)
-    .fetch_one(&mut *conn)
-    .await?;
-    let scope = label
-        .map(|v| format!("version {v}"))
-        .unwrap_or_else(|| "all versions".into());
-    let (mut tokens, mut hashes, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
-    for email in emails {
-        let (text, hash) = token::new_token();
-        let link = st.config.link(&format!("/invite/{text}"));
-        bodies.push(format!(
-            "Hello,\n\n{} ({}) invited you to use {name} ({scope}) on Gatehouse.\n\nTo accept, open:\n\n{link}\n\n\
-             Sign in (or sign up) with this address, {email}. The invitation works once and expires in {} days.\n",
-            me.name,
-            me.email,
-            super::INVITE_DAYS
-        ));
-        tokens.push(text);
-        hashes.push(hash);
-    }
-    // One statement per kind of row: the invites' tokens, then their mails.
+    let mail = InviteMail::new(conn, st, me, id, version, emails).await?;
     sqlx::query(
         "UPDATE email_invites e SET token_hash = n.hash, expires_at = now() + make_interval(days => $3), invited_at = now(), invited_by = $4 \
          FROM unnest($2::text[], $5::bytea[]) AS n(email, hash) \
@@ -872,13 +850,64 @@ async fn invite_mail(
     .bind(emails)
     .bind(super::INVITE_DAYS)
     .bind(me.id)
-    .bind(&hashes)
+    .bind(&mail.hashes)
     .bind(version)
     .execute(&mut *conn)
     .await?;
-    let subject = format!("You are invited to use {name}");
-    crate::server::mail::enqueue_many(conn, emails, &subject, &bodies).await?;
-    Ok(())
+    mail.enqueue(conn, emails).await
+}
+
+/// The invitation mails of a batch: one new link per address (only its hash is kept)
+/// and the text that carries it.
+struct InviteMail {
+    hashes: Vec<Vec<u8>>,
+    subject: String,
+    bodies: Vec<String>,
+}
+
+impl InviteMail {
+    async fn new(
+        conn: &mut PgConnection,
+        st: &AppState,
+        me: &CurrentUser,
+        id: Uuid,
+        version: Option<Uuid>,
+        emails: &[String],
+    ) -> Result<Self, AppError> {
+        let (name, label): (String, Option<String>) = sqlx::query_as(
+            "SELECT i.name, v.version FROM integrations i LEFT JOIN integration_versions v ON v.id = $2 WHERE i.id = $1",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_one(&mut *conn)
+        .await?;
+        let scope = label
+            .map(|v| format!("version {v}"))
+            .unwrap_or_else(|| "all versions".into());
+        let (mut hashes, mut bodies) = (Vec::new(), Vec::new());
+        for email in emails {
+            let (text, hash) = token::new_token();
+            let link = st.config.link(&format!("/invite/{text}"));
+            bodies.push(format!(
+                "Hello,\n\n{} ({}) invited you to use {name} ({scope}) on Gatehouse.\n\nTo accept, open:\n\n{link}\n\n\
+                 Sign in (or sign up) with this address, {email}. The invitation works once and expires in {} days.\n",
+                me.name,
+                me.email,
+                super::INVITE_DAYS
+            ));
+            hashes.push(hash);
+        }
+        Ok(Self {
+            hashes,
+            subject: format!("You are invited to use {name}"),
+            bodies,
+        })
+    }
+
+    async fn enqueue(&self, conn: &mut PgConnection, emails: &[String]) -> Result<(), AppError> {
+        crate::server::mail::enqueue_many(conn, emails, &self.subject, &self.bodies).await?;
+        Ok(())
+    }
 }
 
 /// Invite every address of a pasted list to one version or all (SH-3). Any bad
@@ -966,17 +995,22 @@ pub async fn invite(
         return Err(invite_cap_error(counted, fresh.len()));
     }
     if !fresh.is_empty() {
+        // Each row is written once, with its link: one statement for the invitations,
+        // one for their mails, whatever the batch's size.
+        let mail = InviteMail::new(&mut tx, st, &me, id, version, &fresh).await?;
         sqlx::query(
-            "INSERT INTO email_invites (integration_id, email, version_id, invited_by, expires_at) \
-             SELECT $1, e, $3, $4, now() FROM unnest($2::text[]) AS e",
+            "INSERT INTO email_invites (integration_id, email, version_id, invited_by, token_hash, expires_at) \
+             SELECT $1, e, $3, $4, h, now() + make_interval(days => $6) FROM unnest($2::text[], $5::bytea[]) AS n(e, h)",
         )
         .bind(id)
         .bind(&fresh)
         .bind(version)
         .bind(me.id)
+        .bind(&mail.hashes)
+        .bind(super::INVITE_DAYS)
         .execute(&mut *tx)
         .await?;
-        invite_mail(&mut tx, st, &me, id, version, &fresh).await?;
+        mail.enqueue(&mut tx, &fresh).await?;
         record(
             &mut tx,
             &me,
