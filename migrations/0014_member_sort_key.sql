@@ -10,7 +10,13 @@ CREATE UNIQUE INDEX account_members_email_idx ON account_members(account_id, ema
 
 CREATE FUNCTION account_members_copy_email() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT email INTO NEW.email FROM users WHERE id = NEW.user_id;
+    -- FOR KEY SHARE: the lock the foreign key's check takes anyway, taken before the
+    -- address is read, so an address changing at the same moment is read after it
+    -- changed (or changes after this row exists, and the trigger below updates it).
+    SELECT email INTO NEW.email FROM users WHERE id = NEW.user_id FOR KEY SHARE;
+    IF NOT FOUND THEN
+        RAISE foreign_key_violation USING MESSAGE = format('no user %s', NEW.user_id);
+    END IF;
     RETURN NEW;
 END $$;
 CREATE TRIGGER account_members_copy_email BEFORE INSERT OR UPDATE OF user_id, email

@@ -257,11 +257,12 @@ impl From<sqlx::Error> for AppError {
             }
             // The server is shutting down or restarting (57P01..57P03: a connection taken
             // from the pool meets the notice Postgres left on it), or the connection failed
-            // (class 08): the database is unavailable, not the request at fault.
-            if db
-                .code()
-                .is_some_and(|c| c.starts_with("57P") || c.starts_with("08"))
-            {
+            // (08000, 08003, 08006): the database is unavailable, not the request at fault.
+            // A protocol violation (08P01, e.g. a statement bound wrongly) is a bug: a 500.
+            if matches!(
+                db.code().as_deref(),
+                Some("57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006")
+            ) {
                 tracing::warn!(error = %e, "database unavailable");
                 return Self::Unavailable;
             }

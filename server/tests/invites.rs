@@ -319,3 +319,79 @@ async fn invite_tokens_are_single_use_expire_and_belong_to_one_address(pool: PgP
         .iter()
         .any(|i| i["email"] == "carl@example.com" && i["status"] == "revoked"));
 }
+
+// covers: SH-3, SH-5
+#[sqlx::test(migrations = "../migrations")]
+async fn resending_an_expired_invitation_beside_a_newer_one_changes_only_it(pool: PgPool) {
+    // Found in review: an expired invitation holds no place, so inviting the address
+    // again adds a second pending row; resending the first then gave both rows one link
+    // (a unique violation, 500).
+    let app = TestApp::start(pool).await;
+    let admin = app.signed_in("Ann Admin", "ann@example.com").await;
+    let id = integration(&app, &admin).await;
+    let iid = Uuid::parse_str(&id).unwrap();
+    let invite = |c: &Client| {
+        let (app, id) = (&app, id.clone());
+        let c = c.clone();
+        async move {
+            app.call(
+                &c,
+                "integrations/invite_by_email",
+                &[("id", &id), ("emails", "dora@example.com")],
+            )
+            .await
+        }
+    };
+    let (s, body) = invite(&admin).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let expired = sqlx::query_scalar::<_, Uuid>(
+        "UPDATE email_invites SET expires_at = now() - interval '1 minute' WHERE integration_id = $1 RETURNING id",
+    )
+    .bind(iid)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let (s, body) = invite(&admin).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM email_invites WHERE integration_id = $1 AND status = 'pending'",
+    )
+    .bind(iid)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(pending, 2, "the expired invitation and the new one");
+    let before: Vec<u8> = sqlx::query_scalar(
+        "SELECT token_hash FROM email_invites WHERE integration_id = $1 AND id <> $2",
+    )
+    .bind(iid)
+    .bind(expired)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+
+    let (s, body) = app
+        .call(
+            &admin,
+            "integrations/resend_invite",
+            &[("id", &id), ("invite_id", &expired.to_string())],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let rows: Vec<(Uuid, Vec<u8>, bool)> = sqlx::query_as(
+        "SELECT id, token_hash, expires_at > now() FROM email_invites WHERE integration_id = $1",
+    )
+    .bind(iid)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, hash, live) in rows {
+        assert!(live, "both are live now");
+        if row == expired {
+            assert_ne!(hash, before, "the resent one has its own new link");
+        } else {
+            assert_eq!(hash, before, "the newer one is untouched");
+        }
+    }
+}

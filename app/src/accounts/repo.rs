@@ -193,7 +193,7 @@ pub async fn members_after(
     let rows: Vec<MemberPageRow> = sqlx::query_as(
         "SELECT me.role AS viewer_role, p.* FROM account_members me \
          LEFT JOIN LATERAL ( \
-           SELECT u.id AS user_id, u.name, u.email, m.role, m.joined_at FROM account_members m \
+           SELECT u.id AS user_id, u.name, m.email, m.role, m.joined_at FROM account_members m \
            JOIN users u ON u.id = m.user_id \
            WHERE m.account_id = $1 AND m.email > coalesce($3, '') \
            ORDER BY m.email LIMIT $4) p ON true \

@@ -830,31 +830,32 @@ pub async fn invitations(
     invites(&mut conn, id).await
 }
 
-/// Send pending invitations again: each address gets a new link (its old one stops
-/// working), 14 more days, and a mail.
+/// Send one pending invitation again: a new link (the old one stops working), 14 more
+/// days, and a mail. Keyed on the invitation itself: an address may hold an expired
+/// invitation beside a newer one for the same version, and only this one changes.
 async fn invite_mail(
     conn: &mut PgConnection,
     st: &AppState,
     me: &CurrentUser,
     id: Uuid,
+    invite: Uuid,
     version: Option<Uuid>,
-    emails: &[String],
+    email: &str,
 ) -> Result<(), AppError> {
-    let mail = InviteMail::new(conn, st, me, id, version, emails).await?;
+    let emails = [email.to_string()];
+    let mail = InviteMail::new(conn, st, me, id, version, &emails).await?;
     sqlx::query(
-        "UPDATE email_invites e SET token_hash = n.hash, expires_at = now() + make_interval(days => $3), invited_at = now(), invited_by = $4 \
-         FROM unnest($2::text[], $5::bytea[]) AS n(email, hash) \
-         WHERE e.integration_id = $1 AND e.email = n.email AND e.status = 'pending' AND e.version_id IS NOT DISTINCT FROM $6",
+        "UPDATE email_invites SET token_hash = $3, expires_at = now() + make_interval(days => $4), invited_at = now(), invited_by = $5 \
+         WHERE id = $1 AND integration_id = $2",
     )
+    .bind(invite)
     .bind(id)
-    .bind(emails)
+    .bind(&mail.hashes[0])
     .bind(super::INVITE_DAYS)
     .bind(me.id)
-    .bind(&mail.hashes)
-    .bind(version)
     .execute(&mut *conn)
     .await?;
-    mail.enqueue(conn, emails).await
+    mail.enqueue(conn, &emails).await
 }
 
 /// The invitation mails of a batch: one new link per address (only its hash is kept)
@@ -1078,7 +1079,7 @@ pub async fn resend(st: &AppState, me: &Actor, id: Uuid, invite: Uuid) -> Result
             return Err(invite_cap_error(counted, 1));
         }
     }
-    invite_mail(&mut tx, st, &me, id, version, std::slice::from_ref(&email)).await?;
+    invite_mail(&mut tx, st, &me, id, invite, version, &email).await?;
     record(
         &mut tx,
         &me,
