@@ -833,7 +833,7 @@ pub async fn invitations(
 /// Send one pending invitation again: a new link (the old one stops working), 14 more
 /// days, and a mail. Keyed on the invitation itself: an address may hold an expired
 /// invitation beside a newer one for the same version, and only this one changes.
-async fn invite_mail(
+async fn resend_mail(
     conn: &mut PgConnection,
     st: &AppState,
     me: &CurrentUser,
@@ -842,8 +842,7 @@ async fn invite_mail(
     version: Option<Uuid>,
     email: &str,
 ) -> Result<(), AppError> {
-    let emails = [email.to_string()];
-    let mail = InviteMail::new(conn, st, me, id, version, &emails).await?;
+    let mail = InviteMail::new(conn, st, me, id, version, &[email.to_string()]).await?;
     sqlx::query(
         "UPDATE email_invites SET token_hash = $3, expires_at = now() + make_interval(days => $4), invited_at = now(), invited_by = $5 \
          WHERE id = $1 AND integration_id = $2",
@@ -855,12 +854,13 @@ async fn invite_mail(
     .bind(me.id)
     .execute(&mut *conn)
     .await?;
-    mail.enqueue(conn, &emails).await
+    mail.enqueue(conn).await
 }
 
 /// The invitation mails of a batch: one new link per address (only its hash is kept)
-/// and the text that carries it.
+/// and the text that carries it, in the order of `to`.
 struct InviteMail {
+    to: Vec<String>,
     hashes: Vec<Vec<u8>>,
     subject: String,
     bodies: Vec<String>,
@@ -899,14 +899,15 @@ impl InviteMail {
             hashes.push(hash);
         }
         Ok(Self {
+            to: emails.to_vec(),
             hashes,
             subject: format!("You are invited to use {name}"),
             bodies,
         })
     }
 
-    async fn enqueue(&self, conn: &mut PgConnection, emails: &[String]) -> Result<(), AppError> {
-        crate::server::mail::enqueue_many(conn, emails, &self.subject, &self.bodies).await?;
+    async fn enqueue(&self, conn: &mut PgConnection) -> Result<(), AppError> {
+        crate::server::mail::enqueue_many(conn, &self.to, &self.subject, &self.bodies).await?;
         Ok(())
     }
 }
@@ -1011,7 +1012,7 @@ pub async fn invite(
         .bind(super::INVITE_DAYS)
         .execute(&mut *tx)
         .await?;
-        mail.enqueue(&mut tx, &fresh).await?;
+        mail.enqueue(&mut tx).await?;
         record(
             &mut tx,
             &me,
@@ -1079,7 +1080,7 @@ pub async fn resend(st: &AppState, me: &Actor, id: Uuid, invite: Uuid) -> Result
             return Err(invite_cap_error(counted, 1));
         }
     }
-    invite_mail(&mut tx, st, &me, id, invite, version, &email).await?;
+    resend_mail(&mut tx, st, &me, id, invite, version, &email).await?;
     record(
         &mut tx,
         &me,
