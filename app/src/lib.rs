@@ -5,6 +5,7 @@
 //! code sits behind the `ssr` feature.
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod components;
@@ -106,6 +107,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/:id/feedback") ssr=SsrMode::Async view=insights::view::FeedbackPage />
                     <Route path=path!("/integrations/:id/feedback/new") ssr=SsrMode::Async view=insights::view::NewFeedbackPage />
                     <Route path=path!("/integrations/:id/embed") ssr=SsrMode::Async view=join::view::EmbedPage />
+                    <Route path=path!("/integrations/:id/access") ssr=SsrMode::Async view=access::view::IntegrationAccessPage />
+                    <Route path=path!("/instances/:id/access") ssr=SsrMode::Async view=access::view::InstanceAccessPage />
+                    <Route path=path!("/accounts/:id/access") ssr=SsrMode::Async view=access::view::AccountAccessPage />
+                    <Route path=path!("/access") ssr=SsrMode::Async view=access::view::ReachPage />
                     <Route path=path!("/account-invite/:token") ssr=SsrMode::Async view=accounts::view::AccountInvitePage />
                     <Route path=path!("/team-invite/:token") ssr=SsrMode::Async view=team::view::TeamInvitePage />
                     <Route path=path!("/teams/join") ssr=SsrMode::Async view=join::view::JoinTeamPage />

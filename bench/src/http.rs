@@ -57,6 +57,7 @@ impl Server {
             .env("DEMO_DATA", if demo { "1" } else { "0" })
             .env("SMTP_URL", "")
             .env("MAIL_WORKER", "0")
+            .env("ACCESS_WORKER", "0")
             .env("SECRET_KEYS", KEYS)
             .env("PER_CLIENT_PER_HOUR", "100000000")
             .env("API_PER_TOKEN_PER_MINUTE", "100000000")
@@ -337,6 +338,7 @@ async fn main() {
     sign_in(&server.base, &jar).await;
     let token = api_token(&server.base, &jar).await;
     let integration = sharing_fixture(&pool, owner).await;
+    access_fixture(&pool, integration, owner).await;
     let small_page = last_page(&pool, account).await;
     let reads = vec![
         Target::new(
@@ -371,6 +373,10 @@ async fn main() {
         Target::new(
             "members list, last page of 50 (GET /api/v1, 10 a page)",
             Read::Bearer(small_page, token.clone()),
+        ),
+        Target::new(
+            "Access tab, 200 team members + 200 invitees, server-rendered",
+            Read::Get(format!("/integrations/{integration}/access")),
         ),
     ];
     let probe = client(&jar, Duration::from_secs(10));
@@ -553,6 +559,13 @@ async fn check(c: &reqwest::Client, base: &str, t: &Target) {
             t.what
         );
     }
+    if t.what.starts_with("Access tab") {
+        assert!(
+            body.matches("@access.bench.test)").count() >= 400,
+            "{}: the 400 people are not on the screen",
+            t.what
+        );
+    }
     if t.what.starts_with("Sharing") {
         assert!(
             body.matches("@invited.bench.test").count() >= 200,
@@ -603,6 +616,40 @@ async fn sharing_fixture(pool: &sqlx::PgPool, owner: Uuid) -> Uuid {
     .unwrap();
     assert_eq!(added.rows_affected(), 200);
     integration
+}
+
+/// The Access tab's load (AX-1): 200 more team members (collaborators, half of them with
+/// an end date) and 200 people who accepted an email invitation.
+async fn access_fixture(pool: &sqlx::PgPool, integration: Uuid, owner: Uuid) {
+    let team = sqlx::query(
+        "WITH u AS (INSERT INTO users (email, name, password_hash, email_verified_at) \
+                    SELECT 'team-' || g || '@access.bench.test', 'Team ' || g, 'x', now() FROM generate_series(1, 200) g \
+                    RETURNING id, email) \
+         INSERT INTO team_members (integration_id, user_id, email, role, status, invited_by, accepted_at, ends_at) \
+         SELECT $1, u.id, u.email, 'collaborator', 'accepted', $2, now(), \
+                CASE WHEN u.email LIKE '%1@%' OR u.email LIKE '%3@%' THEN now() + interval '60 days' END FROM u",
+    )
+    .bind(integration)
+    .bind(owner)
+    .execute(pool)
+    .await
+    .unwrap();
+    assert_eq!(team.rows_affected(), 200);
+    let users = sqlx::query(
+        "WITH u AS (INSERT INTO users (email, name, password_hash, email_verified_at) \
+                    SELECT 'user-' || g || '@access.bench.test', 'User ' || g, 'x', now() FROM generate_series(1, 200) g \
+                    RETURNING id, email), \
+              e AS (INSERT INTO email_invites (integration_id, email, invited_by, expires_at, status, accepted_at, accepted_user_id) \
+                    SELECT $1, u.email, $2, now() + interval '14 days', 'accepted', now(), u.id FROM u RETURNING id, accepted_user_id) \
+         INSERT INTO access_grants (integration_id, user_id, via, source_id, granted_by) \
+         SELECT $1, e.accepted_user_id, 'email_invite', e.id, $2 FROM e",
+    )
+    .bind(integration)
+    .bind(owner)
+    .execute(pool)
+    .await
+    .unwrap();
+    assert_eq!(users.rows_affected(), 200);
 }
 
 /// `/api/v1/accounts/{id}/members` asking for the last 10 members, by the cursor a client

@@ -8,7 +8,9 @@ use reqwest::Method;
 use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use uuid::Uuid;
+use wire::access::{AccessPage, PersonAccess, PersonReach, RoadDates, RoadRevokePreview};
 use wire::accounts::{AccountSummary, Member, MemberList};
+use wire::api::RoadRevocation;
 use wire::api::{
     ContactInput, Handover, NewInvitations, Page, Revoked, RoleInput, Scope, ShareInput,
     TeamInvitation,
@@ -76,6 +78,64 @@ enum Command {
     /// App instances: list, share, revoke.
     #[command(subcommand)]
     Instances(InstancesCmd),
+    /// Who can reach an integration, an instance or an account, and why (AX-1); a road's
+    /// dates (AX-2); revoking one road.
+    #[command(subcommand)]
+    Access(AccessCmd),
+}
+
+#[derive(Subcommand)]
+enum AccessCmd {
+    /// Everyone who can reach an integration (default), an instance or an account, by every road.
+    #[command(
+        after_help = "Example:\n  gatehousectl access show -i acme-crm\n  gatehousectl access show --instance 7f0c… --search ann"
+    )]
+    Show {
+        #[command(flatten)]
+        which: Which,
+        /// An instance's id instead of an integration.
+        #[arg(long, conflicts_with = "account")]
+        instance: Option<Uuid>,
+        /// An account's id or name instead of an integration.
+        #[arg(long)]
+        account: Option<String>,
+        /// Only people whose name or address contains this.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Everything of yours that one person can reach, and how.
+    #[command(after_help = "Example:\n  gatehousectl access person ann@example.com")]
+    Person { email: String },
+    /// Revoke one road to an integration (its id from `access show --json`); says first what remains.
+    #[command(after_help = "Example:\n  gatehousectl access revoke 5d1e… -i acme-crm")]
+    Revoke {
+        road: Uuid,
+        #[command(flatten)]
+        which: Which,
+        /// Why, for the history.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Set or clear a road's start and end (UTC), on an integration (default) or an instance.
+    #[command(
+        after_help = "Example:\n  gatehousectl access dates 5d1e… -i acme-crm --ends 2027-03-01\n  gatehousectl access dates 5d1e… -i acme-crm --ends 2027-03-01T09:00 --then-collaborator"
+    )]
+    Dates {
+        road: Uuid,
+        #[command(flatten)]
+        which: Which,
+        #[arg(long)]
+        instance: Option<Uuid>,
+        /// When it starts (e.g. 2027-03-01 or 2027-03-01T09:00, UTC); absent: at once.
+        #[arg(long)]
+        starts: Option<String>,
+        /// When it ends; absent: no end.
+        #[arg(long)]
+        ends: Option<String>,
+        /// A team admin stays on as collaborator after the end (AX-4).
+        #[arg(long)]
+        then_collaborator: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -334,6 +394,194 @@ pub fn run(cli: Cli) -> Outcome<()> {
         Command::Team(c) => team(&cx, c),
         Command::Members(c) => members(&cx, c),
         Command::Instances(c) => instances(&cx, c),
+        Command::Access(c) => access(&cx, c),
+    }
+}
+
+fn road_rows(people: &[PersonAccess]) -> Vec<Vec<String>> {
+    people
+        .iter()
+        .flat_map(|p| {
+            p.roads.iter().map(move |r| {
+                let what = match (r.role.as_deref(), r.version.as_deref()) {
+                    (Some(role), _) => format!("{} {role}", r.kind.as_str()),
+                    (None, Some(v)) => format!("{} (version {v})", r.kind.as_str()),
+                    (None, None) => format!("{} (all versions)", r.kind.as_str()),
+                };
+                let dates = match (r.starts_at, r.ends_at) {
+                    (None, None) => "no end".to_string(),
+                    (s, e) => format!(
+                        "{} → {}{}",
+                        s.map(|s| day(&s)).unwrap_or_else(|| "now".into()),
+                        e.map(|e| day(&e)).unwrap_or_else(|| "no end".into()),
+                        r.then
+                            .as_ref()
+                            .map(|t| format!(", then {t}"))
+                            .unwrap_or_default()
+                    ),
+                };
+                vec![
+                    p.email.clone(),
+                    what,
+                    r.granted_by.clone().unwrap_or_else(|| "—".into()),
+                    dates,
+                    format!("{:?}", r.state).to_lowercase(),
+                    r.id.to_string(),
+                ]
+            })
+        })
+        .collect()
+}
+
+/// A date typed on the command line, as RFC 3339 for the API (UTC).
+fn date_arg(s: Option<String>) -> Outcome<Option<chrono::DateTime<chrono::Utc>>> {
+    let Some(s) = s else { return Ok(None) };
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.with_timezone(&chrono::Utc)));
+    }
+    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
+            return Ok(Some(t.and_utc()));
+        }
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| Some(t.and_utc()))
+        .ok_or_else(|| {
+            refused(format!(
+                "“{s}” is not a date: give one such as 2027-03-01 or 2027-03-01T09:00 (UTC)."
+            ))
+        })
+}
+
+fn access(cx: &Ctx, c: AccessCmd) -> Outcome<()> {
+    match c {
+        AccessCmd::Show {
+            which,
+            instance,
+            account,
+            search,
+        } => {
+            let path = match (instance, account) {
+                (Some(i), _) => format!("/instances/{i}/access"),
+                (None, Some(a)) => format!("/accounts/{}/access", cx.account(&a)?),
+                (None, None) => format!("/integrations/{}/access", cx.integration(&which)?),
+            };
+            let page: AccessPage = cx
+                .api
+                .get_query(&path, &[("q", search.unwrap_or_default())])?;
+            cx.out(&page, || {
+                let mut s = String::new();
+                if page.public {
+                    s.push_str("Public: every signed-in user may use every version.\n");
+                }
+                s.push_str(&table(
+                    &["Person", "Road", "Given by", "Dates", "State", "Road id"],
+                    road_rows(&page.people),
+                    "Nobody has a road here.",
+                ));
+                if page.more {
+                    s.push_str("\nThe list stops here: narrow it with --search.");
+                }
+                s
+            })
+        }
+        AccessCmd::Person { email } => {
+            let reach: PersonReach = cx.api.get_query("/access", &[("email", email.clone())])?;
+            cx.out(&reach, || {
+                let rows = reach
+                    .items
+                    .iter()
+                    .flat_map(|i| {
+                        i.roads.iter().map(move |r| {
+                            vec![
+                                format!("{} ({})", i.name, i.object),
+                                r.kind.as_str().to_string(),
+                                r.role
+                                    .clone()
+                                    .or_else(|| r.version.clone())
+                                    .unwrap_or_else(|| "all versions".into()),
+                                r.ends_at
+                                    .map(|e| day(&e))
+                                    .unwrap_or_else(|| "no end".into()),
+                                format!("{:?}", r.state).to_lowercase(),
+                            ]
+                        })
+                    })
+                    .collect();
+                table(
+                    &["Of yours", "Road", "Role or version", "Ends", "State"],
+                    rows,
+                    &format!("{email} reaches nothing of yours."),
+                )
+            })
+        }
+        AccessCmd::Revoke {
+            road,
+            which,
+            reason,
+        } => {
+            let id = cx.integration(&which)?;
+            let path = format!("/integrations/{id}/access/{road}/revoke");
+            let preview: Option<RoadRevokePreview> = cx.api.write(
+                Method::POST,
+                &path,
+                Some(&RoadRevocation {
+                    reason: None,
+                    dry_run: true,
+                }),
+            )?;
+            let preview = preview.ok_or_else(|| refused("The server answered nothing."))?;
+            let remains = if preview.remaining.is_empty() {
+                "no other road remains".to_string()
+            } else {
+                format!("access remains through: {}", preview.remaining.join("; "))
+            };
+            let pauses = if preview.zaps_to_pause.is_empty() {
+                "no Zap pauses".to_string()
+            } else {
+                format!("these Zaps pause: {}", preview.zaps_to_pause.join(", "))
+            };
+            cx.confirm(&format!(
+                "Revoke {}'s {}? ({remains}; {pauses})",
+                preview.email, preview.road
+            ))?;
+            let done: Option<RoadRevokePreview> = cx.api.write(
+                Method::POST,
+                &path,
+                Some(&RoadRevocation {
+                    reason,
+                    dry_run: false,
+                }),
+            )?;
+            let done = done.unwrap_or(preview);
+            cx.out(&done, || format!("Revoked {}'s {}.", done.email, done.road))
+        }
+        AccessCmd::Dates {
+            road,
+            which,
+            instance,
+            starts,
+            ends,
+            then_collaborator,
+        } => {
+            let dates = RoadDates {
+                starts_at: date_arg(starts)?,
+                ends_at: date_arg(ends)?,
+                then_collaborator,
+            };
+            let path = match instance {
+                Some(i) => format!("/instances/{i}/access/{road}/dates"),
+                None => format!(
+                    "/integrations/{}/access/{road}/dates",
+                    cx.integration(&which)?
+                ),
+            };
+            cx.api.act(Method::PUT, &path, Some(&dates))?;
+            cx.out(&dates, || "Dates saved.".to_string())
+        }
     }
 }
 
@@ -616,7 +864,12 @@ fn users(cx: &Ctx, c: UsersCmd) -> Outcome<()> {
             let report: Option<InviteReport> = cx.api.write(
                 Method::POST,
                 &format!("/integrations/{id}/invitations"),
-                Some(&NewInvitations { emails, version_id }),
+                Some(&NewInvitations {
+                    emails,
+                    version_id,
+                    starts_at: None,
+                    ends_at: None,
+                }),
             )?;
             let report = report.unwrap_or_default();
             cx.out(&report, || {
@@ -775,6 +1028,9 @@ fn team(cx: &Ctx, c: TeamCmd) -> Outcome<()> {
                     email,
                     role: role.clone(),
                     note: message.unwrap_or_default(),
+                    starts_at: None,
+                    ends_at: None,
+                    then_collaborator: false,
                 }),
             )?;
             let invited = invited.ok_or_else(|| refused("The server answered nothing."))?;
@@ -1055,6 +1311,8 @@ fn instances(cx: &Ctx, c: InstancesCmd) -> Outcome<()> {
                 Some(&ShareInput {
                     email: email.clone(),
                     access: access.into(),
+                    starts_at: None,
+                    ends_at: None,
                 }),
             )?;
             cx.out(

@@ -174,6 +174,13 @@ async fn serve(config: Config) -> Result<(), String> {
             )));
         }
     }
+    // Ends and reminders of dated access (AX-3): safe to run on every server at once.
+    let access_worker = state.config.run_access_worker.then(|| {
+        tokio::spawn(app::access::worker::run(
+            state.clone(),
+            stop.clone().cancelled_owned(),
+        ))
+    });
     if let Some(notice) = server::mail_notice(&state.config) {
         eprintln!("{notice}");
     }
@@ -214,6 +221,12 @@ async fn serve(config: Config) -> Result<(), String> {
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "the mail worker ended abnormally");
         }
+    }
+    if let Some(Err(e)) = match access_worker {
+        Some(w) => Some(w.await),
+        None => None,
+    } {
+        tracing::error!(error = %e, "the access worker ended abnormally");
     }
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())

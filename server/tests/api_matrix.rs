@@ -119,7 +119,7 @@ fn op(
     }
 }
 
-// covers: AM-1, AM-2, AM-3, HI-2, HI-3, HI-4, X-4, X-6, X-7, X-5, AC-3, SH-2, SH-3, SH-5, SH-6, SH-7, SH-8, TM-2, TM-3, TM-5, TM-7, TM-8, SJ-1, SJ-2, SJ-3, OF-2, OF-4, OF-6, OF-7, OF-8, IN-2, IN-3, IN-4
+// covers: AX-1, AX-2, AM-1, AM-2, AM-3, HI-2, HI-3, HI-4, X-4, X-6, X-7, X-5, AC-3, SH-2, SH-3, SH-5, SH-6, SH-7, SH-8, TM-2, TM-3, TM-5, TM-7, TM-8, SJ-1, SJ-2, SJ-3, OF-2, OF-4, OF-6, OF-7, OF-8, IN-2, IN-3, IN-4
 #[sqlx::test(migrations = "../migrations")]
 async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
     let app = TestApp::start(pool).await;
@@ -257,11 +257,11 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
     assert_eq!(links.status, 200, "{}", links.body);
     let link = links.body[0]["id"].as_str().expect("a link").to_string();
     // Cal came in through that link (access to revoke later).
-    sqlx::query("INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id) VALUES ($1::uuid, $2, NULL, 'link', $3::uuid)")
+    let (cal_grant,): (Uuid,) = sqlx::query_as("INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id) VALUES ($1::uuid, $2, NULL, 'link', $3::uuid) RETURNING id")
         .bind(&integration)
         .bind(cal_id)
         .bind(&link)
-        .execute(&app.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap();
     let detail = api(
@@ -357,6 +357,7 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
         ("R", removal.to_string()),
         ("H", hal.to_string()),
         ("AI", account_invite.to_string()),
+        ("G", cal_grant.to_string()),
     ]
     .into_iter()
     .collect();
@@ -364,6 +365,80 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
     use Method as M;
     let ops = vec![
         op(M::GET, "/api/v1/me", "/api/v1/me", None, None, 200, "ann"),
+        // Access, explained and dated (AX-1, AX-2): the writes here are a dry run and
+        // dates far ahead, so every later operation still finds what it needs.
+        op(
+            M::GET,
+            "/api/v1/integrations/{id}/access",
+            "/api/v1/integrations/{I}/access?q=cal",
+            None,
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/instances/{id}/access",
+            "/api/v1/instances/{N}/access",
+            None,
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/accounts/{id}/access",
+            "/api/v1/accounts/{A}/access",
+            None,
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::GET,
+            "/api/v1/access",
+            "/api/v1/access?email=cal%40example.com",
+            None,
+            None,
+            200,
+            "ann",
+        ),
+        op(
+            M::POST,
+            "/api/v1/integrations/{id}/access/{road}/revoke",
+            "/api/v1/integrations/{I}/access/{G}/revoke",
+            Some(json!({"dry_run": true})),
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::PUT,
+            "/api/v1/integrations/{id}/access/{road}/dates",
+            "/api/v1/integrations/{I}/access/{M}/dates",
+            Some(json!({"ends_at": "2099-01-01T00:00:00Z"})),
+            Some(403),
+            204,
+            "ann",
+        ),
+        op(
+            M::POST,
+            "/api/v1/instances/{id}/access/{road}/revoke",
+            "/api/v1/instances/{N}/access/{U}/revoke",
+            Some(json!({"dry_run": true})),
+            Some(403),
+            200,
+            "ann",
+        ),
+        op(
+            M::PUT,
+            "/api/v1/instances/{id}/access/{road}/dates",
+            "/api/v1/instances/{N}/access/{U}/dates",
+            Some(json!({"ends_at": "2099-01-01T00:00:00Z"})),
+            Some(403),
+            204,
+            "ann",
+        ),
         op(
             M::GET,
             "/api/v1/accounts",

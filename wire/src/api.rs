@@ -204,6 +204,12 @@ pub struct NewInvitations {
     pub emails: Vec<String>,
     #[serde(default)]
     pub version_id: Option<Uuid>,
+    /// When the access starts (RFC 3339; absent: at once) (AX-2).
+    #[serde(default)]
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the access ends (RFC 3339; absent: no end) (AX-2).
+    #[serde(default)]
+    pub ends_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One version, or every version when absent.
@@ -242,6 +248,15 @@ pub struct TeamInvitation {
     pub role: String,
     #[serde(default)]
     pub note: String,
+    /// When the access starts (RFC 3339; absent: at once) (AX-2).
+    #[serde(default)]
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the access ends (RFC 3339; absent: no end) (AX-2).
+    #[serde(default)]
+    pub ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// For an admin with an end: stay on as collaborator afterwards (AX-4).
+    #[serde(default)]
+    pub then_collaborator: bool,
 }
 
 /// Who was invited.
@@ -367,6 +382,12 @@ pub struct ShareInput {
     pub email: String,
     /// `read` (view and clone) or `write` (also edit, delete, stop and run).
     pub access: String,
+    /// When the access starts (RFC 3339; absent: at once) (AX-2).
+    #[serde(default)]
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the access ends (RFC 3339; absent: no end) (AX-2).
+    #[serde(default)]
+    pub ends_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The invited address.
@@ -392,4 +413,34 @@ pub struct LoginInput {
 #[serde(deny_unknown_fields)]
 pub struct SecretInput {
     pub secret: String,
+}
+
+/// A search of the Access tab by name or address (AX-1).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AccessQuery {
+    /// Part of a name or an address; empty lists everyone.
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// The person whose reach to show (AX-1, the reverse view).
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ReachQuery {
+    pub email: String,
+}
+
+/// Revoke one road (AX-1); with `dry_run`, only say what it would do.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoadRevocation {
+    /// Why, for the history (optional, at most 500 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
 }

@@ -1,6 +1,7 @@
 //! The data Gatehouse sends and receives, with no behaviour of its own beyond parsing
 //! its names: the web app, the JSON API and the command-line client share these types,
 //! so a field renamed on one side breaks the build of the others.
+pub mod access;
 pub mod accounts;
 pub mod api;
 pub mod auth;

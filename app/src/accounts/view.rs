@@ -126,7 +126,8 @@ pub fn MembersPage() -> impl IntoView {
                                 <h1 id="members-title">"Members of " {p.account.name.clone()}</h1>
                                 <p>{format!("{count} member{}", if count == 1 { "" } else { "s" })} " · You are " {p.account.role.label().to_lowercase()}
                                    " · " <a href=format!("/accounts/{aid}/work")>"Zaps and connections"</a>
-                                   {policy::account(Some(my_role), AccountAction::ViewHistory).is_ok().then(|| view! { " · " <a href=format!("/accounts/{aid}/history")>"History"</a> })}</p>
+                                   {policy::account(Some(my_role), AccountAction::ViewHistory).is_ok().then(|| view! { " · " <a href=format!("/accounts/{aid}/history")>"History"</a> })}
+                                   {policy::account(Some(my_role), AccountAction::ViewAccess).is_ok().then(|| view! { " · " <a href=format!("/accounts/{aid}/access")>"Access"</a> })}</p>
                                 <crate::components::Notice key="removed" text="The member was removed and their work transferred. Both confirmation mails are on their way." />
                                 <crate::components::Notice key="role_changed" text="The role was changed. It applies from their next request; they were mailed." />
                                 <crate::components::Notice key="handed_over" text="The account was handed over. You are a super admin of it now; you both were mailed." />

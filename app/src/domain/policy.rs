@@ -52,6 +52,8 @@ pub enum AccountAction {
     ViewHistory,
     /// Undo a member's removal within its 14 days (HI-4).
     UndoRemoval,
+    /// See who can reach the account and by which role (AX-1).
+    ViewAccess,
     /// Change a member holding `target` to the role `to` (AM-2): within the actor's own
     /// ceiling, never one's own role, never the owner's, never to owner (that is a
     /// hand-over), and super admin only from the owner.
@@ -112,8 +114,8 @@ pub fn account(role: Option<AccountRole>, action: AccountAction) -> Result<Autho
         (ManageScim, Admin | Member) => deny_visible(),
         (ViewHistory, Owner | SuperAdmin | Admin) => allow(),
         (ViewHistory, Member) => deny_visible(),
-        (UndoRemoval, Owner | SuperAdmin) => allow(),
-        (UndoRemoval, Admin | Member) => deny_visible(),
+        (UndoRemoval | ViewAccess, Owner | SuperAdmin) => allow(),
+        (UndoRemoval | ViewAccess, Admin | Member) => deny_visible(),
         (Invite { role: Owner }, _) => deny_visible(),
         (Invite { .. }, Member) => deny_visible(),
         (Invite { role: SuperAdmin }, SuperAdmin | Admin) => deny_visible(),
@@ -178,6 +180,8 @@ pub enum TeamAction {
     ChangeFeedbackStatus,
     /// Check the integration's history chain for tampering (HI-2).
     VerifyHistory,
+    /// See everyone who can reach the integration, by which road (AX-1).
+    ViewAccess,
 }
 
 pub fn team(role: Option<TeamRole>, action: TeamAction) -> Result<Authorized, Denied> {
@@ -207,7 +211,8 @@ pub fn team(role: Option<TeamRole>, action: TeamAction) -> Result<Authorized, De
             | AssignContact
             | SendUpdate
             | ChangeFeedbackStatus
-            | VerifyHistory,
+            | VerifyHistory
+            | ViewAccess,
             Admin,
         ) => allow(),
         (
@@ -220,7 +225,8 @@ pub fn team(role: Option<TeamRole>, action: TeamAction) -> Result<Authorized, De
             | AssignContact
             | SendUpdate
             | ChangeFeedbackStatus
-            | VerifyHistory,
+            | VerifyHistory
+            | ViewAccess,
             Collaborator,
         ) => deny_visible(),
     }
@@ -262,6 +268,8 @@ pub enum InstanceAction {
     Run,
     Share,
     EditLogin,
+    /// See who can reach the instance and why (AX-1).
+    ViewAccess,
 }
 
 pub fn instance(
@@ -277,8 +285,8 @@ pub fn instance(
         (View | Clone, _) => allow(),
         (Edit | Delete | Stop | Run, Owner | Write) => allow(),
         (Edit | Delete | Stop | Run, Read) => deny_visible(),
-        (Share | EditLogin, Owner) => allow(),
-        (Share | EditLogin, Write | Read) => deny_visible(),
+        (Share | EditLogin | ViewAccess, Owner) => allow(),
+        (Share | EditLogin | ViewAccess, Write | Read) => deny_visible(),
     }
 }
 
@@ -379,6 +387,7 @@ mod tests {
             (AccountAction::ManageScim, [Y, Y, N, N]),
             (AccountAction::ViewHistory, [Y, Y, Y, N]),
             (AccountAction::UndoRemoval, [Y, Y, N, N]),
+            (AccountAction::ViewAccess, [Y, Y, N, N]),
             (
                 AccountAction::RemoveMember {
                     target: AMember,
@@ -600,6 +609,7 @@ mod tests {
             (TeamAction::SendUpdate, [Y, N]),
             (TeamAction::ChangeFeedbackStatus, [Y, N]),
             (TeamAction::VerifyHistory, [Y, N]),
+            (TeamAction::ViewAccess, [Y, N]),
         ];
         for (action, expected) in table {
             for (role, want) in TeamRole::ALL.iter().zip(expected) {
@@ -651,6 +661,7 @@ mod tests {
             (Run, [Y, Y, N]),
             (Share, [Y, N, N]),
             (EditLogin, [Y, N, N]),
+            (ViewAccess, [Y, N, N]),
         ];
         for (action, expected) in table {
             for (access, want) in InstanceAccess::ALL.iter().zip(expected) {

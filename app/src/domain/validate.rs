@@ -80,6 +80,36 @@ pub fn query_value(s: &str) -> String {
     out
 }
 
+/// A date and time typed in a form (AX-2), read as UTC: RFC 3339 (`2027-03-01T09:00:00Z`),
+/// a form's `datetime-local` value (`2027-03-01T09:00`, seconds optional) or a day
+/// (`2027-03-01`, its start). Empty means none.
+pub fn when(input: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.len() > 40 {
+        return Err("Give a date such as 2027-03-01 or 2027-03-01T09:00 (UTC).".into());
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(Some(Utc.from_utc_datetime(&t)));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        if let Some(t) = d.and_hms_opt(0, 0, 0) {
+            return Ok(Some(Utc.from_utc_datetime(&t)));
+        }
+    }
+    Err(format!(
+        "“{s}” is not a date: give one such as 2027-03-01 or 2027-03-01T09:00 (UTC)."
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +151,27 @@ mod tests {
         }
         assert_eq!(local_path("/join/x?a=1#b"), Some("/join/x?a=1#b"));
         assert_eq!(query_value("/join/a_b-C?x=1&y"), "/join/a_b-C%3Fx%3D1%26y");
+    }
+
+    // covers: AX-2 (dates typed in a form)
+    #[test]
+    fn dates_read_as_utc() {
+        let t = |s: &str| when(s).unwrap().map(|d| d.to_rfc3339());
+        assert_eq!(t(""), None);
+        assert_eq!(
+            t("2027-03-01").as_deref(),
+            Some("2027-03-01T00:00:00+00:00")
+        );
+        assert_eq!(
+            t("2027-03-01T09:30").as_deref(),
+            Some("2027-03-01T09:30:00+00:00")
+        );
+        assert_eq!(
+            t("2027-03-01T09:30:00+02:00").as_deref(),
+            Some("2027-03-01T07:30:00+00:00")
+        );
+        assert!(when("2027-02-30").is_err());
+        assert!(when("tomorrow").is_err());
+        assert!(when(&"9".repeat(100)).is_err());
     }
 }

@@ -187,12 +187,14 @@ pub async fn set_status(
 
 /// The integration's name, if the caller uses it (public, a grant, or the team).
 async fn used_by(conn: &mut sqlx::PgConnection, id: Uuid, user: Uuid) -> Result<String, AppError> {
-    let row: Option<(String, bool)> = sqlx::query_as(
+    let row: Option<(String, bool)> = sqlx::query_as(&format!(
         "SELECT i.name, i.visibility = 'public' \
-           OR EXISTS (SELECT 1 FROM access_grants g WHERE g.integration_id = i.id AND g.user_id = $2 AND g.revoked_at IS NULL) \
-           OR EXISTS (SELECT 1 FROM team_members t WHERE t.integration_id = i.id AND t.user_id = $2 AND t.status = 'accepted') \
+           OR EXISTS (SELECT 1 FROM access_grants g WHERE g.integration_id = i.id AND g.user_id = $2 AND {}) \
+           OR {} \
          FROM integrations i WHERE i.id = $1",
-    )
+        crate::integrations::repo::grant_live_sql("g"),
+        crate::integrations::repo::on_team_sql("$2")
+    ))
     .bind(id)
     .bind(user)
     .fetch_optional(conn)

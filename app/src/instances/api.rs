@@ -137,12 +137,15 @@ pub async fn share_instance(
     email: String,
     access: String,
     #[server(default)] change: bool,
+    #[server(default)] starts_at: String,
+    #[server(default)] ends_at: String,
 ) -> Result<(), AppError> {
     use crate::server::{redirect, respond};
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::share(&st, &me, id, &email, &access).await?;
+            let dates = crate::access::service::dates_from_form(&starts_at, &ends_at, None)?;
+            super::service::share_dated(&st, &me, id, &email, &access, &dates).await?;
             // A fresh page: the form is empty again and the notice confirms (with or without JS).
             redirect(&format!(
                 "/instances/{id}?{}=1",

@@ -11,6 +11,15 @@ fn access(s: &str) -> Result<InstanceAccess, sqlx::Error> {
         .ok_or_else(|| sqlx::Error::Decode(format!("unknown access {s:?}").into()))
 }
 
+/// The access the user (SQL expression `user`) has to instance `i`, through the share row
+/// `s` joined for them: the owner's, or a share's while it is in force (AX-2), else NULL.
+pub fn access_sql(user: &str) -> String {
+    format!(
+        "CASE WHEN i.owner_id = {user} THEN 'owner' WHEN {} THEN s.access END",
+        crate::integrations::repo::in_force_sql("s")
+    )
+}
+
 /// The user's access to an instance. With `lock`, the instance row is locked
 /// first, in its own statement: under READ COMMITTED the access is then read from
 /// a snapshot taken after any concurrent share change on this instance committed.
@@ -32,10 +41,11 @@ pub async fn access_of(
             return Ok(None);
         }
     }
-    let row: Option<(Option<String>,)> = sqlx::query_as(
-        "SELECT CASE WHEN i.owner_id = $2 THEN 'owner' ELSE s.access END FROM app_instances i \
+    let row: Option<(Option<String>,)> = sqlx::query_as(&format!(
+        "SELECT {} FROM app_instances i \
          LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $2 WHERE i.id = $1",
-    )
+        access_sql("$2")
+    ))
     .bind(id)
     .bind(user)
     .fetch_optional(conn)
@@ -47,12 +57,13 @@ pub async fn list_for(
     conn: &mut PgConnection,
     user: Uuid,
 ) -> Result<Vec<InstanceSummary>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT i.id, i.name, i.app, i.status, u.name, CASE WHEN i.owner_id = $1 THEN 'owner' ELSE s.access END \
+    let rows: Vec<(Uuid, String, String, String, String, String)> = sqlx::query_as(&format!(
+        "SELECT i.id, i.name, i.app, i.status, u.name, {a} \
          FROM app_instances i JOIN users u ON u.id = i.owner_id \
          LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $1 \
-         WHERE i.owner_id = $1 OR s.user_id IS NOT NULL ORDER BY lower(i.name), i.id",
-    )
+         WHERE {a} IS NOT NULL ORDER BY lower(i.name), i.id",
+        a = access_sql("$1")
+    ))
     .bind(user)
     .fetch_all(conn)
     .await?;
@@ -130,9 +141,9 @@ pub async fn detail(
         Option<Json<Vec<super::InstanceInviteView>>>,
         Option<Json<Vec<RunView>>>,
     );
-    let row: Option<Row> = sqlx::query_as(
+    let row: Option<Row> = sqlx::query_as(&format!(
         "WITH me AS ( \
-           SELECT i.id, CASE WHEN i.owner_id = $2 THEN 'owner' ELSE s.access END AS access \
+           SELECT i.id, {} AS access \
            FROM app_instances i LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $2 \
            WHERE i.id = $1), \
          seen AS ( \
@@ -159,7 +170,8 @@ pub async fn detail(
               LEFT JOIN users ru ON ru.id = r.run_by) \
          FROM me LEFT JOIN app_instances i ON i.id = me.id AND me.access IS NOT NULL \
          LEFT JOIN users u ON u.id = i.owner_id",
-    )
+        access_sql("$2")
+    ))
     .bind(id)
     .bind(user)
     .bind(super::INSTANCE_INVITE_DAYS)
@@ -308,6 +320,8 @@ pub async fn upsert_share(
     id: Uuid,
     user: Uuid,
     a: InstanceAccess,
+    by: Uuid,
+    dates: &crate::access::RoadDates,
 ) -> Result<Option<InstanceAccess>, sqlx::Error> {
     let before: Option<(String,)> = sqlx::query_as(
         "SELECT access FROM instance_shares WHERE instance_id = $1 AND user_id = $2 FOR UPDATE",
@@ -317,13 +331,19 @@ pub async fn upsert_share(
     .fetch_optional(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO instance_shares (instance_id, user_id, access) VALUES ($1, $2, $3) \
-         ON CONFLICT (instance_id, user_id) DO UPDATE SET access = EXCLUDED.access, \
+        "INSERT INTO instance_shares (instance_id, user_id, access, shared_by, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (instance_id, user_id) DO UPDATE SET access = EXCLUDED.access, shared_by = EXCLUDED.shared_by, \
+           starts_at = coalesce(EXCLUDED.starts_at, instance_shares.starts_at), \
+           ends_at = coalesce(EXCLUDED.ends_at, instance_shares.ends_at), \
+           reminded_at = CASE WHEN EXCLUDED.ends_at IS NULL THEN instance_shares.reminded_at END, \
            shared_at = CASE WHEN instance_shares.seen_at IS NULL THEN now() ELSE instance_shares.shared_at END",
     )
     .bind(id)
     .bind(user)
     .bind(a.as_str())
+    .bind(by)
+    .bind(dates.starts_at)
+    .bind(dates.ends_at)
     .execute(conn)
     .await?;
     before.map(|(b,)| access(&b)).transpose()
@@ -418,6 +438,7 @@ pub async fn upsert_invite(
     email: &str,
     a: InstanceAccess,
     by: Uuid,
+    dates: &crate::access::RoadDates,
 ) -> Result<Option<InstanceAccess>, sqlx::Error> {
     let before: Option<(String,)> = sqlx::query_as(
         "SELECT access FROM instance_invites WHERE instance_id = $1 AND email = $2 AND expires_at > now() FOR UPDATE",
@@ -427,16 +448,19 @@ pub async fn upsert_invite(
     .fetch_optional(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO instance_invites (instance_id, email, access, invited_by, expires_at) \
-         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5)) \
+        "INSERT INTO instance_invites (instance_id, email, access, invited_by, expires_at, starts_at, ends_at) \
+         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5), $6, $7) \
          ON CONFLICT (instance_id, email) DO UPDATE SET access = EXCLUDED.access, \
-           invited_by = EXCLUDED.invited_by, invited_at = now(), expires_at = EXCLUDED.expires_at",
+           invited_by = EXCLUDED.invited_by, invited_at = now(), expires_at = EXCLUDED.expires_at, \
+           starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at",
     )
     .bind(id)
     .bind(email)
     .bind(a.as_str())
     .bind(by)
     .bind(super::INSTANCE_INVITE_DAYS)
+    .bind(dates.starts_at)
+    .bind(dates.ends_at)
     .execute(conn)
     .await?;
     before.map(|(b,)| access(&b)).transpose()
@@ -484,10 +508,10 @@ pub async fn claim_invites(
         "WITH open AS ( \
            DELETE FROM instance_invites v USING app_instances i \
            WHERE v.email = $2 AND i.id = v.instance_id AND v.expires_at > now() AND i.owner_id <> $1 \
-           RETURNING v.instance_id, v.access, v.invited_by, v.invited_at), \
+           RETURNING v.instance_id, v.access, v.invited_by, v.invited_at, v.starts_at, v.ends_at), \
          shared AS ( \
-           INSERT INTO instance_shares (instance_id, user_id, access, shared_at) \
-           SELECT instance_id, $1, access, invited_at FROM open \
+           INSERT INTO instance_shares (instance_id, user_id, access, shared_at, shared_by, starts_at, ends_at) \
+           SELECT instance_id, $1, access, invited_at, invited_by, starts_at, ends_at FROM open \
            ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING instance_id, access) \
          INSERT INTO history (actor_id, action, instance_id, subject, target, after) \
          SELECT o.invited_by, 'instance.shared', s.instance_id, 'user:' || $1, $2, jsonb_build_object('access', s.access, 'via', 'invitation') \

@@ -1,6 +1,7 @@
 //! App-instance rules: every call reads the caller's access in its own transaction
 //! (locking the instance when it will write) and asks the policy before acting.
 use super::{clean_app, clean_config, repo, ConfigEntry, InstanceDetail, InstancesPage};
+use crate::access::RoadDates;
 use crate::auth::CurrentUser;
 use crate::domain::email::EmailAddress;
 use crate::domain::policy::{self, InstanceAction};
@@ -31,6 +32,16 @@ async fn authorize(
         repo::mark_seen(&mut tx, id, me.id).await?;
     }
     Ok((tx, me.user.clone(), access))
+}
+
+/// The owner's transaction on their instance, locked (for what only the owner does).
+pub(crate) async fn owner_tx(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+) -> Result<(Transaction<'static, Postgres>, CurrentUser), AppError> {
+    let (tx, user, _) = authorize(st, me, id, InstanceAction::ViewAccess).await?;
+    Ok((tx, user))
 }
 
 async fn record(
@@ -292,6 +303,25 @@ pub async fn share(
     email: &str,
     access: &str,
 ) -> Result<(), AppError> {
+    share_dated(st, me, id, email, access, &RoadDates::default()).await
+}
+
+/// As `share`, with the share's start and end (AX-2).
+pub async fn share_dated(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    email: &str,
+    access: &str,
+    dates: &RoadDates,
+) -> Result<(), AppError> {
+    crate::access::service::check_new_dates(dates)?;
+    if dates.then_collaborator {
+        return Err(AppError::validation(
+            "then_collaborator",
+            "Only a team admin's end can leave them collaborator.",
+        ));
+    }
     let email = EmailAddress::parse(email).map_err(|m| AppError::validation("email", m))?;
     let access = match InstanceAccess::parse(access) {
         Some(a @ (InstanceAccess::Read | InstanceAccess::Write)) => a,
@@ -322,7 +352,7 @@ pub async fn share(
     // Only a verified address is someone's for sure; any other gets an invitation, and the
     // answer is the same either way (it does not tell who has an account).
     let Some((user, _)) = repo::verified_user_by_email(&mut tx, email.as_str()).await? else {
-        return invite_by_mail(st, tx, &me, id, &email, access).await;
+        return invite_by_mail(st, tx, &me, id, &email, access, dates).await;
     };
     if user == me.id {
         return Err(AppError::validation(
@@ -330,7 +360,7 @@ pub async fn share(
             "That is you: you own this instance already.",
         ));
     }
-    let before = repo::upsert_share(&mut tx, id, user, access).await?;
+    let before = repo::upsert_share(&mut tx, id, user, access, me.id, dates).await?;
     if before.is_none() {
         let row = repo::instance(&mut tx, id).await?;
         let body = format!(
@@ -380,8 +410,9 @@ async fn invite_by_mail(
     id: Uuid,
     email: &EmailAddress,
     access: InstanceAccess,
+    dates: &RoadDates,
 ) -> Result<(), AppError> {
-    let before = repo::upsert_invite(&mut tx, id, email.as_str(), access, me.id).await?;
+    let before = repo::upsert_invite(&mut tx, id, email.as_str(), access, me.id, dates).await?;
     let row = repo::instance(&mut tx, id).await?;
     let body =
         format!(

@@ -381,6 +381,7 @@ pub fn InstancePage() -> impl IntoView {
                                         }).collect_view()}
                                     </ul>
                                 })}
+                                <p><a href=format!("/instances/{id}/access")>"Who can reach this instance, and until when"</a></p>
                                 {if shares.is_empty() {
                                     view! { <p class="empty">"Not shared with anyone yet."</p> }.into_any()
                                 } else {
@@ -424,6 +425,11 @@ pub fn InstancePage() -> impl IntoView {
                                             <option value="read">"read: view and clone"</option>
                                             <option value="write">"write: also edit, delete, stop and run"</option>
                                         </select>
+                                    </div>
+                                    <div class="field">
+                                        <label for="share-ends">"Access ends (optional, UTC)"</label>
+                                        <input id="share-ends" name="ends_at" type="datetime-local" />
+                                        <p class="field-error" role="alert">{move || error.get().and_then(|e| e.field_message("ends_at"))}</p>
                                     </div>
                                     <button type="submit" disabled=move || share.pending().get()>{move || if share.pending().get() { "Sharing…" } else { "Share" }}</button>
                                 </ActionForm>

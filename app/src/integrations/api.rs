@@ -204,6 +204,8 @@ pub async fn invite_by_email(
     id: Uuid,
     emails: String,
     #[server(default)] version_id: String,
+    #[server(default)] starts_at: String,
+    #[server(default)] ends_at: String,
 ) -> Result<super::InviteReport, AppError> {
     use crate::server::respond;
     respond(
@@ -215,7 +217,8 @@ pub async fn invite_by_email(
                     AppError::validation("version", "Choose a version of this integration.")
                 })?),
             };
-            super::service::invite(&st, &me, id, &emails, version).await
+            let dates = crate::access::service::dates_from_form(&starts_at, &ends_at, None)?;
+            super::service::invite_dated(&st, &me, id, &emails, version, &dates).await
         }
         .await,
     )

@@ -3,6 +3,7 @@ use super::{
     repo, AccessView, IntegrationPage, IntegrationSummary, Joiner, Landing, LinkView,
     MyIntegrations, RevokePreview, SharingPage, VersionView,
 };
+use crate::access::RoadDates;
 use crate::auth::CurrentUser;
 use crate::domain::policy::{self, TeamAction};
 use crate::domain::roles::TeamRole;
@@ -272,19 +273,21 @@ pub async fn directory(
 
 pub async fn mine(st: &AppState, me: &Actor) -> Result<MyIntegrations, AppError> {
     let mut conn = st.pool.acquire().await?;
-    let team: Vec<SummaryRow> = sqlx::query_as(
-        "SELECT i.id, i.slug, i.name, i.description, i.visibility, t.role FROM integrations i \
-         JOIN team_members t ON t.integration_id = i.id AND t.user_id = $1 AND t.status = 'accepted' ORDER BY lower(i.name), i.id",
-    )
+    let team: Vec<SummaryRow> = sqlx::query_as(&format!(
+        "SELECT i.id, i.slug, i.name, i.description, i.visibility, {role} FROM integrations i \
+         JOIN team_members t ON t.integration_id = i.id AND t.user_id = $1 WHERE {role} IS NOT NULL ORDER BY lower(i.name), i.id",
+        role = repo::team_role_sql("t")
+    ))
     .bind(me.id)
     .fetch_all(&mut *conn)
     .await?;
-    let shared: Vec<SummaryRow> = sqlx::query_as(
+    let shared: Vec<SummaryRow> = sqlx::query_as(&format!(
         "SELECT DISTINCT i.id, i.slug, i.name, i.description, i.visibility, NULL::text FROM integrations i \
-         JOIN access_grants g ON g.integration_id = i.id AND g.user_id = $1 AND g.revoked_at IS NULL \
-         WHERE NOT EXISTS (SELECT 1 FROM team_members t WHERE t.integration_id = i.id AND t.user_id = $1 AND t.status = 'accepted') \
-         ORDER BY 3, 1",
-    )
+         JOIN access_grants g ON g.integration_id = i.id AND g.user_id = $1 AND {} \
+         WHERE NOT {} ORDER BY 3, 1",
+        repo::grant_live_sql("g"),
+        repo::on_team_sql("$1")
+    ))
     .bind(me.id)
     .fetch_all(&mut *conn)
     .await?;
@@ -317,10 +320,12 @@ pub async fn usable(
            (SELECT coalesce(json_agg(json_build_object('via', g.via, 'version', gv.version, 'granted_at', g.granted_at) \
                                      ORDER BY g.granted_at, g.id), '[]') \
               FROM access_grants g LEFT JOIN integration_versions gv ON gv.id = g.version_id \
-              WHERE g.integration_id = i.id AND g.user_id = $2 AND g.revoked_at IS NULL), \
-           EXISTS (SELECT 1 FROM team_members t WHERE t.integration_id = i.id AND t.user_id = $2 AND t.status = 'accepted') \
+              WHERE g.integration_id = i.id AND g.user_id = $2 AND {}), \
+           {} \
          FROM integrations i WHERE i.id = $1",
-        repo::may_use_sql("$2")
+        repo::may_use_sql("$2"),
+        repo::grant_live_sql("g"),
+        repo::on_team_sql("$2")
     ))
     .bind(id)
     .bind(me.id)
@@ -677,18 +682,32 @@ async fn revoke_in(
     .bind(version)
     .execute(&mut **tx)
     .await?;
-    let paused = sqlx::query(&format!(
+    let paused = pause_orphaned(tx, id, user, " was revoked").await?.len() as i64;
+    Ok((revoked, paused))
+}
+
+/// Pause every Zap of `user` that is on and uses a version of integration `id` they may
+/// no longer use (SH-6), with the reason "Access to <name><how>"; their names, in order.
+pub(crate) async fn pause_orphaned(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user: Uuid,
+    how: &str,
+) -> Result<Vec<String>, AppError> {
+    let rows: Vec<(String,)> = sqlx::query_as(&format!(
         "UPDATE zaps SET enabled = false, updated_at = now(), \
-           paused_reason = 'Access to ' || (SELECT name FROM integrations WHERE id = $1) || ' was revoked' \
-         WHERE id IN ({})",
+           paused_reason = 'Access to ' || (SELECT name FROM integrations WHERE id = $1) || $3 \
+         WHERE id IN ({}) RETURNING name",
         orphaned_zaps()
     ))
     .bind(id)
     .bind(user)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected() as i64;
-    Ok((revoked, paused))
+    .bind(how)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut names: Vec<String> = rows.into_iter().map(|(n,)| n).collect();
+    names.sort();
+    Ok(names)
 }
 
 /// What revoking would do: the revocation itself, run and rolled back.
@@ -921,8 +940,27 @@ pub async fn invite(
     list: &str,
     version: Option<Uuid>,
 ) -> Result<super::InviteReport, AppError> {
+    invite_dated(st, me, id, list, version, &RoadDates::default()).await
+}
+
+/// As `invite`, with the start and end of the access each invitation gives (AX-2).
+pub async fn invite_dated(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    list: &str,
+    version: Option<Uuid>,
+    dates: &RoadDates,
+) -> Result<super::InviteReport, AppError> {
     // Who is asking before anything else; then the size of the list, then its contents.
     let (mut tx, me, _) = authorize(st, me, id, TeamAction::ManageSharing).await?;
+    crate::access::service::check_new_dates(dates)?;
+    if dates.then_collaborator {
+        return Err(AppError::validation(
+            "then_collaborator",
+            "Only a team admin's end can leave them collaborator.",
+        ));
+    }
     let lines = super::split_addresses(list);
     if lines.is_empty() {
         return Err(AppError::validation(
@@ -1001,8 +1039,8 @@ pub async fn invite(
         // one for their mails, whatever the batch's size.
         let mail = InviteMail::new(&mut tx, st, &me, id, version, &fresh).await?;
         sqlx::query(
-            "INSERT INTO email_invites (integration_id, email, version_id, invited_by, token_hash, expires_at) \
-             SELECT $1, e, $3, $4, h, now() + make_interval(days => $6) FROM unnest($2::text[], $5::bytea[]) AS n(e, h)",
+            "INSERT INTO email_invites (integration_id, email, version_id, invited_by, token_hash, expires_at, starts_at, ends_at) \
+             SELECT $1, e, $3, $4, h, now() + make_interval(days => $6), $7, $8 FROM unnest($2::text[], $5::bytea[]) AS n(e, h)",
         )
         .bind(id)
         .bind(&fresh)
@@ -1010,6 +1048,8 @@ pub async fn invite(
         .bind(me.id)
         .bind(&mail.hashes)
         .bind(super::INVITE_DAYS)
+        .bind(dates.starts_at)
+        .bind(dates.ends_at)
         .execute(&mut *tx)
         .await?;
         mail.enqueue(&mut tx).await?;
@@ -1019,7 +1059,7 @@ pub async fn invite(
             id,
             "invite.sent",
             None,
-            json!({ "emails": fresh, "version": version }),
+            json!({ "emails": fresh, "version": version, "starts_at": dates.starts_at, "ends_at": dates.ends_at }),
         )
         .await?;
     }
@@ -1171,9 +1211,11 @@ pub async fn accept_invite(st: &AppState, me: &Actor, text: &str) -> Result<Uuid
     .bind(version)
     .execute(&mut *tx)
     .await?;
+    // The grant keeps the invitation's dates and who gave it (AX-1, AX-2).
     sqlx::query(
-        "INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id) \
-         SELECT $1, $2, $3, 'email_invite', $4 WHERE NOT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 \
+        "INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id, granted_by, starts_at, ends_at) \
+         SELECT $1, $2, $3, 'email_invite', e.id, e.invited_by, e.starts_at, e.ends_at FROM email_invites e \
+         WHERE e.id = $4 AND NOT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 \
            AND user_id = $2 AND revoked_at IS NULL AND version_id IS NOT DISTINCT FROM $3)",
     )
     .bind(id)

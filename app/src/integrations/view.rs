@@ -18,10 +18,11 @@ pub fn id_param() -> impl Fn() -> Option<Uuid> + Copy + Send + Sync + 'static {
 /// The screens of one integration, for its team (TM-2). Collaborators see every tab read-only.
 #[component]
 pub fn IntegrationTabs(id: Uuid, current: &'static str) -> impl IntoView {
-    const TABS: [(&str, &str, &str); 7] = [
+    const TABS: [(&str, &str, &str); 8] = [
         ("overview", "Overview", ""),
         ("team", "Team", "/team"),
         ("sharing", "Sharing", "/sharing"),
+        ("access", "Access", "/access"),
         ("performance", "Performance", "/performance"),
         ("history", "History", "/history"),
         ("feedback", "Feedback", "/feedback"),
@@ -557,6 +558,18 @@ fn InvitesSection(
                             {versions.iter().map(|v| view! { <option value=v.id.to_string()>{format!("Version {}", v.version)}</option> }).collect_view()}
                         </select>
                     </div>
+                    <fieldset class="dates">
+                        <legend>"Dates (optional, UTC)"</legend>
+                        <div class="field">
+                            <label for="invite-starts">"Access starts"</label>
+                            <input id="invite-starts" name="starts_at" type="datetime-local" aria-describedby="invite-dates-error" />
+                        </div>
+                        <div class="field">
+                            <label for="invite-ends">"Access ends"</label>
+                            <input id="invite-ends" name="ends_at" type="datetime-local" aria-describedby="invite-dates-error" />
+                        </div>
+                        <p class="field-error" id="invite-dates-error" role="alert">{move || error.get().and_then(|e| e.field_message("ends_at").or_else(|| e.field_message("starts_at")))}</p>
+                    </fieldset>
                     <button type="submit" disabled=move || invite.pending().get()>{move || if invite.pending().get() { "Sending…" } else { "Send invitations" }}</button>
                     {move || match invite.value().get() {
                         Some(Ok(r)) => Some(view! {

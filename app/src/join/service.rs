@@ -202,11 +202,12 @@ pub async fn joinable(
 ) -> Result<Vec<IntegrationSummary>, AppError> {
     let mut conn = st.pool.acquire().await?;
     let pattern = crate::integrations::repo::contains_pattern(q);
-    let rows: Vec<(Uuid, String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT i.id, i.slug, i.name, i.description, t.role FROM integrations i \
-         LEFT JOIN team_members t ON t.integration_id = i.id AND t.user_id = $2 AND t.status = 'accepted' \
+    let rows: Vec<(Uuid, String, String, String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT i.id, i.slug, i.name, i.description, {} FROM integrations i \
+         LEFT JOIN team_members t ON t.integration_id = i.id AND t.user_id = $2 \
          WHERE i.visibility = 'public' AND i.join_enabled AND i.name ILIKE $1 ORDER BY lower(i.name), i.id LIMIT 50",
-    )
+        crate::integrations::repo::team_role_sql("t")
+    ))
     .bind(pattern)
     .bind(me.id)
     .fetch_all(&mut *conn)

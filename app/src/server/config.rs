@@ -15,6 +15,9 @@ pub struct Config {
     pub demo_data: bool,
     /// Start the outbox worker in this process (off in tests that drive it by hand).
     pub run_mail_worker: bool,
+    /// Start the access worker (ends and reminders of dated access, AX-3) in this process
+    /// (`ACCESS_WORKER=0` turns it off, for benchmarks that count statements).
+    pub run_access_worker: bool,
     /// Development mode (`GATEHOUSE_DEV=1`): the mail viewer, open to anyone who can reach
     /// the server. Only ever switched on explicitly, and refused on a non-loopback address.
     pub dev_mode: bool,
@@ -108,6 +111,7 @@ impl Config {
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             demo_data: flag("DEMO_DATA", false),
             run_mail_worker: flag("MAIL_WORKER", true),
+            run_access_worker: flag("ACCESS_WORKER", true),
             dev_mode,
             limits: Limits {
                 per_client_per_hour,

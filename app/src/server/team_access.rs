@@ -109,14 +109,15 @@ pub async fn team_role(
             return Ok(None);
         }
     }
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT role FROM team_members WHERE integration_id = $1 AND user_id = $2 AND status = 'accepted'",
-    )
+    let row: Option<(Option<String>,)> = sqlx::query_as(&format!(
+        "SELECT {} FROM team_members t WHERE t.integration_id = $1 AND t.user_id = $2",
+        crate::integrations::repo::team_role_sql("t")
+    ))
     .bind(integration)
     .bind(user)
     .fetch_optional(conn)
     .await?;
-    Ok(row.and_then(|(r,)| TeamRole::parse(&r)))
+    Ok(row.and_then(|(r,)| r).and_then(|r| TeamRole::parse(&r)))
 }
 
 /// What an invite (link or mail) shows: the integration, the version, its marketing contact (TM-9).

@@ -22,12 +22,20 @@ pub async fn invite_member(
     email: String,
     role: String,
     #[server(default)] note: String,
+    #[server(default)] starts_at: String,
+    #[server(default)] ends_at: String,
+    #[server(default)] then_collaborator: Option<String>,
 ) -> Result<String, AppError> {
     use crate::server::respond;
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::invite(&st, &me, id, &email, &role, &note).await
+            let dates = crate::access::service::dates_from_form(
+                &starts_at,
+                &ends_at,
+                then_collaborator.as_deref(),
+            )?;
+            super::service::invite_dated(&st, &me, id, &email, &role, &note, &dates).await
         }
         .await,
     )

@@ -2,6 +2,7 @@
 //! (through `authorize` or `lock_role`), so the cap and the last-admin guard are
 //! checked against a team that cannot change underneath.
 use super::{MemberView, TeamInviteLanding, TeamPage};
+use crate::access::RoadDates;
 use crate::auth::CurrentUser;
 use crate::domain::email::EmailAddress;
 use crate::domain::policy::{self, TeamAction};
@@ -9,6 +10,7 @@ use crate::domain::roles::TeamRole;
 use crate::domain::team::{default_note, UpdateKind, NOTE_MAX, TEAM_CAP, TEAM_INVITE_DAYS};
 use crate::domain::validate;
 use crate::error::{AppError, Refusal};
+use crate::integrations::repo;
 use crate::server::team_access::{authorize, landing_of, record, team_role, viewer, Tx};
 use crate::server::Actor;
 use crate::server::{mail, token, AppState};
@@ -257,8 +259,29 @@ pub async fn invite(
     role: &str,
     note: &str,
 ) -> Result<String, AppError> {
+    invite_dated(st, me, id, email, role, note, &RoadDates::default()).await
+}
+
+/// As `invite`, with the membership's start and end (AX-2); an admin's end may leave
+/// them collaborator (AX-4).
+pub async fn invite_dated(
+    st: &AppState,
+    me: &Actor,
+    id: Uuid,
+    email: &str,
+    role: &str,
+    note: &str,
+    dates: &RoadDates,
+) -> Result<String, AppError> {
     let email = EmailAddress::parse(email).map_err(|m| AppError::validation("email", m))?;
     let role = parse_role(role)?;
+    crate::access::service::check_new_dates(dates)?;
+    if dates.then_collaborator && role != TeamRole::Admin {
+        return Err(AppError::validation(
+            "then_collaborator",
+            "Only an admin can stay on as collaborator after the end.",
+        ));
+    }
     let note = note.trim();
     if note.chars().count() > NOTE_MAX {
         return Err(AppError::validation(
@@ -332,6 +355,13 @@ pub async fn invite(
             .await?
         }
     };
+    sqlx::query("UPDATE team_members SET starts_at = $2, ends_at = $3, ends_then = $4, reminded_at = NULL WHERE id = $1")
+        .bind(member)
+        .bind(dates.starts_at)
+        .bind(dates.ends_at)
+        .bind(if dates.then_collaborator { "collaborator" } else { "removed" })
+        .execute(&mut *tx)
+        .await?;
     mail_invitation(
         &mut tx,
         st,
@@ -351,7 +381,7 @@ pub async fn invite(
         id,
         "team.invited",
         Some(email.to_string()),
-        json!({ "role": role.as_str(), "note": note }),
+        json!({ "role": role.as_str(), "note": note, "starts_at": dates.starts_at, "ends_at": dates.ends_at }),
     )
     .await?;
     tx.commit().await?;
@@ -395,15 +425,25 @@ async fn lock_role_and_member(
     ))
 }
 
-/// Refuse to take away the team's last accepted admin (TM-6).
-async fn keep_an_admin(tx: &mut Tx, id: Uuid, what: &str) -> Result<(), AppError> {
-    let (admins,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM team_members WHERE integration_id = $1 AND role = 'admin' AND status = 'accepted'",
-    )
+/// Refuse to take away the team's last accepted admin (TM-6, AX-4): some accepted
+/// admin other than the row `except` must stay, and stay for good (admin now, with no
+/// end date), so no change and no date can leave the team without one.
+pub(crate) async fn keep_an_admin(
+    tx: &mut PgConnection,
+    id: Uuid,
+    except: Uuid,
+    what: &str,
+) -> Result<(), AppError> {
+    let (others,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(*) FROM team_members t WHERE t.integration_id = $1 AND t.id <> $2 \
+           AND {} = 'admin' AND t.ends_at IS NULL",
+        repo::team_role_sql("t")
+    ))
     .bind(id)
-    .fetch_one(&mut **tx)
+    .bind(except)
+    .fetch_one(&mut *tx)
     .await?;
-    if admins <= 1 {
+    if others == 0 {
         return Err(Refusal::LastAdmin {
             what: what.to_string(),
         }
@@ -437,9 +477,9 @@ pub async fn change_role(
         } else {
             format!("Making {email} a collaborator")
         };
-        keep_an_admin(&mut tx, id, &what).await?;
+        keep_an_admin(&mut tx, id, member, &what).await?;
     }
-    sqlx::query("UPDATE team_members SET role = $2 WHERE id = $1")
+    sqlx::query("UPDATE team_members SET role = $2, ends_then = 'removed' WHERE id = $1")
         .bind(member)
         .bind(role.as_str())
         .execute(&mut *tx)
@@ -501,7 +541,7 @@ async fn remove_row(
         } else {
             format!("Removing {email}")
         };
-        keep_an_admin(&mut tx, id, &what).await?;
+        keep_an_admin(&mut tx, id, member, &what).await?;
     }
     // The trigger on team_members also ends their contacts and subscriptions.
     sqlx::query("DELETE FROM team_members WHERE id = $1")
@@ -623,9 +663,10 @@ pub async fn set_contact(
                 .await?;
         }
         Some(u) => {
-            let member: Option<(i32,)> = sqlx::query_as(
-                "SELECT 1 FROM team_members WHERE integration_id = $1 AND user_id = $2 AND status = 'accepted'",
-            )
+            let member: Option<(i32,)> = sqlx::query_as(&format!(
+                "SELECT 1 FROM team_members t WHERE t.integration_id = $1 AND t.user_id = $2 AND {} IS NOT NULL",
+                repo::team_role_sql("t")
+            ))
             .bind(id)
             .bind(u)
             .fetch_optional(&mut *tx)
@@ -700,10 +741,15 @@ pub async fn set_subscription(
 
 /// Who receives an update of this kind: accepted members only; marketing only to those
 /// who kept it on (TM-8).
-pub(crate) const RECIPIENTS: &str = "SELECT u.email FROM team_members t JOIN users u ON u.id = t.user_id \
-     LEFT JOIN team_subscriptions s ON s.integration_id = t.integration_id AND s.user_id = t.user_id \
-     WHERE t.integration_id = $1 AND t.status = 'accepted' AND ($2 = 'programme' OR coalesce(s.marketing, true)) \
-     ORDER BY u.email";
+pub(crate) fn recipients() -> String {
+    format!(
+        "SELECT u.email FROM team_members t JOIN users u ON u.id = t.user_id \
+         LEFT JOIN team_subscriptions s ON s.integration_id = t.integration_id AND s.user_id = t.user_id \
+         WHERE t.integration_id = $1 AND {} IS NOT NULL AND ($2 = 'programme' OR coalesce(s.marketing, true)) \
+         ORDER BY u.email",
+        repo::team_role_sql("t")
+    )
+}
 
 /// Mail an update to the team; returns how many received it.
 pub async fn send_update(
@@ -729,7 +775,7 @@ pub async fn send_update(
     })?;
     let (mut tx, me, _) = authorize(st, me, id, TeamAction::SendUpdate).await?;
     let name = integration_name(&mut tx, id).await?;
-    let to: Vec<(String,)> = sqlx::query_as(RECIPIENTS)
+    let to: Vec<(String,)> = sqlx::query_as(&recipients())
         .bind(id)
         .bind(kind.as_str())
         .fetch_all(&mut *tx)
@@ -864,10 +910,11 @@ pub async fn accept(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, AppEr
     .await?;
     if source == "join" {
         let name = integration_name(&mut tx, id).await?;
-        let admins: Vec<(String,)> = sqlx::query_as(
+        let admins: Vec<(String,)> = sqlx::query_as(&format!(
             "SELECT u.email FROM team_members t JOIN users u ON u.id = t.user_id \
-             WHERE t.integration_id = $1 AND t.role = 'admin' AND t.status = 'accepted' ORDER BY u.email",
-        )
+             WHERE t.integration_id = $1 AND {} = 'admin' ORDER BY u.email",
+            repo::team_role_sql("t")
+        ))
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;

@@ -324,6 +324,23 @@ fn InviteForm(
                         on:input=move |ev| { edited.set(true); note.set(event_target_value(&ev)); }>{initial}</textarea>
                     <p class="field-error" id="invite-note-error" role="alert">{move || error.get().and_then(|e| e.field_message("note"))}</p>
                 </div>
+                <fieldset class="dates">
+                    <legend>"Dates (optional, UTC)"</legend>
+                    <div class="field">
+                        <label for="team-starts">"Membership starts"</label>
+                        <input id="team-starts" name="starts_at" type="datetime-local" aria-describedby="team-dates-error" />
+                    </div>
+                    <div class="field">
+                        <label for="team-ends">"Membership ends"</label>
+                        <input id="team-ends" name="ends_at" type="datetime-local" aria-describedby="team-dates-error" />
+                    </div>
+                    {may_admin.then(|| view! {
+                        <div class="field">
+                            <label><input type="checkbox" name="then_collaborator" value="on" />" An admin stays on as collaborator after the end"</label>
+                        </div>
+                    })}
+                    <p class="field-error" id="team-dates-error" role="alert">{move || error.get().and_then(|e| e.field_message("ends_at").or_else(|| e.field_message("starts_at")).or_else(|| e.field_message("then_collaborator")))}</p>
+                </fieldset>
                 <button type="submit" disabled=move || invite.pending().get()>{move || if invite.pending().get() { "Sending…" } else { "Send invitation" }}</button>
                 {move || match invite.value().get() {
                     Some(Ok(email)) => Some(view! { <p class="notice" role="status">{format!("Invitation sent to {email}.")}</p> }),

@@ -162,7 +162,19 @@ async fn share(
 ) -> ApiResult<StatusCode> {
     let id = id_of(id)?;
     let b = body_of(body)?;
-    app::instances::service::share(&st, &me, id, &b.email, &b.access).await?;
+    app::instances::service::share_dated(
+        &st,
+        &me,
+        id,
+        &b.email,
+        &b.access,
+        &app::access::RoadDates {
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            then_collaborator: false,
+        },
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

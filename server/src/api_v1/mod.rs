@@ -1,6 +1,7 @@
 //! The JSON API door (`/api/v1`, X-4, SH-8): a bearer personal access token names the
 //! caller (cookies are ignored, so there is no cross-site surface), the same services as
 //! the screens decide, and errors are RFC 9457 problem documents with a stable `code`.
+mod access;
 mod accounts;
 mod history;
 mod instances;
@@ -394,6 +395,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let r = join::routes(r);
     let r = instances::routes(r);
     let r = history::routes(r);
+    let r = access::routes(r);
     let (router, mut api) = r.split_for_parts();
     // After the routes are in: a modifier of the `#[openapi]` runs before them.
     ProblemAnswers.modify(&mut api);

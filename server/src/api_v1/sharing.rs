@@ -104,9 +104,19 @@ async fn create_invitations(
     {
         return Err(AppError::validation("emails", "One address per item.").into());
     }
-    let report =
-        app::integrations::service::invite(&st, &me, id, &body.emails.join("\n"), body.version_id)
-            .await?;
+    let report = app::integrations::service::invite_dated(
+        &st,
+        &me,
+        id,
+        &body.emails.join("\n"),
+        body.version_id,
+        &app::access::RoadDates {
+            starts_at: body.starts_at,
+            ends_at: body.ends_at,
+            then_collaborator: false,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(report)))
 }
 

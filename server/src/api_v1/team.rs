@@ -56,8 +56,20 @@ async fn invite_member(
 ) -> ApiResult<(StatusCode, Json<Invited>)> {
     let id = id_of(id)?;
     let body = body_of(body)?;
-    let email =
-        app::team::service::invite(&st, &me, id, &body.email, &body.role, &body.note).await?;
+    let email = app::team::service::invite_dated(
+        &st,
+        &me,
+        id,
+        &body.email,
+        &body.role,
+        &body.note,
+        &app::access::RoadDates {
+            starts_at: body.starts_at,
+            ends_at: body.ends_at,
+            then_collaborator: body.then_collaborator,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(Invited { email })))
 }
 
