@@ -257,16 +257,16 @@ async fn each_road_is_shown_with_its_facts(pool: PgPool) {
     let lk = page.people[0].roads.iter().find(|r| r.id == link).unwrap();
     assert_eq!(lk.detail.as_deref(), Some("a link since rotated"));
 
-    // Only team admins see it; anyone else gets what a missing integration gets.
-    for who in [&cy, &bo] {
-        let e = access::page(st, who, Object::Integration(id), "")
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(e, AppError::Forbidden | AppError::NotFound),
-            "{e:?}"
-        );
-    }
+    // Only team admins see it: a collaborator is refused; anyone off the team gets
+    // what a missing integration gets.
+    let e = access::page(st, &cy, Object::Integration(id), "")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Forbidden), "{e:?}");
+    let e = access::page(st, &bo, Object::Integration(id), "")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound), "{e:?}");
     let eve = person(&pool, "Eve", "eve@example.com").await;
     let theirs = access::page(st, &eve, Object::Integration(id), "")
         .await
@@ -704,6 +704,27 @@ async fn the_worker_twice_at_once_pauses_each_zap_once_and_mails_once(pool: PgPo
         mails(&pool, "bo@example.com", "Your access to Acme CRM ended").await,
         1
     );
+    // Ended as a revocation ends: a link no longer admits Bo, a new invitation does
+    // (the ended one holds no place and is not "already invited").
+    let page = app::integrations::service::sharing(st, &ann, id)
+        .await
+        .unwrap();
+    let url = page
+        .links
+        .iter()
+        .find(|l| l.version.is_none())
+        .and_then(|l| l.url.clone())
+        .unwrap();
+    let e = app::integrations::service::accept_link(st, &bo, url.rsplit('/').next().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::Refused(Refusal::LinkBlocked)),
+        "{e:?}"
+    );
+    let again = invited(&app, &ann, id, &bo, None, &RoadDates::default()).await;
+    assert_ne!(again, grant);
+    assert!(may_use(&pool, bo.id, v[0]).await);
 }
 
 // covers: AX-3
@@ -854,6 +875,20 @@ async fn an_admin_can_end_as_collaborator_and_no_date_leaves_a_team_without_an_a
         matches!(e, AppError::Validation { ref field, .. } if field == "then_collaborator"),
         "{e:?}"
     );
+    // An open invitation as admin "then collaborator", sent again as a collaborator:
+    // the role and its end change together.
+    app::team::service::invite_dated(st, &ann, id, "dee@example.com", "admin", "", &dates)
+        .await
+        .unwrap();
+    app::team::service::invite(st, &ann, id, "dee@example.com", "collaborator", "")
+        .await
+        .unwrap();
+    let (r, then): (String, String) =
+        sqlx::query_as("SELECT role, ends_then FROM team_members WHERE email = 'dee@example.com'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((r.as_str(), then.as_str()), ("collaborator", "removed"));
 }
 
 // covers: AX-2, IN-4
@@ -904,10 +939,7 @@ async fn an_instance_share_ends_on_its_date(pool: PgPool) {
     let e = access::page(st, &bo, Object::Instance(id), "")
         .await
         .unwrap_err();
-    assert!(
-        matches!(e, AppError::Forbidden | AppError::NotFound),
-        "{e:?}"
-    );
+    assert!(matches!(e, AppError::Forbidden), "{e:?}");
     access::set_dates(
         st,
         &ann,

@@ -460,17 +460,29 @@ async fn revoke_integration_road(
 ) -> Result<RoadRevokePreview, AppError> {
     let (mut tx, user, _) =
         crate::server::team_access::authorize(st, me, id, TeamAction::ManageSharing).await?;
-    // The road: a team row or a grant of this integration.
-    let (kind, person): (String, Uuid) = sqlx::query_as(
-        "SELECT 'team', user_id FROM team_members WHERE id = $1 AND integration_id = $2 AND status = 'accepted' \
-         UNION ALL \
-         SELECT 'grant', user_id FROM access_grants WHERE id = $1 AND integration_id = $2 AND revoked_at IS NULL",
+    // The road: a grant or a team row of this integration, locked (the access worker
+    // may be ending it at this moment; it skips what is locked, and after it, this
+    // finds the grant revoked: a missing road).
+    let grant: Option<(Uuid,)> = sqlx::query_as(
+        "SELECT user_id FROM access_grants WHERE id = $1 AND integration_id = $2 AND revoked_at IS NULL FOR UPDATE",
     )
     .bind(road)
     .bind(id)
     .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
+    let (kind, person) = match grant {
+        Some((u,)) => ("grant", u),
+        None => {
+            let team: Option<(Uuid,)> = sqlx::query_as(
+                "SELECT user_id FROM team_members WHERE id = $1 AND integration_id = $2 AND status = 'accepted' FOR UPDATE",
+            )
+            .bind(road)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            ("team", team.ok_or(AppError::NotFound)?.0)
+        }
+    };
     let before = roads(&mut tx, Object::Integration(id), id, "", Some(person)).await?;
     let this = before
         .iter()
@@ -487,7 +499,7 @@ async fn revoke_integration_road(
         Vec::new()
     } else {
         let (via, version, source): (String, Option<Uuid>, Option<Uuid>) = sqlx::query_as(
-            "UPDATE access_grants SET revoked_at = now() WHERE id = $1 RETURNING via, version_id, source_id",
+            "UPDATE access_grants SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING via, version_id, source_id",
         )
         .bind(road)
         .fetch_one(&mut *tx)
@@ -573,6 +585,11 @@ pub fn dates_from_form(
 /// Check a road's dates (AX-2): an end after the start. An end already past is allowed:
 /// it ends the road now, and the worker carries out what that means.
 fn check_dates(d: &RoadDates) -> Result<(), AppError> {
+    for (field, t) in [("starts_at", d.starts_at), ("ends_at", d.ends_at)] {
+        if let Some(t) = t {
+            crate::domain::validate::in_range(t).map_err(|m| AppError::validation(field, m))?;
+        }
+    }
     if let (Some(s), Some(e)) = (d.starts_at, d.ends_at) {
         if s >= e {
             return Err(AppError::validation(

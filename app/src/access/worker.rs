@@ -44,15 +44,31 @@ fn when(t: DateTime<Utc>) -> String {
 }
 
 /// One round: every kind of end, then the reminders; each kind in its own transaction.
+/// A kind that fails is logged and does not keep the others from their turn.
 pub async fn run_once(st: &AppState) -> Result<Report, AppError> {
     let mut report = Report::default();
-    let (n, paused) = end_grants(st).await?;
-    report.grants_ended = n;
-    report.zaps_paused = paused;
-    report.team_ended = end_team_rows(st).await?;
-    report.shares_ended = end_shares(st).await?;
-    report.reminders = remind(st).await?;
-    Ok(report)
+    let mut first_error = None;
+    match end_grants(st).await {
+        Ok((n, paused)) => {
+            report.grants_ended = n;
+            report.zaps_paused = paused;
+        }
+        Err(e) => first_error = Some(e),
+    }
+    let mut keep = |r: Result<usize, AppError>, into: &mut usize| match r {
+        Ok(n) => *into = n,
+        Err(e) => {
+            tracing::error!(error = %e, "access worker: one kind of end failed");
+            first_error.get_or_insert(e);
+        }
+    };
+    keep(end_team_rows(st).await, &mut report.team_ended);
+    keep(end_shares(st).await, &mut report.shares_ended);
+    keep(remind(st).await, &mut report.reminders);
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
 }
 
 type GrantRow = (
@@ -87,6 +103,22 @@ async fn end_grants(st: &AppState) -> Result<(usize, usize), AppError> {
         .bind(&ids)
         .execute(&mut *tx)
         .await?;
+    // As a revocation leaves it (SH-6): the invitation is over (a new one may be sent,
+    // and it no longer holds a place under the cap), and links do not let them back in.
+    sqlx::query(
+        "UPDATE email_invites e SET status = 'revoked', revoked_at = g.ends_at FROM access_grants g \
+         WHERE g.id = ANY($1) AND g.via = 'email_invite' AND e.id = g.source_id AND e.status = 'accepted'",
+    )
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO link_blocks (integration_id, user_id, version_id) \
+         SELECT integration_id, user_id, version_id FROM access_grants WHERE id = ANY($1) ON CONFLICT DO NOTHING",
+    )
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?;
     let mut paused_total = 0;
     for (grant, integration, user, version, by, ends_at, name, email, by_email) in &rows {
         // After every ended grant of the batch is revoked: a Zap pauses only if no road
@@ -160,7 +192,7 @@ async fn end_team_rows(st: &AppState) -> Result<usize, AppError> {
     let rows: Vec<TeamRow> = sqlx::query_as(
         "SELECT t.id, t.integration_id, t.user_id, t.email, t.role, t.ends_then, t.ends_at, i.name, b.email \
          FROM team_members t JOIN integrations i ON i.id = t.integration_id LEFT JOIN users b ON b.id = t.invited_by \
-         WHERE t.ends_at <= now() ORDER BY t.ends_at, t.id LIMIT $1 FOR UPDATE OF t SKIP LOCKED",
+         WHERE t.ends_at <= now() AND t.status = 'accepted' ORDER BY t.ends_at, t.id LIMIT $1 FOR UPDATE OF t SKIP LOCKED",
     )
     .bind(BATCH)
     .fetch_all(&mut *tx)

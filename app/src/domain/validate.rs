@@ -80,6 +80,16 @@ pub fn query_value(s: &str) -> String {
     out
 }
 
+/// A date this app keeps: between the years 2000 and 9999.
+pub fn in_range(t: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::Datelike;
+    if (2000..=9999).contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err("Give a date between the years 2000 and 9999.".into())
+    }
+}
+
 /// A date and time typed in a form (AX-2), read as UTC: RFC 3339 (`2027-03-01T09:00:00Z`),
 /// a form's `datetime-local` value (`2027-03-01T09:00`, seconds optional) or a day
 /// (`2027-03-01`, its start). Empty means none.
@@ -92,18 +102,24 @@ pub fn when(input: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, String
     if s.len() > 40 {
         return Err("Give a date such as 2027-03-01 or 2027-03-01T09:00 (UTC).".into());
     }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
+    let mut found = chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc));
     for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Ok(Some(Utc.from_utc_datetime(&t)));
+        if found.is_none() {
+            found = NaiveDateTime::parse_from_str(s, f)
+                .ok()
+                .map(|t| Utc.from_utc_datetime(&t));
         }
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(Some(Utc.from_utc_datetime(&t)));
-        }
+    if found.is_none() {
+        found = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| Utc.from_utc_datetime(&t));
+    }
+    if let Some(t) = found {
+        return in_range(t).map(Some);
     }
     Err(format!(
         "“{s}” is not a date: give one such as 2027-03-01 or 2027-03-01T09:00 (UTC)."
@@ -173,5 +189,7 @@ mod tests {
         assert!(when("2027-02-30").is_err());
         assert!(when("tomorrow").is_err());
         assert!(when(&"9".repeat(100)).is_err());
+        assert!(when("0001-01-01").is_err());
+        assert!(when("-200000-01-01T00:00:00Z").is_err());
     }
 }

@@ -16,7 +16,7 @@ pub async fn performance(st: &AppState, me: &Actor, id: Uuid) -> Result<Performa
     let (mut conn, _, _) = viewer(st, me, id, TeamAction::View).await?;
     let (name, public, people_with_access): (String, bool, i64) = sqlx::query_as(
         "SELECT i.name, i.visibility = 'public', \
-           (SELECT count(DISTINCT user_id) FROM access_grants WHERE integration_id = i.id AND revoked_at IS NULL) \
+           (SELECT count(DISTINCT user_id) FROM access_grants WHERE integration_id = i.id AND revoked_at IS NULL AND (starts_at IS NULL OR starts_at <= now()) AND (ends_at IS NULL OR ends_at > now())) \
          FROM integrations i WHERE i.id = $1",
     )
     .bind(id)
@@ -25,7 +25,8 @@ pub async fn performance(st: &AppState, me: &Actor, id: Uuid) -> Result<Performa
     let versions: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT v.version, \
            (SELECT count(DISTINCT g.user_id) FROM access_grants g WHERE g.integration_id = v.integration_id \
-              AND g.revoked_at IS NULL AND (g.version_id IS NULL OR g.version_id = v.id)), \
+              AND g.revoked_at IS NULL AND (g.starts_at IS NULL OR g.starts_at <= now()) AND (g.ends_at IS NULL OR g.ends_at > now()) \
+              AND (g.version_id IS NULL OR g.version_id = v.id)), \
            count(DISTINCT z.owner_id), count(z.id) FILTER (WHERE z.enabled), count(z.id) FILTER (WHERE NOT z.enabled) \
          FROM integration_versions v LEFT JOIN zap_versions zv ON zv.version_id = v.id LEFT JOIN zaps z ON z.id = zv.zap_id \
          WHERE v.integration_id = $1 GROUP BY v.id ORDER BY v.created_at, v.version",

@@ -333,9 +333,9 @@ pub async fn upsert_share(
     sqlx::query(
         "INSERT INTO instance_shares (instance_id, user_id, access, shared_by, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (instance_id, user_id) DO UPDATE SET access = EXCLUDED.access, shared_by = EXCLUDED.shared_by, \
-           starts_at = coalesce(EXCLUDED.starts_at, instance_shares.starts_at), \
-           ends_at = coalesce(EXCLUDED.ends_at, instance_shares.ends_at), \
-           reminded_at = CASE WHEN EXCLUDED.ends_at IS NULL THEN instance_shares.reminded_at END, \
+           starts_at = CASE WHEN $7 THEN EXCLUDED.starts_at ELSE instance_shares.starts_at END, \
+           ends_at = CASE WHEN $7 THEN EXCLUDED.ends_at ELSE instance_shares.ends_at END, \
+           reminded_at = CASE WHEN $7 THEN NULL ELSE instance_shares.reminded_at END, \
            shared_at = CASE WHEN instance_shares.seen_at IS NULL THEN now() ELSE instance_shares.shared_at END",
     )
     .bind(id)
@@ -344,6 +344,9 @@ pub async fn upsert_share(
     .bind(by)
     .bind(dates.starts_at)
     .bind(dates.ends_at)
+    // A share changed without dates keeps its dates (the access form carries none);
+    // any date given replaces both, so the pair stays as it was checked.
+    .bind(dates.starts_at.is_some() || dates.ends_at.is_some())
     .execute(conn)
     .await?;
     before.map(|(b,)| access(&b)).transpose()

@@ -422,7 +422,7 @@ pub async fn sharing(st: &AppState, me: &Actor, id: Uuid) -> Result<SharingPage,
     .fetch_all(&mut *conn)
     .await?;
     let grants: Vec<GrantRow> = sqlx::query_as(
-        "SELECT u.id, u.name, u.email, g.version_id, v.version, g.via, g.granted_at, g.source_id, g.revoked_at IS NULL \
+        "SELECT u.id, u.name, u.email, g.version_id, v.version, g.via, g.granted_at, g.source_id, g.revoked_at IS NULL AND (g.starts_at IS NULL OR g.starts_at <= now()) AND (g.ends_at IS NULL OR g.ends_at > now()) \
          FROM access_grants g JOIN users u ON u.id = g.user_id LEFT JOIN integration_versions v ON v.id = g.version_id \
          WHERE g.integration_id = $1 ORDER BY g.granted_at DESC",
     )
@@ -566,7 +566,7 @@ pub async fn landing(st: &AppState, me: &Actor, text: &str) -> Result<Landing, A
     refuse_if_blocked(&mut conn, id, me.id, version).await?;
     let mut landing = landing_of(&mut conn, id, version).await?;
     let (has_access,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 AND user_id = $2 AND revoked_at IS NULL \
+        "SELECT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 AND user_id = $2 AND revoked_at IS NULL AND (starts_at IS NULL OR starts_at <= now()) AND (ends_at IS NULL OR ends_at > now()) \
            AND (version_id IS NULL OR version_id IS NOT DISTINCT FROM $3))",
     )
     .bind(id)
@@ -590,7 +590,7 @@ pub async fn accept_link(st: &AppState, me: &Actor, text: &str) -> Result<Uuid, 
     let granted = sqlx::query(
         "INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id) \
          SELECT $1, $2, $3, 'link', $4 WHERE NOT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 AND user_id = $2 \
-           AND revoked_at IS NULL AND version_id IS NOT DISTINCT FROM $3)",
+           AND revoked_at IS NULL AND (starts_at IS NULL OR starts_at <= now()) AND (ends_at IS NULL OR ends_at > now()) AND version_id IS NOT DISTINCT FROM $3)",
     )
     .bind(id)
     .bind(me.id)
@@ -1216,7 +1216,7 @@ pub async fn accept_invite(st: &AppState, me: &Actor, text: &str) -> Result<Uuid
         "INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id, granted_by, starts_at, ends_at) \
          SELECT $1, $2, $3, 'email_invite', e.id, e.invited_by, e.starts_at, e.ends_at FROM email_invites e \
          WHERE e.id = $4 AND NOT EXISTS (SELECT 1 FROM access_grants WHERE integration_id = $1 \
-           AND user_id = $2 AND revoked_at IS NULL AND version_id IS NOT DISTINCT FROM $3)",
+           AND user_id = $2 AND revoked_at IS NULL AND (starts_at IS NULL OR starts_at <= now()) AND (ends_at IS NULL OR ends_at > now()) AND version_id IS NOT DISTINCT FROM $3)",
     )
     .bind(id)
     .bind(me.id)

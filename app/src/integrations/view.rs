@@ -15,9 +15,15 @@ pub fn id_param() -> impl Fn() -> Option<Uuid> + Copy + Send + Sync + 'static {
     move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()))
 }
 
-/// The screens of one integration, for its team (TM-2). Collaborators see every tab read-only.
+/// The screens of one integration, for its team (TM-2). Collaborators see every tab
+/// read-only, except Access, which is for admins (AX-1): a screen that knows the caller
+/// is a collaborator says so and the tab is not offered.
 #[component]
-pub fn IntegrationTabs(id: Uuid, current: &'static str) -> impl IntoView {
+pub fn IntegrationTabs(
+    id: Uuid,
+    current: &'static str,
+    #[prop(optional)] collaborator: bool,
+) -> impl IntoView {
     const TABS: [(&str, &str, &str); 8] = [
         ("overview", "Overview", ""),
         ("team", "Team", "/team"),
@@ -31,7 +37,7 @@ pub fn IntegrationTabs(id: Uuid, current: &'static str) -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Integration screens">
             <ul>
-                {TABS.into_iter().map(|(key, label, path)| view! {
+                {TABS.into_iter().filter(move |(key, ..)| !(collaborator && *key == "access")).map(|(key, label, path)| view! {
                     <li><a href=format!("/integrations/{id}{path}") aria-current=(key == current).then_some("page")>{label}</a></li>
                 }).collect_view()}
             </ul>
@@ -213,7 +219,7 @@ pub fn IntegrationPage() -> impl IntoView {
                 view! {
                     <p class="crumbs"><a href="/integrations">"Integrations"</a></p>
                     <h1>{p.name.clone()}</h1>
-                    <IntegrationTabs id=p.id current="overview" />
+                    <IntegrationTabs id=p.id current="overview" collaborator=p.role != crate::domain::roles::TeamRole::Admin />
                     <p>{p.description.clone()}</p>
                     <p>"Visibility: "<strong>{p.visibility.clone()}</strong>" · your role: "{p.role.as_str()}</p>
                     <section aria-labelledby="versions-title">
@@ -363,7 +369,7 @@ pub fn SharingPage() -> impl IntoView {
                 view! {
                     <p class="crumbs"><a href=format!("/integrations/{iid}")>{p.name.clone()}</a></p>
                     <h1>{format!("Sharing {}", p.name)}</h1>
-                    <IntegrationTabs id=iid current="sharing" />
+                    <IntegrationTabs id=iid current="sharing" collaborator=!admin />
                     {revoked.map(|n| view! { <p class="notice" role="status">{format!("Access revoked; {n} of their Zaps were paused.")}</p> })}
                     {(!admin).then(|| view! { <p class="hint">"You are a collaborator: you see who has access; admins manage it."</p> })}
                     {match preview {

@@ -330,8 +330,8 @@ pub async fn invite_dated(
                 ensure_room(&mut tx, id).await?;
             }
             sqlx::query(
-                "UPDATE team_members SET role = $2, note = $3, invited_by = $4, source = 'invite', unconfirmed = false \
-                 WHERE id = $1",
+                "UPDATE team_members SET role = $2, note = $3, invited_by = $4, source = 'invite', unconfirmed = false, \
+                 ends_then = 'removed' WHERE id = $1",
             )
             .bind(mid)
             .bind(role.as_str())

@@ -87,7 +87,7 @@ pub fn TeamPage() -> impl IntoView {
                 view! {
                     <p class="crumbs"><a href="/integrations">"Integrations"</a></p>
                     <h1>{format!("{} team", p.name)}</h1>
-                    <IntegrationTabs id=iid current="team" />
+                    <IntegrationTabs id=iid current="team" collaborator=p.my_role != TeamRole::Admin />
                     <p>
                         {format!("{} of {} places used (pending invitations count). Your role: {}.", p.counted, p.cap, p.my_role.as_str())}
                         {(!admin).then_some(" Admins change roles and contacts; you can invite collaborators, remove collaborators and leave.")}
