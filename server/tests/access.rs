@@ -518,7 +518,7 @@ async fn the_explanation_agrees_with_the_check_on_a_random_fixture(pool: PgPool)
             }
             // The team road's state agrees with the team role the checks read.
             let role = app::server::team_access::team_role(
-                &mut *pool.acquire().await.unwrap(),
+                &mut pool.acquire().await.unwrap(),
                 *id,
                 *u,
                 false,
@@ -821,7 +821,7 @@ async fn an_admin_can_end_as_collaborator_and_no_date_leaves_a_team_without_an_a
     let role = |u: Uuid| {
         let pool = pool.clone();
         async move {
-            app::server::team_access::team_role(&mut *pool.acquire().await.unwrap(), id, u, false)
+            app::server::team_access::team_role(&mut pool.acquire().await.unwrap(), id, u, false)
                 .await
                 .unwrap()
                 .map(|r| r.as_str())

@@ -19,6 +19,9 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+/// A start or an end, if any.
+type When = Option<DateTime<Utc>>;
+
 /// The most roads one tab lists; a search narrows a larger list.
 pub const MAX_ROADS: i64 = 2000;
 
@@ -633,7 +636,7 @@ pub async fn set_dates(
                 ));
             }
             let (mut tx, user) = crate::instances::service::owner_tx(st, me, id).await?;
-            let before: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            let before: Option<(When, When)> = sqlx::query_as(
                 "SELECT starts_at, ends_at FROM instance_shares WHERE instance_id = $1 AND user_id = $2 FOR UPDATE",
             )
             .bind(id)
@@ -680,13 +683,7 @@ async fn set_integration_dates(
 ) -> Result<(), AppError> {
     let (mut tx, user, my_role) =
         crate::server::team_access::authorize(st, me, id, TeamAction::ManageSharing).await?;
-    let team: Option<(
-        String,
-        String,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        String,
-    )> = sqlx::query_as(
+    let team: Option<(String, String, When, When, String)> = sqlx::query_as(
         "SELECT email, role, starts_at, ends_at, ends_then FROM team_members \
              WHERE id = $1 AND integration_id = $2 AND status = 'accepted' FOR UPDATE",
     )
@@ -745,13 +742,7 @@ async fn set_integration_dates(
             "Only a team admin's end can leave them collaborator.",
         ));
     }
-    let grant: Option<(
-        Uuid,
-        String,
-        Option<Uuid>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    )> = sqlx::query_as(
+    let grant: Option<(Uuid, String, Option<Uuid>, When, When)> = sqlx::query_as(
         "SELECT user_id, via, source_id, starts_at, ends_at FROM access_grants \
              WHERE id = $1 AND integration_id = $2 AND revoked_at IS NULL FOR UPDATE",
     )
