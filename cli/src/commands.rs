@@ -106,12 +106,15 @@ enum AccessCmd {
     /// Everything of yours that one person can reach, and how.
     #[command(after_help = "Example:\n  gatehousectl access person ann@example.com")]
     Person { email: String },
-    /// Revoke one road to an integration (its id from `access show --json`); says first what remains.
+    /// Revoke one road to an integration or an instance (its id from `access show`); says first what remains.
     #[command(after_help = "Example:\n  gatehousectl access revoke 5d1e… -i acme-crm")]
     Revoke {
         road: Uuid,
         #[command(flatten)]
         which: Which,
+        /// An instance's id instead of an integration (the road is the person's user id).
+        #[arg(long)]
+        instance: Option<Uuid>,
         /// Why, for the history.
         #[arg(long)]
         reason: Option<String>,
@@ -126,12 +129,8 @@ enum AccessCmd {
         which: Which,
         #[arg(long)]
         instance: Option<Uuid>,
-        /// When it starts (e.g. 2027-03-01 or 2027-03-01T09:00, UTC); absent: at once.
-        #[arg(long)]
-        starts: Option<String>,
-        /// When it ends; absent: no end.
-        #[arg(long)]
-        ends: Option<String>,
+        #[command(flatten)]
+        dated: Dated,
         /// A team admin stays on as collaborator after the end (AX-4).
         #[arg(long)]
         then_collaborator: bool,
@@ -149,6 +148,17 @@ enum IntegrationsCmd {
         /// Its id, slug or name.
         integration: String,
     },
+}
+
+/// When the access given starts and ends (AX-2), in UTC.
+#[derive(Args)]
+struct Dated {
+    /// When it starts (e.g. 2027-03-01 or 2027-03-01T09:00, UTC); absent: at once.
+    #[arg(long)]
+    starts: Option<String>,
+    /// When it ends; absent: no end.
+    #[arg(long)]
+    ends: Option<String>,
 }
 
 /// Which integration: `--integration`, else `.gatehouserc` in the working directory.
@@ -174,6 +184,8 @@ enum UsersCmd {
         /// Only this version (default: all versions, present and future).
         #[arg(long)]
         version: Option<String>,
+        #[command(flatten)]
+        dated: Dated,
         #[command(flatten)]
         which: Which,
     },
@@ -233,6 +245,11 @@ enum TeamCmd {
         role: String,
         /// The note in the invitation (default: the platform's).
         message: Option<String>,
+        #[command(flatten)]
+        dated: Dated,
+        /// An admin with an end stays on as collaborator afterwards (AX-4).
+        #[arg(long)]
+        then_collaborator: bool,
         #[command(flatten)]
         which: Which,
     },
@@ -331,6 +348,8 @@ enum InstancesCmd {
         /// Also edit, delete, stop and run.
         #[arg(long)]
         write: bool,
+        #[command(flatten)]
+        dated: Dated,
     },
     /// Take a share (or a pending share invitation) away (IN-4).
     #[command(after_help = "Example:\n  gatehousectl instances revoke 7f0c… ann@example.com")]
@@ -521,10 +540,16 @@ fn access(cx: &Ctx, c: AccessCmd) -> Outcome<()> {
         AccessCmd::Revoke {
             road,
             which,
+            instance,
             reason,
         } => {
-            let id = cx.integration(&which)?;
-            let path = format!("/integrations/{id}/access/{road}/revoke");
+            let path = match instance {
+                Some(i) => format!("/instances/{i}/access/{road}/revoke"),
+                None => format!(
+                    "/integrations/{}/access/{road}/revoke",
+                    cx.integration(&which)?
+                ),
+            };
             let preview: Option<RoadRevokePreview> = cx.api.write(
                 Method::POST,
                 &path,
@@ -563,13 +588,12 @@ fn access(cx: &Ctx, c: AccessCmd) -> Outcome<()> {
             road,
             which,
             instance,
-            starts,
-            ends,
+            dated,
             then_collaborator,
         } => {
             let dates = RoadDates {
-                starts_at: date_arg(starts)?,
-                ends_at: date_arg(ends)?,
+                starts_at: date_arg(dated.starts)?,
+                ends_at: date_arg(dated.ends)?,
                 then_collaborator,
             };
             let path = match instance {
@@ -844,8 +868,10 @@ fn users(cx: &Ctx, c: UsersCmd) -> Outcome<()> {
             mut emails,
             file,
             version,
+            dated,
             which,
         } => {
+            let (starts_at, ends_at) = (date_arg(dated.starts)?, date_arg(dated.ends)?);
             if let Some(f) = file {
                 let text = std::fs::read_to_string(&f)
                     .map_err(|e| refused(format!("Could not read {}: {e}", f.display())))?;
@@ -867,8 +893,8 @@ fn users(cx: &Ctx, c: UsersCmd) -> Outcome<()> {
                 Some(&NewInvitations {
                     emails,
                     version_id,
-                    starts_at: None,
-                    ends_at: None,
+                    starts_at,
+                    ends_at,
                 }),
             )?;
             let report = report.unwrap_or_default();
@@ -1018,8 +1044,11 @@ fn team(cx: &Ctx, c: TeamCmd) -> Outcome<()> {
             email,
             role,
             message,
+            dated,
+            then_collaborator,
             which,
         } => {
+            let (starts_at, ends_at) = (date_arg(dated.starts)?, date_arg(dated.ends)?);
             let id = cx.integration(&which)?;
             let invited: Option<wire::api::Invited> = cx.api.write(
                 Method::POST,
@@ -1028,9 +1057,9 @@ fn team(cx: &Ctx, c: TeamCmd) -> Outcome<()> {
                     email,
                     role: role.clone(),
                     note: message.unwrap_or_default(),
-                    starts_at: None,
-                    ends_at: None,
-                    then_collaborator: false,
+                    starts_at,
+                    ends_at,
+                    then_collaborator,
                 }),
             )?;
             let invited = invited.ok_or_else(|| refused("The server answered nothing."))?;
@@ -1303,7 +1332,9 @@ fn instances(cx: &Ctx, c: InstancesCmd) -> Outcome<()> {
             email,
             read: _,
             write,
+            dated,
         } => {
+            let (starts_at, ends_at) = (date_arg(dated.starts)?, date_arg(dated.ends)?);
             let access = if write { "write" } else { "read" };
             cx.api.act(
                 Method::PUT,
@@ -1311,8 +1342,8 @@ fn instances(cx: &Ctx, c: InstancesCmd) -> Outcome<()> {
                 Some(&ShareInput {
                     email: email.clone(),
                     access: access.into(),
-                    starts_at: None,
-                    ends_at: None,
+                    starts_at,
+                    ends_at,
                 }),
             )?;
             cx.out(

@@ -567,3 +567,127 @@ async fn members_and_instances_from_a_terminal(pool: PgPool) {
     assert!(!r.out.contains("s3cret") && !r.err.contains("s3cret"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// covers: AX-1, AX-2, X-4
+#[sqlx::test(migrations = "../migrations")]
+async fn access_from_a_terminal(pool: PgPool) {
+    let app = TestApp::start(pool.clone()).await;
+    let dir = std::env::temp_dir().join(format!("gatehousectl-{}", Uuid::new_v4()));
+    let config = dir.join("config.json");
+    let ann = app.signed_in("Ann Admin", "ann@example.com").await;
+    let (s, id) = app
+        .call(
+            &ann,
+            "integrations/create_integration",
+            &[("name", "Acme CRM")],
+        )
+        .await;
+    assert!(s.is_success(), "{id}");
+    let t = app.api_token(&ann, "read_write").await;
+    let r = ctl(
+        &config,
+        &["login", "--url", &app.base, "--with-token"],
+        &format!("{t}\n"),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    let i = ["--integration", "Acme CRM"];
+
+    // A dated invitation from the terminal; a date that is not one is refused.
+    let r = ctl(
+        &config,
+        &[
+            &["users", "add", "bea@example.com", "--ends", "2099-01-01"][..],
+            &i,
+        ]
+        .concat(),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    let ends: chrono::DateTime<chrono::Utc> = one(
+        &pool,
+        "SELECT ends_at FROM email_invites WHERE email = 'bea@example.com'",
+    )
+    .await;
+    assert_eq!(ends.to_rfc3339(), "2099-01-01T00:00:00+00:00");
+    let r = ctl(
+        &config,
+        &[
+            &["users", "add", "cy@example.com", "--ends", "soon"][..],
+            &i,
+        ]
+        .concat(),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(r.err.contains("is not a date"), "{}", r.err);
+    assert_eq!(
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM email_invites WHERE email = 'cy@example.com'"
+        )
+        .await,
+        0
+    );
+
+    // Who can reach it: Ann, by her team role.
+    let r = ctl(
+        &config,
+        &[&["access", "show", "--json"][..], &i].concat(),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    let people = r.json()["people"].clone();
+    assert_eq!(people.as_array().unwrap().len(), 1, "{people}");
+    assert_eq!(people[0]["roads"][0]["kind"], "team");
+    let road = people[0]["roads"][0]["id"].as_str().unwrap().to_string();
+    let r = ctl(&config, &[&["access", "show"][..], &i].concat(), "").await;
+    assert!(
+        r.out.contains("team admin") && r.out.contains(&road),
+        "{}",
+        r.out
+    );
+
+    // The only admin cannot be given an end (exit 1, nothing changed).
+    let r = ctl(
+        &config,
+        &[&["access", "dates", &road, "--ends", "2099-01-01"][..], &i].concat(),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert_eq!(
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM team_members WHERE ends_at IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    // Revoking her only road asks first; answered no, nothing changes (exit 3).
+    let r = ctl(
+        &config,
+        &[&["access", "revoke", &road][..], &i].concat(),
+        "n\n",
+    )
+    .await;
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(r.err.contains("no other road remains"), "{}", r.err);
+    assert_eq!(
+        one::<i64>(&pool, "SELECT count(*) FROM team_members").await,
+        1
+    );
+    // The reverse view.
+    let r = ctl(
+        &config,
+        &["access", "person", "ann@example.com", "--json"],
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.json()["items"][0]["name"], "Acme CRM");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -112,8 +112,17 @@ test('keyboard: invite and cancel an invitation on the team screen without a mou
   await expect(page.locator('#invite-role')).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.getByLabel('Note')).toBeFocused();
+  // The optional dates (a date field takes one Tab per part), then the button.
   await page.keyboard.press('Tab');
-  await expect(page.getByRole('button', { name: 'Send invitation' })).toBeFocused();
+  await expect(page.locator('#team-starts')).toBeFocused();
+  const send = page.getByRole('button', { name: 'Send invitation' });
+  let passedEnds = false;
+  for (let i = 0; i < 16 && !(await send.evaluate((b) => b === document.activeElement)); i++) {
+    await page.keyboard.press('Tab');
+    passedEnds ||= await page.locator('#team-ends').evaluate((e) => e === document.activeElement);
+  }
+  expect(passedEnds).toBe(true);
+  await expect(send).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('row', { name: new RegExp(email) })).toContainText('pending');
 

@@ -98,7 +98,7 @@ fn account_roads() -> &'static str {
      FROM account_members m"
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct RoadRow {
     object_id: Uuid,
     user_id: Uuid,
@@ -210,65 +210,62 @@ async fn authorize_view(
     me: &Actor,
     object: Object,
 ) -> Result<(Uuid, String, bool), AppError> {
+    let row: Option<(String, bool, Option<String>)> = sqlx::query_as(&head_sql(object))
+        .bind(object_id(object))
+        .bind(me.id)
+        .fetch_optional(conn)
+        .await?;
+    allowed(object, row.as_ref().and_then(|r| r.2.as_deref()))?;
+    let (name, public, _) = row.ok_or(AppError::NotFound)?;
+    Ok((object_id(object), name, public))
+}
+
+/// The object's name, whether it is public, and the caller's ($2) role on it ($1):
+/// the facts the policy decides from. Columns: name, public, my_role.
+fn head_sql(object: Object) -> String {
     match object {
-        Object::Integration(id) => {
-            let row: Option<(String, bool, Option<String>)> = sqlx::query_as(&format!(
-                "SELECT i.name, i.visibility = 'public', \
-                   (SELECT {} FROM team_members t WHERE t.integration_id = i.id AND t.user_id = $2) \
-                 FROM integrations i WHERE i.id = $1",
-                team_role_sql("t")
-            ))
-            .bind(id)
-            .bind(me.id)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let role = row
-                .as_ref()
-                .and_then(|r| r.2.as_deref())
-                .and_then(TeamRole::parse);
-            policy::team(role, TeamAction::ViewAccess)?;
-            let (name, public, _) = row.ok_or(AppError::NotFound)?;
-            Ok((id, name, public))
-        }
-        Object::Instance(id) => {
-            let row: Option<(String, Option<String>)> = sqlx::query_as(&format!(
-                "SELECT i.name, {} FROM app_instances i \
-                 LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $2 WHERE i.id = $1",
-                crate::instances::repo::access_sql("$2")
-            ))
-            .bind(id)
-            .bind(me.id)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let access = row
-                .as_ref()
-                .and_then(|r| r.1.as_deref())
-                .and_then(InstanceAccess::parse);
-            policy::instance(access, InstanceAction::ViewAccess)?;
-            let (name, _) = row.ok_or(AppError::NotFound)?;
-            Ok((id, name, false))
-        }
-        Object::Account(id) => {
-            let row: Option<(String, Option<String>)> = sqlx::query_as(
-                "SELECT a.name, m.role FROM accounts a \
-                 LEFT JOIN account_members m ON m.account_id = a.id AND m.user_id = $2 WHERE a.id = $1",
-            )
-            .bind(id)
-            .bind(me.id)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let role = row
-                .as_ref()
-                .and_then(|r| r.1.as_deref())
-                .and_then(AccountRole::parse);
-            policy::account(role, AccountAction::ViewAccess)?;
-            let (name, _) = row.ok_or(AppError::NotFound)?;
-            Ok((id, name, false))
-        }
+        Object::Integration(_) => format!(
+            "SELECT i.name, i.visibility = 'public' AS public, \
+               (SELECT {} FROM team_members t WHERE t.integration_id = i.id AND t.user_id = $2) AS my_role \
+             FROM integrations i WHERE i.id = $1",
+            team_role_sql("t")
+        ),
+        Object::Instance(_) => format!(
+            "SELECT i.name, false AS public, {} AS my_role FROM app_instances i \
+             LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $2 WHERE i.id = $1",
+            crate::instances::repo::access_sql("$2")
+        ),
+        Object::Account(_) => "SELECT a.name, false AS public, m.role AS my_role FROM accounts a \
+             LEFT JOIN account_members m ON m.account_id = a.id AND m.user_id = $2 WHERE a.id = $1"
+            .to_string(),
     }
 }
 
-/// The Access tab (AX-1): every person who can reach `object`, with every road.
+fn object_id(object: Object) -> Uuid {
+    match object {
+        Object::Integration(id) | Object::Instance(id) | Object::Account(id) => id,
+    }
+}
+
+fn allowed(object: Object, role: Option<&str>) -> Result<(), AppError> {
+    match object {
+        Object::Integration(_) => {
+            policy::team(role.and_then(TeamRole::parse), TeamAction::ViewAccess)?
+        }
+        Object::Instance(_) => policy::instance(
+            role.and_then(InstanceAccess::parse),
+            InstanceAction::ViewAccess,
+        )?,
+        Object::Account(_) => {
+            policy::account(role.and_then(AccountRole::parse), AccountAction::ViewAccess)?
+        }
+    };
+    Ok(())
+}
+
+/// The Access tab (AX-1): every person who can reach `object`, with every road. One
+/// statement: the caller's role on it and its roads (read only when the caller has a
+/// role there at all); the policy decides from the role.
 pub async fn page(
     st: &AppState,
     me: &Actor,
@@ -281,13 +278,38 @@ pub async fn page(
             "Search with at most 200 characters.",
         ));
     }
-    let mut conn = st.pool.acquire().await?;
-    let (id, name, public) = authorize_view(&mut conn, me, object).await?;
-    let mut rows = roads(&mut conn, object, id, q, None).await?;
+    let sql = format!(
+        "WITH head AS ({head}) \
+         SELECT head.name, head.public, head.my_role, \
+           (SELECT coalesce(json_agg(x ORDER BY x.email, x.user_id, x.kind, x.granted_at, x.road_id), '[]') FROM ( \
+              SELECT {ROAD_COLUMNS} FROM ({roads}) r JOIN users u ON u.id = r.user_id LEFT JOIN users b ON b.id = r.by_id \
+              WHERE r.object_id = $1 AND ($3 = '' OR u.email ILIKE $4 OR u.name ILIKE $4) \
+              ORDER BY u.email, u.id, r.kind, r.granted_at, r.road_id LIMIT $5) x \
+            WHERE head.my_role IS NOT NULL) \
+         FROM head",
+        head = head_sql(object),
+        roads = roads_of(object),
+    );
+    type Row = (
+        String,
+        bool,
+        Option<String>,
+        sqlx::types::Json<Vec<RoadRow>>,
+    );
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(object_id(object))
+        .bind(me.id)
+        .bind(q.trim())
+        .bind(contains_pattern(q))
+        .bind(MAX_ROADS + 1)
+        .fetch_optional(&st.pool)
+        .await?;
+    allowed(object, row.as_ref().and_then(|r| r.2.as_deref()))?;
+    let (name, public, _, sqlx::types::Json(mut rows)) = row.ok_or(AppError::NotFound)?;
     let more = rows.len() as i64 > MAX_ROADS;
     rows.truncate(MAX_ROADS as usize);
     Ok(AccessPage {
-        id,
+        id: object_id(object),
         name,
         public,
         people: people(&rows)?,
@@ -343,21 +365,8 @@ pub async fn reach(st: &AppState, me: &Actor, email: &str) -> Result<PersonReach
         .await?;
     let mut items: Vec<ReachItem> = Vec::new();
     for row in rows {
-        let allowed = match row.object.as_str() {
-            "integration" => policy::team(
-                row.my_role.as_deref().and_then(TeamRole::parse),
-                TeamAction::ViewAccess,
-            ),
-            "instance" => policy::instance(
-                row.my_role.as_deref().and_then(InstanceAccess::parse),
-                InstanceAction::ViewAccess,
-            ),
-            _ => policy::account(
-                row.my_role.as_deref().and_then(AccountRole::parse),
-                AccountAction::ViewAccess,
-            ),
-        };
-        if allowed.is_err() {
+        let object = Object::parse(&row.object, row.road.object_id)?;
+        if allowed(object, row.my_role.as_deref()).is_err() {
             continue;
         }
         let road = row.road.road()?;
