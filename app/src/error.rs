@@ -78,6 +78,11 @@ pub enum Refusal {
         integration: String,
         version: String,
     },
+    /// PL-2: a new Zap may only use versions its owner may use.
+    VersionNotUsable {
+        integration: String,
+        version: String,
+    },
     /// HI-4: a removal is undone at most once.
     AlreadyUndone,
     /// HI-4: a removal can be undone for 14 days.
@@ -105,6 +110,7 @@ impl Refusal {
             Self::AlreadyVerified => "already_verified",
             Self::CsvLinkExpired => "csv_link_expired",
             Self::VersionAccessGone { .. } => "version_access_gone",
+            Self::VersionNotUsable { .. } => "version_not_usable",
             Self::AlreadyUndone => "already_undone",
             Self::UndoExpired => "undo_expired",
         }
@@ -149,6 +155,9 @@ impl Refusal {
             Self::CsvLinkExpired => "This link has expired (links work for 7 days). Ask an admin to export the CSV from the Members page.".into(),
             Self::VersionAccessGone { integration, version } => format!(
                 "You no longer have access to {integration} {version}, which this Zap uses. Ask its team to invite you again."
+            ),
+            Self::VersionNotUsable { integration, version } => format!(
+                "You may not use {integration} {version}: ask its team for an invitation."
             ),
             Self::AlreadyUndone => "This removal was undone already; an undo cannot be repeated.".into(),
             Self::UndoExpired => "A removal can be undone for 14 days; this one is older. Invite the person again and move their work by hand.".into(),

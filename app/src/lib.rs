@@ -19,6 +19,7 @@ pub mod integrations;
 pub mod join;
 pub mod members;
 pub mod nav;
+pub mod platform;
 pub mod scim;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/:id/members/:uid/remove") ssr=SsrMode::Async view=members::view::RemovePage />
                     <Route path=path!("/accounts/:id/scim") ssr=SsrMode::Async view=scim::view::ScimPage />
                     <Route path=path!("/accounts/:id/work") ssr=SsrMode::Async view=members::work::WorkPage />
+                    <Route path=path!("/accounts/:id/connections/:cid/delete") ssr=SsrMode::Async view=members::work::DeleteConnectionPage />
                     <Route path=path!("/accounts/:id/history") ssr=SsrMode::Async view=history::view::AccountHistoryPage />
                     <Route path=path!("/accounts/:id/removals/:tid/undo") ssr=SsrMode::Async view=members::view::UndoRemovalPage />
                     <Route path=path!("/integrations") ssr=SsrMode::Async view=integrations::view::IntegrationsPage />
@@ -119,6 +121,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:token") ssr=SsrMode::Async view=integrations::view::InvitePage />
                     <Route path=path!("/instances") ssr=SsrMode::Async view=instances::view::InstancesPage />
                     <Route path=path!("/instances/:id") ssr=SsrMode::Async view=instances::view::InstancePage />
+                    <Route path=path!("/operator/events") ssr=SsrMode::Async view=platform::view::OperatorEventsPage />
                     <Route path=path!("/settings/tokens") ssr=SsrMode::Async view=tokens::view::TokensPage />
                     <Route path=path!("/dev/mail") ssr=SsrMode::Async view=devmail::view::MailListPage />
                     <Route path=path!("/dev/mail/:id") ssr=SsrMode::Async view=devmail::view::MailPage />

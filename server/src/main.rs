@@ -43,6 +43,25 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         days: i32,
     },
+    /// Make a platform token (PL-1) and print it (only the token, on standard output): the
+    /// credential of the service that runs Zaps, for `/api/v1/check` and webhooks.
+    IssuePlatformToken {
+        /// A name that says which platform it is for.
+        #[arg(long, default_value = "the platform")]
+        name: String,
+        /// Days until it expires (1 to 366).
+        #[arg(long, default_value_t = 90)]
+        days: i32,
+    },
+    /// Let someone with a verified address see and resend event deliveries
+    /// (/operator/events), or with --off take that away.
+    Operator {
+        /// The person's email address.
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        off: bool,
+    },
     /// Check the history's hash chains (HI-2): every chain, or one. Prints each chain's
     /// latest checkpoint (keep it outside Gatehouse) and the first entry that does not
     /// match; exits with 1 when one does not.
@@ -106,6 +125,30 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}", made.token);
+            Ok(())
+        }
+        Command::IssuePlatformToken { name, days } => {
+            let pool = server::connect(&config).await.map_err(|e| e.to_string())?;
+            let text = app::platform::tokens::issue(&pool, &name, days)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{text}");
+            Ok(())
+        }
+        Command::Operator { email, off } => {
+            let pool = server::connect(&config).await.map_err(|e| e.to_string())?;
+            let done = sqlx::query(
+                "UPDATE users SET is_operator = $2 WHERE email = lower($1) AND email_verified_at IS NOT NULL",
+            )
+            .bind(email.trim())
+            .bind(!off)
+            .execute(&pool)
+            .await
+            .map_err(|e| e.to_string())?;
+            if done.rows_affected() == 0 {
+                return Err(format!("no one with the verified address {email} is signed up here"));
+            }
+            println!("{email} is {}an operator", if off { "no longer " } else { "" });
             Ok(())
         }
         Command::VerifyHistory { chain, checkpoint } => {
@@ -181,6 +224,13 @@ async fn serve(config: Config) -> Result<(), String> {
             stop.clone().cancelled_owned(),
         ))
     });
+    // Event deliveries to the platform (PL-3): safe on every server at once.
+    let event_worker = state.config.run_event_worker.then(|| {
+        tokio::spawn(app::platform::events::run(
+            state.clone(),
+            stop.clone().cancelled_owned(),
+        ))
+    });
     if let Some(notice) = server::mail_notice(&state.config) {
         eprintln!("{notice}");
     }
@@ -221,6 +271,12 @@ async fn serve(config: Config) -> Result<(), String> {
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "the mail worker ended abnormally");
         }
+    }
+    if let Some(Err(e)) = match event_worker {
+        Some(w) => Some(w.await),
+        None => None,
+    } {
+        tracing::error!(error = %e, "the event worker ended abnormally");
     }
     if let Some(Err(e)) = match access_worker {
         Some(w) => Some(w.await),

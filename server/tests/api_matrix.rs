@@ -119,7 +119,7 @@ fn op(
     }
 }
 
-// covers: AX-1, AX-2, AM-1, AM-2, AM-3, HI-2, HI-3, HI-4, X-4, X-6, X-7, X-5, AC-3, SH-2, SH-3, SH-5, SH-6, SH-7, SH-8, TM-2, TM-3, TM-5, TM-7, TM-8, SJ-1, SJ-2, SJ-3, OF-2, OF-4, OF-6, OF-7, OF-8, IN-2, IN-3, IN-4
+// covers: AX-1, AX-2, AM-1, AM-2, AM-3, HI-2, HI-3, HI-4, X-4, X-6, X-7, X-5, AC-3, SH-2, SH-3, SH-5, SH-6, SH-7, SH-8, TM-2, TM-3, TM-5, TM-7, TM-8, SJ-1, SJ-2, SJ-3, OF-2, PL-2, OF-4, OF-6, OF-7, OF-8, IN-2, IN-3, IN-4
 #[sqlx::test(migrations = "../migrations")]
 async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
     let app = TestApp::start(pool).await;
@@ -213,6 +213,24 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
     )
     .bind(&account)
     .bind(ann_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    // A second shared Zap of Ann's, to delete; a private connection of Cal's, which Ann
+    // (the owner) may delete (OF-2).
+    let (zap2,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO zaps (account_id, owner_id, name, private) VALUES ($1::uuid, $2, 'Old sync', false) RETURNING id",
+    )
+    .bind(&account)
+    .bind(ann_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let (conn2,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO app_connections (account_id, owner_id, app, name, private) VALUES ($1::uuid, $2, 'Slack', 'Cal Slack', true) RETURNING id",
+    )
+    .bind(&account)
+    .bind(cal_id)
     .fetch_one(&app.pool)
     .await
     .unwrap();
@@ -354,6 +372,8 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
         ("LOGIN", login.clone()),
         ("ZAP", zap.to_string()),
         ("CONN", conn.to_string()),
+        ("ZAP2", zap2.to_string()),
+        ("CONN2", conn2.to_string()),
         ("R", removal.to_string()),
         ("H", hal.to_string()),
         ("AI", account_invite.to_string()),
@@ -482,6 +502,78 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
             None,
             None,
             200,
+            "cal",
+        ),
+        op(
+            M::GET,
+            "/api/v1/accounts/{id}/zaps",
+            "/api/v1/accounts/{A}/zaps?limit=10",
+            None,
+            None,
+            200,
+            "cal",
+        ),
+        op(
+            M::POST,
+            "/api/v1/accounts/{id}/zaps",
+            "/api/v1/accounts/{A}/zaps",
+            Some(json!({"name": "Cal's Zap"})),
+            None,
+            201,
+            "cal",
+        ),
+        op(
+            M::PATCH,
+            "/api/v1/accounts/{id}/zaps/{item}",
+            "/api/v1/accounts/{A}/zaps/{ZAP}",
+            Some(json!({"name": "Sync"})),
+            Some(403),
+            204,
+            "ann",
+        ),
+        op(
+            M::PUT,
+            "/api/v1/accounts/{id}/zaps/{item}/folder",
+            "/api/v1/accounts/{A}/zaps/{ZAP}/folder",
+            Some(json!({"folder_id": null})),
+            Some(403),
+            204,
+            "ann",
+        ),
+        op(
+            M::DELETE,
+            "/api/v1/accounts/{id}/zaps/{item}",
+            "/api/v1/accounts/{A}/zaps/{ZAP2}",
+            None,
+            Some(403),
+            204,
+            "ann",
+        ),
+        op(
+            M::POST,
+            "/api/v1/accounts/{id}/connections",
+            "/api/v1/accounts/{A}/connections",
+            Some(json!({"app": "Slack", "name": "Cal's Slack"})),
+            None,
+            201,
+            "cal",
+        ),
+        op(
+            M::DELETE,
+            "/api/v1/accounts/{id}/connections/{item}",
+            "/api/v1/accounts/{A}/connections/{CONN2}",
+            None,
+            None,
+            200,
+            "ann",
+        ),
+        op(
+            M::POST,
+            "/api/v1/accounts/{id}/folders",
+            "/api/v1/accounts/{A}/folders",
+            Some(json!({"name": "Cal's folder"})),
+            None,
+            201,
             "cal",
         ),
         op(
@@ -1060,15 +1152,28 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
                 .map(move |m| (m.to_uppercase(), p.clone()))
         })
         .collect();
+    // The platform's own operations take a platform token, not a person's: they have
+    // their own tests (platform_door.rs).
+    let platform_ops = [
+        ("POST", "/api/v1/check"),
+        ("GET", "/api/v1/platform/webhooks"),
+        ("POST", "/api/v1/platform/webhooks"),
+        ("DELETE", "/api/v1/platform/webhooks/{id}"),
+    ];
     let tested: BTreeSet<(String, String)> = ops
         .iter()
         .map(|o| (o.method.to_string(), o.doc.to_string()))
+        .chain(platform_ops.iter().map(|(m, p)| (m.to_string(), p.to_string())))
         .collect();
     assert_eq!(
         documented, tested,
         "every documented operation is in this test's table"
     );
-    assert_eq!(ops.len(), tested.len(), "no operation twice");
+    assert_eq!(
+        ops.len() + platform_ops.len(),
+        tested.len(),
+        "no operation twice"
+    );
 
     let before = fingerprint(&app.pool).await;
     for o in &ops {

@@ -8,5 +8,6 @@ pub mod auth;
 pub mod instances;
 pub mod integrations;
 pub mod members;
+pub mod platform;
 pub mod roles;
 pub mod team;

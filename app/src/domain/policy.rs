@@ -257,6 +257,61 @@ pub fn integration_use(
     }
 }
 
+/// What a member does with a Zap or an app connection in their account (PL-2, OF-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkAction {
+    /// Edit, switch, move or delete a Zap.
+    ChangeZap,
+    /// Put a connection into a Zap.
+    UseConnection,
+    /// Delete a connection (its Zaps pause).
+    DeleteConnection,
+}
+
+/// `role`: the actor's role in the item's account (None: not a member); `mine`: the actor
+/// owns the item; `private`: the item is private. Members manage their own work; a shared
+/// connection may be used by every member; admins, super admins and the owner delete
+/// another member's private connection (OF-2). Another member's private item is invisible.
+pub fn work(
+    role: Option<AccountRole>,
+    mine: bool,
+    private: bool,
+    action: WorkAction,
+) -> Result<Authorized, Denied> {
+    use WorkAction::*;
+    if role.is_none() {
+        return Err(Denied::NotVisible);
+    }
+    match (action, mine, private) {
+        (_, true, _) => allow(),
+        (UseConnection, false, false) => allow(),
+        (DeleteConnection, false, true) => {
+            account(role, AccountAction::DeleteOthersPrivateConnection).map_err(|_| Denied::NotVisible)
+        }
+        (ChangeZap | UseConnection, false, true) => Err(Denied::NotVisible),
+        (ChangeZap | DeleteConnection, false, false) => deny_visible(),
+    }
+}
+
+/// A Zap may use an integration version when the one access rule (`may_use_sql`) gives
+/// its owner a road to it (PL-2, SH-6); without one the version is refused.
+pub fn use_version(has_road: bool) -> Result<Authorized, Denied> {
+    if has_road {
+        allow()
+    } else {
+        Err(Denied::Forbidden)
+    }
+}
+
+/// Gatehouse's operators see the platform's event deliveries and resend them (PL-3).
+pub fn operator(is_operator: bool) -> Result<Authorized, Denied> {
+    if is_operator {
+        allow()
+    } else {
+        Err(Denied::NotVisible)
+    }
+}
+
 /// Actions on an app instance (IN-2, IN-3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceAction {
@@ -348,6 +403,42 @@ mod tests {
 
     fn ok(r: Result<Authorized, Denied>) -> bool {
         r.is_ok()
+    }
+
+    // covers: PL-2, OF-2
+    #[test]
+    fn work_matrix() {
+        use WorkAction::*;
+        // (role, mine, private, action, expected): None = not visible, Some(false) = forbidden.
+        let roles = [Some(AOwner), Some(SuperAdmin), Some(AAdmin), Some(AMember)];
+        for role in roles {
+            for action in [ChangeZap, UseConnection, DeleteConnection] {
+                for private in [true, false] {
+                    // Their own things: always.
+                    assert!(ok(work(role, true, private, action)), "{role:?} own {action:?}");
+                }
+            }
+            assert_eq!(work(role, false, true, ChangeZap), Err(Denied::NotVisible));
+            assert_eq!(work(role, false, false, ChangeZap), Err(Denied::Forbidden));
+            assert!(ok(work(role, false, false, UseConnection)));
+            assert_eq!(work(role, false, true, UseConnection), Err(Denied::NotVisible));
+            assert_eq!(work(role, false, false, DeleteConnection), Err(Denied::Forbidden));
+            let admin = role != Some(AMember);
+            assert_eq!(
+                ok(work(role, false, true, DeleteConnection)),
+                admin,
+                "{role:?} deletes another's private connection"
+            );
+        }
+        for action in [ChangeZap, UseConnection, DeleteConnection] {
+            for (mine, private) in [(true, true), (false, false)] {
+                assert_eq!(work(None, mine, private, action), Err(Denied::NotVisible));
+            }
+        }
+        assert!(ok(use_version(Y)));
+        assert_eq!(use_version(N), Err(Denied::Forbidden));
+        assert!(ok(operator(Y)));
+        assert_eq!(operator(N), Err(Denied::NotVisible));
     }
 
     //

@@ -694,11 +694,26 @@ pub(crate) async fn pause_orphaned(
     user: Uuid,
     how: &str,
 ) -> Result<Vec<String>, AppError> {
+    // The platform hears of it (PL-3) in the same statement: when Zaps paused, or when no
+    // version of the integration is left to the person.
     let rows: Vec<(String,)> = sqlx::query_as(&format!(
-        "UPDATE zaps SET enabled = false, updated_at = now(), \
+        "WITH paused AS (UPDATE zaps SET enabled = false, updated_at = now(), \
            paused_reason = 'Access to ' || (SELECT name FROM integrations WHERE id = $1) || $3 \
-         WHERE id IN ({}) RETURNING name",
-        orphaned_zaps()
+         WHERE id IN ({}) RETURNING id, name, account_id, paused_reason), \
+         ev AS (INSERT INTO events (kind, payload) \
+           SELECT 'access.ended', jsonb_build_object('integration_id', $1::uuid, 'user_id', $2::uuid, \
+             'reason', 'Access to ' || i.name || $3, \
+             'versions_left', (SELECT coalesce(jsonb_agg(v.version ORDER BY v.created_at), '[]') \
+                               FROM integration_versions v WHERE v.integration_id = i.id AND {}), \
+             'zaps_paused', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name, \
+                               'account_id', p.account_id) ORDER BY p.name, p.id), '[]') FROM paused p)) \
+           FROM integrations i WHERE i.id = $1 \
+             AND (EXISTS (SELECT 1 FROM paused) OR NOT EXISTS (SELECT 1 FROM integration_versions v \
+                  WHERE v.integration_id = i.id AND {}))) \
+         SELECT name FROM paused",
+        orphaned_zaps(),
+        repo::may_use_sql("$2"),
+        repo::may_use_sql("$2")
     ))
     .bind(id)
     .bind(user)

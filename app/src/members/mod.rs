@@ -15,6 +15,8 @@ pub mod transfer;
 pub mod undo;
 pub mod view;
 pub mod work;
+#[cfg(feature = "ssr")]
+pub mod zaps;
 
 use crate::accounts::Member;
 use serde::{Deserialize, Serialize};

@@ -34,37 +34,105 @@ pub struct ZapRow {
     pub paused_reason: Option<String>,
 }
 
-/// The Zaps a member sees: their own and the shared ones (at most 1000).
-pub async fn zaps_seen(
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    role: String,
+    id: Option<Uuid>,
+    name: Option<String>,
+    enabled: Option<bool>,
+    private: Option<bool>,
+    owner_id: Option<Uuid>,
+    owner_name: Option<String>,
+    folder_id: Option<Uuid>,
+    webhook_token: Option<String>,
+    paused_reason: Option<String>,
+}
+
+/// The caller's role in the account and one page of the Zaps they see (their own and the
+/// shared ones) by name after `after` (a name and an id), in one statement. No role: not a member.
+pub async fn zaps_page(
     conn: &mut PgConnection,
     account: Uuid,
     user: Uuid,
-) -> Result<Vec<ZapRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT z.id, z.name, z.enabled, z.private, z.owner_id, u.name AS owner_name, z.folder_id, \
+    after: Option<(String, Uuid)>,
+    limit: i64,
+) -> Result<(Option<crate::domain::roles::AccountRole>, Vec<ZapRow>), sqlx::Error> {
+    let (name, id) = after.unzip();
+    let rows: Vec<PageRow> = sqlx::query_as(
+        "SELECT m.role, z.id, z.name, z.enabled, z.private, z.owner_id, z.owner_name, z.folder_id, \
                 z.webhook_token, z.paused_reason \
-         FROM zaps z JOIN users u ON u.id = z.owner_id \
-         WHERE z.account_id = $1 AND (z.owner_id = $2 OR NOT z.private) ORDER BY lower(z.name), z.id LIMIT 1000",
+         FROM account_members m LEFT JOIN LATERAL ( \
+           SELECT z.id, z.name, z.enabled, z.private, z.owner_id, u.name AS owner_name, z.folder_id, \
+                  z.webhook_token, z.paused_reason \
+           FROM zaps z JOIN users u ON u.id = z.owner_id \
+           WHERE z.account_id = $1 AND (z.owner_id = $2 OR NOT z.private) \
+             AND ($3::text IS NULL OR (lower(z.name), z.id) > (lower($3), $4)) \
+           ORDER BY lower(z.name), z.id LIMIT $5) z ON true \
+         WHERE m.account_id = $1 AND m.user_id = $2",
     )
     .bind(account)
+    .bind(user)
+    .bind(name)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    let role = match rows.first() {
+        None => return Ok((None, Vec::new())),
+        Some(r) => crate::domain::roles::AccountRole::parse(&r.role)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown role {:?}", r.role).into()))?,
+    };
+    let zaps = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(ZapRow {
+                id: r.id?,
+                name: r.name?,
+                enabled: r.enabled?,
+                private: r.private?,
+                owner_id: r.owner_id?,
+                owner_name: r.owner_name?,
+                folder_id: r.folder_id,
+                webhook_token: r.webhook_token,
+                paused_reason: r.paused_reason,
+            })
+        })
+        .collect();
+    Ok((Some(role), zaps))
+}
+
+/// The integration versions `user` may use in a Zap now, named "Integration 1.0.0" (at most 200).
+pub async fn usable_versions(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT v.id, i.name || ' ' || v.version FROM integrations i JOIN integration_versions v ON v.integration_id = i.id \
+         WHERE (i.visibility = 'public' OR i.id IN (SELECT g.integration_id FROM access_grants g WHERE g.user_id = $1)) \
+           AND {} ORDER BY lower(i.name), i.id, v.created_at, v.version LIMIT 200",
+        crate::integrations::repo::may_use_sql("$1")
+    ))
     .bind(user)
     .fetch_all(conn)
     .await
 }
 
-/// The connections a member sees: their own and the shared ones (at most 1000).
+/// The connections a member sees: their own and the shared ones, and with `all_private`
+/// (admins: OF-2) everyone's private ones too (at most 1000).
 pub async fn connections_seen(
     conn: &mut PgConnection,
     account: Uuid,
     user: Uuid,
+    all_private: bool,
 ) -> Result<Vec<ConnectionView>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.name, c.app, c.private, c.owner_id, u.name AS owner_name, c.expires_at FROM app_connections c \
-         JOIN users u ON u.id = c.owner_id WHERE c.account_id = $1 AND (c.owner_id = $2 OR NOT c.private) \
+         JOIN users u ON u.id = c.owner_id WHERE c.account_id = $1 AND (c.owner_id = $2 OR NOT c.private OR $3) \
          ORDER BY lower(c.name), c.id LIMIT 1000",
     )
     .bind(account)
     .bind(user)
+    .bind(all_private)
     .fetch_all(conn)
     .await
 }

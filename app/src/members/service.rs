@@ -365,16 +365,30 @@ pub async fn set_scim(st: &AppState, me: &Actor, account: Uuid, on: bool) -> Res
     Ok(())
 }
 
+/// Zaps on one page of the "Zaps and connections" screen.
+pub const WORK_PAGE: i64 = 50;
+
 /// An account's Zaps, folders and connections as one member sees them (PL-2, OF-6).
-pub async fn work(st: &AppState, me: &Actor, account_id: Uuid) -> Result<WorkPage, AppError> {
+/// The Zaps come a page of `WORK_PAGE` at a time, after `after` (a cursor of `list_zaps`).
+pub async fn work(
+    st: &AppState,
+    me: &Actor,
+    account_id: Uuid,
+    after: Option<&str>,
+) -> Result<WorkPage, AppError> {
+    let page = super::zaps::list_zaps(st, me, account_id, after, WORK_PAGE).await?;
     let mut conn = st.pool.acquire().await?;
     let role = crate::accounts::repo::role_of(&mut conn, account_id, me.id).await?;
     policy::account(role, AccountAction::ManageOwnWork)?;
     let my_role = role.ok_or(AppError::NotFound)?;
     let (account_name, _) = crate::accounts::repo::account(&mut conn, account_id).await?;
     let folders = super::repo::folders_seen(&mut conn, account_id, me.id).await?;
-    let zaps = super::repo::zaps_seen(&mut conn, account_id, me.id).await?;
-    let connections = super::repo::connections_seen(&mut conn, account_id, me.id).await?;
+    let versions = super::repo::usable_versions(&mut conn, me.id).await?;
+    let admin = policy::account(role, AccountAction::DeleteOthersPrivateConnection).is_ok();
+    let mut connections = super::repo::connections_seen(&mut conn, account_id, me.id, admin).await?;
+    for c in &mut connections {
+        c.may_delete = policy::work(role, c.owner_id == me.id, c.private, policy::WorkAction::DeleteConnection).is_ok();
+    }
     let members = if policy::account(role, AccountAction::TransferOwnership).is_ok() {
         crate::accounts::repo::members(&mut conn, account_id)
             .await?
@@ -389,26 +403,30 @@ pub async fn work(st: &AppState, me: &Actor, account_id: Uuid) -> Result<WorkPag
         account_name,
         my_role,
         folders,
-        zaps: zaps
-            .into_iter()
-            .map(|z| ZapView {
-                webhook_url: z
-                    .webhook_token
-                    .filter(|_| z.owner_id == me.id)
-                    .map(|t| super::transfer::hook_url(&st.config, &t)),
-                id: z.id,
-                name: z.name,
-                enabled: z.enabled,
-                private: z.private,
-                owner_id: z.owner_id,
-                owner_name: z.owner_name,
-                folder_id: z.folder_id,
-                paused_reason: z.paused_reason,
-            })
-            .collect(),
+        zaps: page.zaps,
+        next: page.next,
+        versions,
         connections,
         members,
     })
+}
+
+/// A stored Zap as `me` sees it: the webhook URL for its owner only.
+pub(crate) fn zap_view(st: &AppState, me: &Actor, z: super::repo::ZapRow) -> ZapView {
+    ZapView {
+        webhook_url: z
+            .webhook_token
+            .filter(|_| z.owner_id == me.id)
+            .map(|t| super::transfer::hook_url(&st.config, &t)),
+        id: z.id,
+        name: z.name,
+        enabled: z.enabled,
+        private: z.private,
+        owner_id: z.owner_id,
+        owner_name: z.owner_name,
+        folder_id: z.folder_id,
+        paused_reason: z.paused_reason,
+    }
 }
 
 /// Give a shared Zap or connection to another member (OF-6). A catch-hook Zap gets a
@@ -496,21 +514,8 @@ pub async fn set_zap_enabled(
     .await?;
     found.ok_or(AppError::NotFound)?;
     if on {
-        let blocked: Vec<(String, String)> = sqlx::query_as(&format!(
-            "SELECT i.name, v.version FROM zap_versions zv JOIN integration_versions v ON v.id = zv.version_id \
-             JOIN integrations i ON i.id = v.integration_id WHERE zv.zap_id = $1 AND NOT {} ORDER BY 1, 2",
-            crate::integrations::repo::may_use_sql("$2")
-        ))
-        .bind(zap_id)
-        .bind(me.id)
-        .fetch_all(&mut *tx)
-        .await?;
-        if let Some((name, version)) = blocked.first() {
-            return Err(crate::error::Refusal::VersionAccessGone {
-                integration: name.clone(),
-                version: version.clone(),
-            }
-            .into());
+        if let Some(refusal) = super::zaps::first_blocked(&mut tx, zap_id, me.id).await? {
+            return Err(refusal.into());
         }
     }
     sqlx::query(

@@ -272,6 +272,14 @@ pub async fn run(
         },
     )
     .await?;
+    // The platform hears of it (PL-3); the new webhook URLs go out as their own events.
+    crate::platform::events::emit(
+        conn,
+        crate::platform::events::Kind::MemberRemoved,
+        json!({ "account_id": account, "user_id": removed, "new_owner_id": new_owner,
+                "transfer_id": transfer_id, "connection_expiry": plan.expiry.as_str(), "counts": counts }),
+    )
+    .await?;
 
     // Mails (OF-5), in this same transaction.
     let csv = config.link(&format!(

@@ -1,6 +1,6 @@
 //! An account's Zaps, folders and connections as one member sees them, and later
 //! owner changes of shared ones (OF-6).
-use crate::components::{last_error, FormError, LoadError, Loading};
+use crate::components::{last_error, FormError, LoadError, Loading, Notice};
 use crate::domain::roles::AccountRole;
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
@@ -45,6 +45,9 @@ pub struct ConnectionView {
     pub owner_id: Uuid,
     pub owner_name: String,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The viewer may delete it: their own, or another's private one for admins (OF-2).
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    pub may_delete: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,15 +61,183 @@ pub struct WorkPage {
     /// Filled when the viewer may move shared items to another member (OF-6).
     pub members: Vec<(Uuid, String)>,
     pub me: Uuid,
+    /// The cursor of the next page of Zaps, when there is one.
+    pub next: Option<String>,
+    /// The integration versions the viewer may use in a new Zap, named "Integration 1.0.0".
+    pub versions: Vec<(Uuid, String)>,
+}
+
+/// One page of the Zaps a member sees, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ZapPage {
+    pub zaps: Vec<ZapView>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
 }
 
 #[server(endpoint = "work/account_work")]
-pub async fn account_work(account_id: Uuid) -> Result<WorkPage, AppError> {
+pub async fn account_work(account_id: Uuid, after: Option<String>) -> Result<WorkPage, AppError> {
     use crate::server::respond;
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::work(&st, &me, account_id).await
+            super::service::work(&st, &me, account_id, after.as_deref().filter(|a| !a.is_empty())).await
+        }
+        .await,
+    )
+}
+
+/// An optional id from a form's select ("" is none).
+#[cfg(feature = "ssr")]
+fn picked(value: &str, field: &str) -> Result<Option<Uuid>, AppError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    Uuid::parse_str(v)
+        .map(Some)
+        .map_err(|_| AppError::validation(field, "Choose one of the options offered."))
+}
+
+/// Come back to the work page after a plain form's post.
+#[cfg(feature = "ssr")]
+fn back(account_id: Uuid, notice: &str) {
+    if crate::server::plain_form() {
+        crate::server::redirect(&format!("/accounts/{account_id}/work?{notice}=1"));
+    }
+}
+
+#[server(endpoint = "work/create_connection")]
+pub async fn create_connection(
+    account_id: Uuid,
+    app: String,
+    name: String,
+    shared: Option<String>,
+) -> Result<Uuid, AppError> {
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            let input = wire::platform::NewConnection { app, name, private: shared.is_none() };
+            let id = super::zaps::create_connection(&st, &me, account_id, &input).await?;
+            back(account_id, "connected");
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "work/create_folder")]
+pub async fn create_folder(account_id: Uuid, name: String, shared: Option<String>) -> Result<Uuid, AppError> {
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            let input = wire::platform::NewFolder { name, shared: shared.is_some() };
+            let id = super::zaps::create_folder(&st, &me, account_id, &input).await?;
+            back(account_id, "foldered");
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+/// A new Zap of one's own on a version one may use (PL-2), switched on.
+#[server(endpoint = "work/create_zap")]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_zap(
+    account_id: Uuid,
+    name: String,
+    folder_id: String,
+    version_id: String,
+    connection_id: String,
+    trigger: String,
+    shared: Option<String>,
+) -> Result<Uuid, AppError> {
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            let trigger = wire::platform::Trigger::parse(trigger.trim())
+                .ok_or_else(|| AppError::validation("trigger", "Choose how the Zap starts."))?;
+            let input = wire::platform::NewZap {
+                name,
+                folder_id: picked(&folder_id, "folder_id")?,
+                versions: picked(&version_id, "version_id")?.into_iter().collect(),
+                connections: picked(&connection_id, "connection_id")?.into_iter().collect(),
+                trigger,
+                private: shared.is_none(),
+            };
+            let id = super::zaps::create_zap(&st, &me, account_id, &input).await?;
+            back(account_id, "created");
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "work/move_zap")]
+pub async fn move_zap(account_id: Uuid, zap_id: Uuid, folder_id: String) -> Result<(), AppError> {
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            let folder = picked(&folder_id, "folder_id")?;
+            super::zaps::move_zap(&st, &me, account_id, zap_id, folder).await?;
+            back(account_id, "moved");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Delete a Zap of one's own; the form asks for a tick first.
+#[server(endpoint = "work/delete_zap")]
+pub async fn delete_zap(account_id: Uuid, zap_id: Uuid, confirm: Option<String>) -> Result<(), AppError> {
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            if confirm.is_none() {
+                return Err(AppError::validation("confirm", "Tick the box to confirm: a deleted Zap cannot be brought back."));
+            }
+            super::zaps::delete_zap(&st, &me, account_id, zap_id).await?;
+            back(account_id, "deleted");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// What deleting a connection would do: the Zaps it pauses (the confirmation's text).
+#[server(endpoint = "work/connection_deletion")]
+pub async fn connection_deletion(
+    account_id: Uuid,
+    connection_id: Uuid,
+) -> Result<wire::platform::ConnectionDeletion, AppError> {
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            super::zaps::delete_connection(&st, &me, account_id, connection_id, true).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "work/delete_connection")]
+pub async fn delete_connection(
+    account_id: Uuid,
+    connection_id: Uuid,
+) -> Result<wire::platform::ConnectionDeletion, AppError> {
+    use crate::server::respond;
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            let done = super::zaps::delete_connection(&st, &me, account_id, connection_id, false).await?;
+            crate::server::redirect(&format!("/accounts/{account_id}/work?disconnected=1"));
+            Ok(done)
         }
         .await,
     )
@@ -135,18 +306,39 @@ fn OwnerForm(
 pub fn WorkPage() -> impl IntoView {
     let params = use_params_map();
     let account = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
+    let query = leptos_router::hooks::use_query_map();
+    let after = move || query.with(|q| q.get("after"));
     let change = ServerAction::<ChangeOwner>::new();
     let toggle = ServerAction::<SetZapEnabled>::new();
+    let new_conn = ServerAction::<CreateConnection>::new();
+    let new_folder = ServerAction::<CreateFolder>::new();
+    let new_zap = ServerAction::<CreateZap>::new();
+    let mover = ServerAction::<MoveZap>::new();
+    let deleter = ServerAction::<DeleteZap>::new();
     let error = Signal::derive(move || {
         last_error(change.value())
             .get()
             .or_else(|| last_error(toggle.value()).get())
+            .or_else(|| last_error(mover.value()).get())
+            .or_else(|| last_error(deleter.value()).get())
     });
     let page = Resource::new(
-        move || (account(), change.version().get() + toggle.version().get()),
-        |(id, _)| async move {
+        move || {
+            (
+                account(),
+                after(),
+                change.version().get()
+                    + toggle.version().get()
+                    + new_conn.version().get()
+                    + new_folder.version().get()
+                    + new_zap.version().get()
+                    + mover.version().get()
+                    + deleter.version().get(),
+            )
+        },
+        |(id, after, _)| async move {
             match id {
-                Some(id) => account_work(id).await,
+                Some(id) => account_work(id, after).await,
                 None => Err(AppError::NotFound),
             }
         },
@@ -163,7 +355,39 @@ pub fn WorkPage() -> impl IntoView {
                 let me = p.me;
                 let zap_row = {
                     let members = p.members.clone();
+                    // The screen lists the shared folders and the viewer's own only.
+                    let my_folders: Vec<FolderView> = p.folders.clone();
                     move |z: ZapView| {
+                        let mine = z.owner_id == me;
+                        let manage = mine.then(|| {
+                            let (zid, folder, private) = (z.id, z.folder_id, z.private);
+                            let move_id = format!("move-{zid}");
+                            let del_id = format!("delete-{zid}");
+                            let of_name = format!(" of {}", z.name);
+                            let sp_name = format!(" {}", z.name);
+                            let sp_name2 = sp_name.clone();
+                            let del_label = format!("Yes, delete “{}”", z.name);
+                            let options = my_folders.iter().filter(|f| !private || f.kind != "shared").map(|f| view! { <option value=f.id.to_string() selected=Some(f.id) == folder>{f.name.clone()}</option> }).collect_view();
+                            view! {
+                                <ActionForm action=mover attr:class="inline-form">
+                                    <input type="hidden" name="account_id" value=aid.to_string() />
+                                    <input type="hidden" name="zap_id" value=zid.to_string() />
+                                    <label for=move_id.clone()>"Folder"<span class="visually-hidden">{of_name}</span></label>
+                                    <select id=move_id name="folder_id">
+                                        <option value="" selected=folder.is_none()>"No folder"</option>
+                                        {options}
+                                    </select>
+                                    <button type="submit">"Move"<span class="visually-hidden">{sp_name}</span></button>
+                                </ActionForm>
+                                <ActionForm action=deleter attr:class="inline-form">
+                                    <input type="hidden" name="account_id" value=aid.to_string() />
+                                    <input type="hidden" name="zap_id" value=zid.to_string() />
+                                    <input type="checkbox" id=del_id.clone() name="confirm" value="yes" required />
+                                    <label for=del_id>{del_label}</label>
+                                    <button type="submit" class="danger">"Delete"<span class="visually-hidden">{sp_name2}</span></button>
+                                </ActionForm>
+                            }
+                        });
                         let form = (can_move && !z.private).then(|| view! { <OwnerForm account=aid kind="zap" item=z.id current=z.owner_id members=members.clone() action=change what=format!("the Zap “{}” of {}", z.name, z.owner_name) /> });
                         let label = format!("Switch {} {}", if z.enabled { "off" } else { "on" }, z.name);
                         let switch = (z.owner_id == me).then(|| view! {
@@ -183,6 +407,7 @@ pub fn WorkPage() -> impl IntoView {
                                 {z.webhook_url.clone().map(|u| view! { <div class="hint">"Webhook URL: "<code>{u}</code></div> })}
                                 {switch}
                                 {form}
+                                {manage}
                             </li>
                         }
                     }
@@ -193,7 +418,12 @@ pub fn WorkPage() -> impl IntoView {
                 view! {
                     <p class="crumbs"><a href=format!("/accounts/{aid}/members")>{p.account_name.clone()}</a></p>
                     <h1>"Zaps and connections"</h1>
+                    <Notice key="created" text="The Zap is made and switched on." />
+                    <Notice key="connected" text="The connection is made." />
+                    <Notice key="disconnected" text="The connection is deleted; the Zaps that used it are paused." />
+                    <Notice key="deleted" text="The Zap is deleted." />
                     <FormError error=error />
+                    <NewWork account=aid folders=p.folders.clone() versions=p.versions.clone() connections=p.connections.iter().filter(|c| c.owner_id == me || !c.private).map(|c| (c.id, format!("{} ({})", c.name, c.app))).collect() new_conn new_folder new_zap />
                     <section aria-labelledby="folders-title">
                         <h2 id="folders-title">"Folders"</h2>
                         {if folders.is_empty() && unfiled.is_empty() {
@@ -223,6 +453,7 @@ pub fn WorkPage() -> impl IntoView {
                             }.into_any()
                         }}
                     </section>
+                    {p.next.clone().map(|n| view! { <p><a href=format!("/accounts/{aid}/work?after={n}")>"Next Zaps"</a></p> })}
                     <section aria-labelledby="connections-title">
                         <h2 id="connections-title">"App connections"</h2>
                         {if p.connections.is_empty() {
@@ -231,17 +462,18 @@ pub fn WorkPage() -> impl IntoView {
                             let members = p.members.clone();
                             view! {
                                 <table class="connections">
-                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"App"</th><th scope="col">"Private"</th><th scope="col">"Owner"</th><th scope="col">"Expires"</th></tr></thead>
+                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"App"</th><th scope="col">"Private"</th><th scope="col">"Owner"</th><th scope="col">"Expires"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                     <tbody>
                                         {p.connections.into_iter().map(|c| {
                                             let form = (can_move && !c.private).then(|| view! { <OwnerForm account=aid kind="connection" item=c.id current=c.owner_id members=members.clone() action=change what=format!("the connection “{}” of {}", c.name, c.owner_name) /> });
                                             view! {
                                                 <tr id=format!("connection-{}", c.id)>
-                                                    <td>{c.name}</td>
+                                                    <td>{c.name.clone()}</td>
                                                     <td>{c.app}</td>
                                                     <td>{if c.private { "yes" } else { "no (shared)" }}</td>
                                                     <td>{c.owner_name}{form}</td>
                                                     <td>{c.expires_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "never".into())}</td>
+                                                    <td>{c.may_delete.then(|| view! { <a href=format!("/accounts/{aid}/connections/{}/delete", c.id)>"Delete…"<span class="visually-hidden">{format!(" {}", c.name)}</span></a> })}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -250,6 +482,125 @@ pub fn WorkPage() -> impl IntoView {
                             }.into_any()
                         }}
                     </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// The forms that make a connection, a folder and a Zap (PL-2).
+#[component]
+fn NewWork(
+    account: Uuid,
+    folders: Vec<FolderView>,
+    versions: Vec<(Uuid, String)>,
+    connections: Vec<(Uuid, String)>,
+    new_conn: ServerAction<CreateConnection>,
+    new_folder: ServerAction<CreateFolder>,
+    new_zap: ServerAction<CreateZap>,
+) -> impl IntoView {
+    let (a1, a2, a3) = (account.to_string(), account.to_string(), account.to_string());
+    view! {
+        <section aria-labelledby="new-title" class="card">
+            <h2 id="new-title">"New"</h2>
+            <ActionForm action=new_conn attr:class="stacked" attr:aria-label="New connection">
+                <h3>"A connection to an app"</h3>
+                <input type="hidden" name="account_id" value=a1 />
+                <label for="conn-app">"App"</label>
+                <input id="conn-app" name="app" required maxlength="100" placeholder="Slack" />
+                <label for="conn-name">"Connection name"</label>
+                <input id="conn-name" name="name" required maxlength="300" />
+                <label><input type="checkbox" name="shared" value="yes" />" Shared with the account (otherwise private)"</label>
+                <FormError error=last_error(new_conn.value()) />
+                <button type="submit">"Add connection"</button>
+            </ActionForm>
+            <ActionForm action=new_folder attr:class="stacked" attr:aria-label="New folder">
+                <h3>"A folder"</h3>
+                <input type="hidden" name="account_id" value=a2 />
+                <label for="folder-name">"Folder name"</label>
+                <input id="folder-name" name="name" required maxlength="200" />
+                <label><input type="checkbox" name="shared" value="yes" />" Shared folder"</label>
+                <FormError error=last_error(new_folder.value()) />
+                <button type="submit">"Add folder"</button>
+            </ActionForm>
+            <ActionForm action=new_zap attr:class="stacked" attr:aria-label="New Zap">
+                <h3>"A Zap"</h3>
+                <input type="hidden" name="account_id" value=a3 />
+                <label for="zap-name">"Zap name"</label>
+                <input id="zap-name" name="name" required maxlength="200" />
+                <label for="zap-version">"Integration version"</label>
+                <select id="zap-version" name="version_id">
+                    <option value="">"None"</option>
+                    {versions.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                </select>
+                <label for="zap-connection">"Connection"</label>
+                <select id="zap-connection" name="connection_id">
+                    <option value="">"None"</option>
+                    {connections.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                </select>
+                <label for="zap-folder">"Folder"</label>
+                <select id="zap-folder" name="folder_id">
+                    <option value="">"No folder"</option>
+                    {folders.into_iter().map(|f| view! { <option value=f.id.to_string()>{format!("{} ({})", f.name, f.kind)}</option> }).collect_view()}
+                </select>
+                <label for="zap-trigger">"Trigger"</label>
+                <select id="zap-trigger" name="trigger">
+                    <option value="none">"None"</option>
+                    <option value="catch_hook">"Catch hook (a webhook URL)"</option>
+                    <option value="catch_raw_hook">"Catch raw hook"</option>
+                </select>
+                <label><input type="checkbox" name="shared" value="yes" />" Shared Zap"</label>
+                <FormError error=last_error(new_zap.value()) />
+                <button type="submit">"Create Zap"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The confirmation before a connection is deleted: its owner and the Zaps that pause.
+#[component]
+pub fn DeleteConnectionPage() -> impl IntoView {
+    let params = use_params_map();
+    let ids = move || {
+        params.with(|p| {
+            let a = p.get("id").and_then(|s| Uuid::parse_str(&s).ok());
+            let c = p.get("cid").and_then(|s| Uuid::parse_str(&s).ok());
+            a.zip(c)
+        })
+    };
+    let delete = ServerAction::<DeleteConnection>::new();
+    let preview = Resource::new(ids, |ids| async move {
+        match ids {
+            Some((a, c)) => connection_deletion(a, c).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let d = match preview.await {
+                    Err(e) => return view! { <LoadError error=e /> }.into_any(),
+                    Ok(d) => d,
+                };
+                let (aid, cid) = ids().unwrap_or_default();
+                view! {
+                    <h1>{format!("Delete the connection “{}”?", d.connection)}</h1>
+                    <p>{format!("It belongs to {}.", d.owner_name)}</p>
+                    {if d.zaps.is_empty() {
+                        view! { <p>"No Zap uses it."</p> }.into_any()
+                    } else {
+                        view! {
+                            <p>{format!("{} Zap(s) use it; those that are on pause, with the reason, and their owners see why:", d.zaps.len())}</p>
+                            <ul class="paused-zaps">{d.zaps.iter().map(|z| view! { <li>{z.clone()}{d.zaps_paused.contains(z).then_some(" (pauses)")}</li> }).collect_view()}</ul>
+                        }.into_any()
+                    }}
+                    <ActionForm action=delete>
+                        <input type="hidden" name="account_id" value=aid.to_string() />
+                        <input type="hidden" name="connection_id" value=cid.to_string() />
+                        <FormError error=last_error(delete.value()) />
+                        <button type="submit" class="danger">"Delete connection"</button>
+                        " "<a href=format!("/accounts/{aid}/work")>"Cancel"</a>
+                    </ActionForm>
                 }.into_any()
             })}
         </Suspense>

@@ -11,6 +11,9 @@ pub enum Door {
     Browser,
     /// `/api/v1`, with a personal access token of this scope.
     Token { id: Uuid, scope: TokenScope },
+    /// `/api/v1` with a platform token acting for this user (`Gatehouse-Act-As`): only the
+    /// member endpoints for Zaps, folders and connections take it.
+    Platform { token: Uuid },
 }
 
 /// The caller of one request: who, and through which door.

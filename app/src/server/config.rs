@@ -18,6 +18,8 @@ pub struct Config {
     /// Start the access worker (ends and reminders of dated access, AX-3) in this process
     /// (`ACCESS_WORKER=0` turns it off, for benchmarks that count statements).
     pub run_access_worker: bool,
+    /// Start the event delivery worker (PL-3) in this process (`EVENT_WORKER=0` turns it off).
+    pub run_event_worker: bool,
     /// Development mode (`GATEHOUSE_DEV=1`): the mail viewer, open to anyone who can reach
     /// the server. Only ever switched on explicitly, and refused on a non-loopback address.
     pub dev_mode: bool,
@@ -112,6 +114,7 @@ impl Config {
             demo_data: flag("DEMO_DATA", false),
             run_mail_worker: flag("MAIL_WORKER", true),
             run_access_worker: flag("ACCESS_WORKER", true),
+            run_event_worker: flag("EVENT_WORKER", true),
             dev_mode,
             limits: Limits {
                 per_client_per_hour,

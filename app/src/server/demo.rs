@@ -51,6 +51,11 @@ pub async fn load(pool: &PgPool, keyring: &Keyring) -> Result<bool, sqlx::Error>
     let [owner, _super, _admin, dev, maria, partner] = ids[..] else {
         unreachable!()
     };
+    // The demo owner also operates this Gatehouse: /operator/events (PL-3).
+    sqlx::query("UPDATE users SET is_operator = true WHERE id = $1")
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
     let (account,): (Uuid,) = sqlx::query_as(
         "INSERT INTO accounts (name, plan) VALUES ('Acme Corp', 'enterprise') RETURNING id",
     )

@@ -7,6 +7,7 @@ mod history;
 mod instances;
 mod integrations;
 mod join;
+mod platform;
 mod sharing;
 mod team;
 
@@ -200,6 +201,33 @@ async fn door(State(st): State<AppState>, mut req: Request, next: Next) -> Respo
         req = Request::from_parts(parts, body);
         client
     };
+    if bearer.starts_with(app::platform::tokens::PREFIX) {
+        let act_as = match platform::act_as(req.headers()) {
+            Ok(a) => a,
+            Err(e) => return e.into_response(),
+        };
+        return match app::platform::tokens::resolve(&st, &bearer, act_as).await {
+            Ok(Some((p, user))) => {
+                req.extensions_mut().insert(p);
+                if let Some(user) = user {
+                    req.extensions_mut().insert(Actor {
+                        user,
+                        door: Door::Platform { token: p.token_id },
+                        client,
+                    });
+                } else if act_as.is_some() {
+                    return ApiError::App(AppError::validation(
+                        "gatehouse-act-as",
+                        "No one with this id is signed up here.",
+                    ))
+                    .into_response();
+                }
+                next.run(req).await
+            }
+            Ok(None) => ApiError::App(AppError::Unauthenticated).into_response(),
+            Err(e) => ApiError::App(e).into_response(),
+        };
+    }
     let (actor, usage) = match app::tokens::service::resolve(&st, &bearer, client).await {
         Ok(Some(found)) => found,
         Ok(None) => return ApiError::App(AppError::Unauthenticated).into_response(),
@@ -231,6 +259,10 @@ impl FromRequestParts<AppState> for ApiActor {
         let scope = match actor.door {
             Door::Token { scope, .. } => scope,
             Door::Browser => TokenScope::Read,
+            // A platform token acts for a member on their Zaps and connections only.
+            Door::Platform { .. } => {
+                return Err(ApiError::App(AppError::Unauthenticated));
+            }
         };
         policy::token(scope, writes).map_err(|_| ApiError::Scope)?;
         Ok(Self(actor))
@@ -396,6 +428,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let r = instances::routes(r);
     let r = history::routes(r);
     let r = access::routes(r);
+    let r = platform::routes(r);
     let (router, mut api) = r.split_for_parts();
     // After the routes are in: a modifier of the `#[openapi]` runs before them.
     ProblemAnswers.modify(&mut api);

@@ -1,0 +1,235 @@
+//! The check (PL-1): a batch of "may this person do this to that?" in one statement. The
+//! SQL brings the facts from the same fragments every screen's check uses (`may_use_sql`,
+//! `access_sql`, the account role); `domain::policy` decides; the reason names the road
+//! that allows it or the rule that refuses.
+use super::tokens::Platform;
+use super::{Answer, CheckAction, Question, MAX_QUESTIONS};
+use crate::domain::policy::{self, Denied, InstanceAction, WorkAction};
+use crate::domain::roles::{AccountRole, InstanceAccess};
+use crate::error::AppError;
+use crate::integrations::repo::{grant_live_sql, may_use_sql};
+use crate::server::AppState;
+use std::sync::OnceLock;
+use uuid::Uuid;
+
+/// The facts of one question, as the statement finds them.
+#[derive(sqlx::FromRow)]
+struct Facts {
+    known: bool,
+    found: Option<bool>,
+    /// use_version: the road that gives it; run_instance: the caller's access.
+    road: Option<String>,
+    /// use_version: why not, when no road gives it.
+    refusal: Option<String>,
+    role: Option<String>,
+    mine: Option<bool>,
+    private: Option<bool>,
+    expired: Option<bool>,
+}
+
+fn statement() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let same = "(g.version_id IS NULL OR g.version_id = a.vid)";
+        format!(
+            "WITH q AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[]) \
+                        WITH ORDINALITY AS q(action, subject, object, version, n)) \
+             SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = q.subject) AS known, \
+                    f.found, f.road, f.refusal, f.role, f.mine, f.private, f.expired \
+             FROM q LEFT JOIN LATERAL ( \
+               SELECT true AS found, a.road, \
+                 CASE WHEN a.road IS NOT NULL THEN NULL \
+                   WHEN EXISTS (SELECT 1 FROM access_grants g WHERE g.integration_id = a.iid AND g.user_id = q.subject \
+                                AND g.revoked_at IS NULL AND g.starts_at > now() AND {same}) THEN 'not_yet' \
+                   WHEN EXISTS (SELECT 1 FROM access_grants g WHERE g.integration_id = a.iid AND g.user_id = q.subject \
+                                AND {same}) THEN 'access_ended' \
+                   ELSE 'no_access' END AS refusal, \
+                 NULL::text AS role, NULL::bool AS mine, NULL::bool AS private, NULL::bool AS expired \
+               FROM (SELECT i.id AS iid, v.id AS vid, \
+                       CASE WHEN NOT {may} THEN NULL WHEN i.visibility = 'public' THEN 'public' \
+                         ELSE (SELECT CASE g.via WHEN 'email_invite' THEN 'invitation' WHEN 'link' THEN 'link' \
+                                      ELSE 'public_grant' END \
+                               FROM access_grants g WHERE g.integration_id = i.id AND g.user_id = q.subject \
+                                 AND {live} AND (g.version_id IS NULL OR g.version_id = v.id) \
+                               ORDER BY g.granted_at, g.id LIMIT 1) END AS road \
+                     FROM integrations i JOIN integration_versions v ON v.integration_id = i.id \
+                     WHERE q.action = 'use_version' AND i.id = q.object AND v.version = q.version) a \
+               UNION ALL \
+               SELECT true, {access}, NULL, NULL, NULL, NULL, NULL \
+               FROM app_instances i LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = q.subject \
+               WHERE q.action = 'run_instance' AND i.id = q.object \
+               UNION ALL \
+               SELECT true, NULL, NULL, m.role, z.owner_id = q.subject, z.private, NULL \
+               FROM zaps z LEFT JOIN account_members m ON m.account_id = z.account_id AND m.user_id = q.subject \
+               WHERE q.action = 'change_zap' AND z.id = q.object \
+               UNION ALL \
+               SELECT true, NULL, NULL, m.role, c.owner_id = q.subject, c.private, coalesce(c.expires_at <= now(), false) \
+               FROM app_connections c LEFT JOIN account_members m ON m.account_id = c.account_id AND m.user_id = q.subject \
+               WHERE q.action = 'use_connection' AND c.id = q.object \
+             ) f ON true ORDER BY q.n",
+            may = may_use_sql("q.subject"),
+            live = grant_live_sql("g"),
+            access = crate::instances::repo::access_sql("q.subject"),
+        )
+    })
+}
+
+fn answer(allowed: bool, reason: &str) -> Answer {
+    Answer {
+        allowed,
+        reason: reason.to_string(),
+    }
+}
+
+/// The policy's answer to one question, from its facts.
+fn decide(action: CheckAction, f: &Facts) -> Answer {
+    if !f.known {
+        return answer(false, "unknown_user");
+    }
+    if f.found != Some(true) {
+        return answer(false, "not_found");
+    }
+    match action {
+        CheckAction::UseVersion => match policy::use_version(f.road.is_some()) {
+            Ok(_) => answer(true, f.road.as_deref().unwrap_or("public")),
+            Err(_) => answer(false, f.refusal.as_deref().unwrap_or("no_access")),
+        },
+        CheckAction::RunInstance => {
+            let access = f.road.as_deref().and_then(InstanceAccess::parse);
+            match policy::instance(access, InstanceAction::Run) {
+                Ok(_) if access == Some(InstanceAccess::Owner) => answer(true, "owner"),
+                Ok(_) => answer(true, "write_share"),
+                Err(Denied::Forbidden) => answer(false, "read_only_share"),
+                Err(Denied::NotVisible) => answer(false, "no_access"),
+            }
+        }
+        CheckAction::ChangeZap | CheckAction::UseConnection => {
+            let role = f.role.as_deref().and_then(AccountRole::parse);
+            let mine = f.mine == Some(true);
+            let what = if action == CheckAction::ChangeZap {
+                WorkAction::ChangeZap
+            } else {
+                WorkAction::UseConnection
+            };
+            match policy::work(role, mine, f.private != Some(false), what) {
+                Ok(_) if f.expired == Some(true) => answer(false, "connection_expired"),
+                Ok(_) if mine => answer(true, "owner"),
+                Ok(_) => answer(true, "shared_connection"),
+                Err(_) if role.is_none() => answer(false, "not_a_member"),
+                Err(_) => answer(false, "not_owner"),
+            }
+        }
+    }
+}
+
+/// Answer a batch of 1 to 100 questions, in order, in one statement.
+pub async fn check(
+    st: &AppState,
+    _platform: &Platform,
+    questions: &[Question],
+) -> Result<Vec<Answer>, AppError> {
+    if questions.is_empty() || questions.len() > MAX_QUESTIONS {
+        return Err(AppError::validation(
+            "questions",
+            format!("Ask 1 to {MAX_QUESTIONS} questions at a time."),
+        ));
+    }
+    let mut actions = Vec::with_capacity(questions.len());
+    let mut subjects: Vec<Uuid> = Vec::with_capacity(questions.len());
+    let mut objects: Vec<Uuid> = Vec::with_capacity(questions.len());
+    let mut versions: Vec<Option<String>> = Vec::with_capacity(questions.len());
+    for (n, q) in questions.iter().enumerate() {
+        let version = match (q.action, q.version.as_deref().map(str::trim)) {
+            (CheckAction::UseVersion, Some(v)) if !v.is_empty() && v.len() <= 64 => {
+                Some(v.to_string())
+            }
+            (CheckAction::UseVersion, _) => {
+                return Err(AppError::validation(
+                    &format!("questions[{n}].version"),
+                    "use_version asks about one version: give it, e.g. \"1.0.0\" (at most 64 characters).",
+                ))
+            }
+            (_, None) => None,
+            (_, Some(_)) => {
+                return Err(AppError::validation(
+                    &format!("questions[{n}].version"),
+                    "Only use_version takes a version.",
+                ))
+            }
+        };
+        actions.push(match q.action {
+            CheckAction::UseVersion => "use_version",
+            CheckAction::RunInstance => "run_instance",
+            CheckAction::ChangeZap => "change_zap",
+            CheckAction::UseConnection => "use_connection",
+        });
+        subjects.push(q.user);
+        objects.push(q.object);
+        versions.push(version);
+    }
+    let facts: Vec<Facts> = sqlx::query_as(statement())
+        .bind(&actions)
+        .bind(&subjects)
+        .bind(&objects)
+        .bind(&versions)
+        .fetch_all(&st.pool)
+        .await?;
+    if facts.len() != questions.len() {
+        return Err(AppError::internal("the check lost a question"));
+    }
+    Ok(questions
+        .iter()
+        .zip(&facts)
+        .map(|(q, f)| decide(q.action, f))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(road: Option<&str>, role: Option<&str>, mine: bool, private: bool) -> Facts {
+        Facts {
+            known: true,
+            found: Some(true),
+            road: road.map(String::from),
+            refusal: Some("access_ended".into()),
+            role: role.map(String::from),
+            mine: Some(mine),
+            private: Some(private),
+            expired: Some(false),
+        }
+    }
+
+    // covers: PL-1
+    #[test]
+    fn reasons_name_the_road_or_the_rule() {
+        let f = facts(Some("invitation"), None, false, false);
+        assert_eq!(decide(CheckAction::UseVersion, &f), answer(true, "invitation"));
+        let f = facts(None, None, false, false);
+        assert_eq!(decide(CheckAction::UseVersion, &f), answer(false, "access_ended"));
+        for (road, want) in [
+            (Some("owner"), answer(true, "owner")),
+            (Some("write"), answer(true, "write_share")),
+            (Some("read"), answer(false, "read_only_share")),
+            (None, answer(false, "no_access")),
+        ] {
+            assert_eq!(decide(CheckAction::RunInstance, &facts(road, None, false, false)), want);
+        }
+        let f = facts(None, Some("member"), true, true);
+        assert_eq!(decide(CheckAction::ChangeZap, &f), answer(true, "owner"));
+        let f = facts(None, Some("admin"), false, false);
+        assert_eq!(decide(CheckAction::ChangeZap, &f), answer(false, "not_owner"));
+        assert_eq!(decide(CheckAction::UseConnection, &f), answer(true, "shared_connection"));
+        let f = facts(None, None, true, true);
+        assert_eq!(decide(CheckAction::ChangeZap, &f), answer(false, "not_a_member"));
+        let mut f = facts(None, Some("member"), true, true);
+        f.expired = Some(true);
+        assert_eq!(decide(CheckAction::UseConnection, &f), answer(false, "connection_expired"));
+        f.known = false;
+        assert_eq!(decide(CheckAction::UseConnection, &f), answer(false, "unknown_user"));
+        f.known = true;
+        f.found = None;
+        assert_eq!(decide(CheckAction::UseConnection, &f), answer(false, "not_found"));
+    }
+}
