@@ -76,15 +76,34 @@ async fn post(base: &str, token: &str, path: &str, body: &Value) -> (StatusCode,
     (s, res.json().await.unwrap_or(Value::Null))
 }
 
-/// Counts the statements sqlx runs on this thread while the guard lives.
-struct Statements(Arc<AtomicUsize>);
+thread_local!(static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts the statements sqlx runs on a thread while it is counting. Installed once, as
+/// the process's subscriber, so no callsite is ever cached as uninteresting.
+struct Statements;
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
     fn on_event(&self, e: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        if e.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, Ordering::SeqCst);
+        if e.metadata().target() == "sqlx::query" && COUNTING.with(|c| c.get()) {
+            STATEMENTS.fetch_add(1, Ordering::SeqCst);
         }
     }
+}
+
+/// The statements `f` runs (on this thread: the test's runtime has one).
+async fn statements_of<T>(f: impl std::future::Future<Output = T>) -> (T, usize) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Statements))
+            .expect("the only subscriber of this test binary");
+    });
+    STATEMENTS.store(0, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
+    let out = f.await;
+    COUNTING.with(|c| c.set(false));
+    (out, STATEMENTS.load(Ordering::SeqCst))
 }
 
 // covers: PL-1
@@ -171,14 +190,10 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
     }
     assert_eq!(questions.len(), 90, "every person asks every question");
     let platform = app::platform::tokens::Platform { token_id: Uuid::nil() };
-    let counted = Arc::new(AtomicUsize::new(0));
-    let answers = {
-        use tracing_subscriber::layer::SubscriberExt;
-        let sub = tracing_subscriber::registry().with(Statements(counted.clone()));
-        let _guard = tracing::subscriber::set_default(sub);
-        app::platform::check::check(st, &platform, &questions).await.unwrap()
-    };
-    assert_eq!(counted.load(Ordering::SeqCst), 1, "the whole batch is one statement");
+    let (answers, counted) =
+        statements_of(app::platform::check::check(st, &platform, &questions)).await;
+    let answers = answers.unwrap();
+    assert_eq!(counted, 1, "the whole batch is one statement");
     for ((q, a), screen) in questions.iter().zip(&answers).zip(&screens) {
         assert_eq!(a.allowed, *screen, "{q:?}: check says {a:?}, the screens {screen}");
     }
@@ -214,15 +229,11 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
 
     // 100 questions (the most) are one statement too; 101 are refused before any work.
     let hundred: Vec<Question> = questions.iter().cycle().take(100).cloned().collect();
-    counted.store(0, Ordering::SeqCst);
-    let again = {
-        use tracing_subscriber::layer::SubscriberExt;
-        let sub = tracing_subscriber::registry().with(Statements(counted.clone()));
-        let _guard = tracing::subscriber::set_default(sub);
-        app::platform::check::check(st, &platform, &hundred).await.unwrap()
-    };
+    let (again, counted) =
+        statements_of(app::platform::check::check(st, &platform, &hundred)).await;
+    let again = again.unwrap();
     assert_eq!(again.len(), 100);
-    assert_eq!(counted.load(Ordering::SeqCst), 1);
+    assert_eq!(counted, 1);
     let mut too_many = hundred.clone();
     too_many.push(hundred[0].clone());
     assert!(matches!(app::platform::check::check(st, &platform, &too_many).await, Err(AppError::Validation { .. })));
