@@ -16,7 +16,7 @@
 //! (goal: within 1.5× of its time on the small database).
 //!
 //! Usage (`make bench` sets all of it): DATABASE_URL=… GATEHOUSE_BIN=… LEPTOS_SITE_ROOT=…
-//! http-bench [--quick]
+//! http-bench [--quick] [--small]
 use reqwest::header;
 use sqlx::postgres::PgPoolOptions;
 use std::io::{BufRead, BufReader};
@@ -119,6 +119,8 @@ enum Read {
     ServerFn(String, Vec<(String, String)>),
     /// `/api/v1`, with a bearer token (no cookies are sent: the jar is the session's).
     Bearer(String, String),
+    /// A JSON POST to `/api/v1` with a bearer token: (path, token, body).
+    Json(String, String, String),
 }
 
 impl Read {
@@ -132,6 +134,11 @@ impl Read {
             Read::Bearer(path, token) => c
                 .get(format!("{base}{path}"))
                 .header(header::AUTHORIZATION, format!("Bearer {token}")),
+            Read::Json(path, token, body) => c
+                .post(format!("{base}{path}"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.clone()),
         }
     }
 }
@@ -291,6 +298,8 @@ fn file_sizes(pkg: &std::path::Path, ext: &str) -> (u64, u64) {
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    // `--small`: the reads on the small database only (no overload, client, growth).
+    let small_only = std::env::args().any(|a| a == "--small");
     let secs = if quick { 2.0 } else { 5.0 };
     let db = std::env::var("DATABASE_URL").expect("DATABASE_URL: a throwaway database");
     let server = Server::start(PORT, &db, true, None).await;
@@ -340,6 +349,7 @@ async fn main() {
     let integration = sharing_fixture(&pool, owner).await;
     access_fixture(&pool, integration, owner).await;
     let small_page = last_page(&pool, account).await;
+    let (platform, one, hundred) = check_fixture(&pool, account, integration, instance).await;
     let reads = vec![
         Target::new(
             "GET /healthz (the floor: one SELECT 1)",
@@ -377,6 +387,15 @@ async fn main() {
         Target::new(
             "Access tab, 200 team members + 200 invitees, server-rendered",
             Read::Get(format!("/integrations/{integration}/access")),
+        ),
+        Target::new(
+            "check, 1 question (POST /api/v1/check, platform token)",
+            Read::Json("/api/v1/check".into(), platform.clone(), one),
+        )
+        .goal(0.60, Some(2.0)),
+        Target::new(
+            "check, a batch of 100 questions (POST /api/v1/check)",
+            Read::Json("/api/v1/check".into(), platform.clone(), hundred),
         ),
     ];
     let probe = client(&jar, Duration::from_secs(10));
@@ -425,6 +444,9 @@ async fn main() {
         );
     }
 
+    if small_only {
+        return;
+    }
     // Overload: 256 connections on the members list.
     let members_read = &reads[2].read;
     let (load_secs, warm_secs) = if quick { (10.0, 3.0) } else { (60.0, 10.0) };
@@ -492,7 +514,10 @@ async fn main() {
         census(&pool).await
     );
     let mut grown: Vec<Target> = reads[1..].to_vec();
-    let last = grown.len() - 1;
+    let last = grown
+        .iter()
+        .position(|t| t.what.starts_with("members list, last page"))
+        .expect("the last-page read");
     grown[last] = Target::new(
         "members list, last page of 5,000 (GET /api/v1, 10 a page)",
         Read::Bearer(last_page(&pool, big).await, token.clone()),
@@ -556,6 +581,17 @@ async fn check(c: &reqwest::Client, base: &str, t: &Target) {
         assert!(
             body.contains("\"next\":null") && body.matches("\"user_id\"").count() == 10,
             "{}: not the last page of 10: {body:.300}",
+            t.what
+        );
+    }
+    if let Read::Json(_, _, asked) = &t.read {
+        let (q, a) = (
+            asked.matches("\"user\"").count(),
+            body.matches("\"allowed\"").count(),
+        );
+        assert!(
+            q > 0 && q == a,
+            "{}: {q} questions, {a} answers: {body:.300}",
             t.what
         );
     }
@@ -670,7 +706,7 @@ async fn last_page(pool: &sqlx::PgPool, account: Uuid) -> String {
 
 /// Grow the database 100× around the measured objects: 100,000 people in 10,000
 /// accounts (and one account of 5,000, owned by the demo owner), 10,000 integrations
-/// with 1,000,000 grants and 100,000 invitations, 1,000,000 Zaps, 100,000 instances with
+/// with 10,000,000 grants (the check's growth, issue 17) and 100,000 invitations, 1,000,000 Zaps, 100,000 instances with
 /// 1,000,000 runs and 100,000 shares, 100,000 sessions. Returns the 5,000-member account.
 async fn seed_growth(pool: &sqlx::PgPool, owner: Uuid) -> Uuid {
     const PEOPLE: &str = "SELECT id, email, row_number() OVER (ORDER BY id) - 1 AS n FROM users WHERE email LIKE '%@growth.test'";
@@ -694,7 +730,7 @@ async fn seed_growth(pool: &sqlx::PgPool, owner: Uuid) -> Uuid {
               i AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM integrations WHERE slug LIKE 'growth-%') \
          INSERT INTO access_grants (integration_id, user_id, via, granted_at) \
          SELECT i.id, u.id, 'public', now() - make_interval(mins => k) \
-         FROM i CROSS JOIN generate_series(0, 99) k JOIN u ON u.n = (i.n * 100 + k) % 100000"),
+         FROM i CROSS JOIN generate_series(0, 999) k JOIN u ON u.n = (i.n * 1000 + k) % 100000"),
         "INSERT INTO email_invites (integration_id, email, expires_at) \
          SELECT i.id, 'invitee-' || k || '-' || i.slug || '@growth.test', now() + interval '14 days' \
          FROM integrations i, generate_series(1, 10) k WHERE i.slug LIKE 'growth-%'".into(),
@@ -741,6 +777,77 @@ async fn seed_growth(pool: &sqlx::PgPool, owner: Uuid) -> Uuid {
             .unwrap();
     assert_eq!(members, 5000);
     big
+}
+
+/// A platform token, one question, and a batch of 100 of every kind (a quarter each):
+/// people with grants asking for the Sharing fixture's version, the owner's instance,
+/// the account's Zaps and connections.
+async fn check_fixture(
+    pool: &sqlx::PgPool,
+    account: Uuid,
+    integration: Uuid,
+    instance: Uuid,
+) -> (String, String, String) {
+    let token = format!("gpt_bench_{}", Uuid::new_v4().simple());
+    sqlx::query(
+        "INSERT INTO platform_tokens (name, token_hash, hint, expires_at) \
+         VALUES ('bench', sha256(convert_to($1, 'UTF8')), 'bench', now() + interval '1 day')",
+    )
+    .bind(&token)
+    .execute(pool)
+    .await
+    .unwrap();
+    let (version,): (String,) = sqlx::query_as(
+        "SELECT version FROM integration_versions WHERE integration_id = $1 ORDER BY created_at LIMIT 1",
+    )
+    .bind(integration)
+    .fetch_one(pool)
+    .await
+    .expect("the Sharing fixture has a version");
+    let people: Vec<(Uuid,)> = sqlx::query_as(
+        "SELECT user_id FROM account_members WHERE account_id = $1 ORDER BY user_id LIMIT 25",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let grantees: Vec<(Uuid,)> = sqlx::query_as(
+        "SELECT user_id FROM access_grants WHERE integration_id = $1 ORDER BY id LIMIT 25",
+    )
+    .bind(integration)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let zaps: Vec<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT id, owner_id FROM zaps WHERE account_id = $1 ORDER BY id LIMIT 25")
+            .bind(account)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let conns: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT id, owner_id FROM app_connections WHERE account_id = $1 ORDER BY id LIMIT 25",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(
+        !people.is_empty() && !grantees.is_empty() && !zaps.is_empty() && !conns.is_empty(),
+        "the check fixture needs people, grants, Zaps and connections"
+    );
+    let mut qs = Vec::new();
+    for k in 0..25 {
+        let g = grantees[k % grantees.len()].0;
+        qs.push(serde_json::json!({"user": g, "action": "use_version", "object": integration, "version": version}));
+        qs.push(serde_json::json!({"user": people[k % people.len()].0, "action": "run_instance", "object": instance}));
+        let (z, zo) = zaps[k % zaps.len()];
+        qs.push(serde_json::json!({"user": if k % 2 == 0 { zo } else { people[k % people.len()].0 }, "action": "change_zap", "object": z}));
+        let (c, co) = conns[k % conns.len()];
+        qs.push(serde_json::json!({"user": if k % 2 == 0 { co } else { people[k % people.len()].0 }, "action": "use_connection", "object": c}));
+    }
+    let one = serde_json::json!({"questions": [qs[0].clone()]}).to_string();
+    let hundred = serde_json::json!({ "questions": qs }).to_string();
+    (token, one, hundred)
 }
 
 async fn census(pool: &sqlx::PgPool) -> String {

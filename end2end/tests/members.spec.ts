@@ -30,7 +30,7 @@ test('an admin removes a member with many items; the owner receives everything',
   const [{ id: account }] = await sql<{ id: string }>("SELECT id FROM accounts WHERE name = 'Acme Corp'");
   await ownerPage.goto(`/accounts/${account}/work`);
   await expect(ownerPage.getByRole('region', { name: `Folder ${name}'s Zaps` })).toBeVisible();
-  await expect(ownerPage.getByRole('cell', { name: `${name} - Inbox, "main"` })).toBeVisible();
+  await expect(ownerPage.getByRole('cell', { name: `${name} - Inbox, "main"`, exact: true })).toBeVisible();
   await expect(ownerPage.getByRole('cell', { name: `${name} - #sales`, exact: true })).toBeVisible();
 
   // Both mails, and the CSV behind the new owner's link.

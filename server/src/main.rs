@@ -146,9 +146,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
             if done.rows_affected() == 0 {
-                return Err(format!("no one with the verified address {email} is signed up here"));
+                return Err(format!(
+                    "no one with the verified address {email} is signed up here"
+                ));
             }
-            println!("{email} is {}an operator", if off { "no longer " } else { "" });
+            println!(
+                "{email} is {}an operator",
+                if off { "no longer " } else { "" }
+            );
             Ok(())
         }
         Command::VerifyHistory { chain, checkpoint } => {

@@ -1163,7 +1163,11 @@ async fn every_endpoint_keeps_the_rules_of_the_screens(pool: PgPool) {
     let tested: BTreeSet<(String, String)> = ops
         .iter()
         .map(|o| (o.method.to_string(), o.doc.to_string()))
-        .chain(platform_ops.iter().map(|(m, p)| (m.to_string(), p.to_string())))
+        .chain(
+            platform_ops
+                .iter()
+                .map(|(m, p)| (m.to_string(), p.to_string())),
+        )
         .collect();
     assert_eq!(
         documented, tested,

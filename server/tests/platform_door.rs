@@ -21,21 +21,44 @@ use uuid::Uuid;
 use wire::platform::{NewConnection, NewZap, Trigger, ZapChange};
 
 async fn new_version(st: &AppState, admin: &Actor, name: &str, public: bool) -> (Uuid, Uuid, Uuid) {
-    let id = app::integrations::service::create(st, admin, name, "").await.unwrap();
-    let v1 = app::integrations::service::add_version(st, admin, id, "1.0.0").await.unwrap();
-    let v2 = app::integrations::service::add_version(st, admin, id, "2.0.0").await.unwrap();
+    let id = app::integrations::service::create(st, admin, name, "")
+        .await
+        .unwrap();
+    let v1 = app::integrations::service::add_version(st, admin, id, "1.0.0")
+        .await
+        .unwrap();
+    let v2 = app::integrations::service::add_version(st, admin, id, "2.0.0")
+        .await
+        .unwrap();
     if public {
-        app::integrations::service::set_visibility(st, admin, id, "public").await.unwrap();
+        app::integrations::service::set_visibility(st, admin, id, "public")
+            .await
+            .unwrap();
     }
     (id, v1, v2)
 }
 
-async fn grant(pool: &PgPool, integration: Uuid, user: Uuid, version: Option<Uuid>, via: &str, extra: &str) {
+async fn grant(
+    pool: &PgPool,
+    integration: Uuid,
+    user: Uuid,
+    version: Option<Uuid>,
+    via: &str,
+    extra: &str,
+) {
     let done = sqlx::query(&format!(
         "INSERT INTO access_grants (integration_id, user_id, version_id, via, source_id{}) \
          VALUES ($1, $2, $3, $4, gen_random_uuid(){})",
-        if extra.is_empty() { "" } else { ", starts_at, ends_at, revoked_at" },
-        if extra.is_empty() { String::new() } else { format!(", {extra}") }
+        if extra.is_empty() {
+            ""
+        } else {
+            ", starts_at, ends_at, revoked_at"
+        },
+        if extra.is_empty() {
+            String::new()
+        } else {
+            format!(", {extra}")
+        }
     ))
     .bind(integration)
     .bind(user)
@@ -48,18 +71,21 @@ async fn grant(pool: &PgPool, integration: Uuid, user: Uuid, version: Option<Uui
 }
 
 async fn member_of(pool: &PgPool, account: Uuid, user: Uuid, role: AccountRole) {
-    let done = sqlx::query("INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, $3)")
-        .bind(account)
-        .bind(user)
-        .bind(role.as_str())
-        .execute(pool)
-        .await
-        .unwrap();
+    let done =
+        sqlx::query("INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, $3)")
+            .bind(account)
+            .bind(user)
+            .bind(role.as_str())
+            .execute(pool)
+            .await
+            .unwrap();
     assert_eq!(done.rows_affected(), 1);
 }
 
 async fn platform_token(pool: &PgPool) -> String {
-    let t = app::platform::tokens::issue(pool, "the platform", 30).await.unwrap();
+    let t = app::platform::tokens::issue(pool, "the platform", 30)
+        .await
+        .unwrap();
     assert!(t.starts_with("gpt_") && t.len() > 20, "{t}");
     t
 }
@@ -116,33 +142,58 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
     let (p, _, _) = new_version(st, &ann, "Public CRM", true).await;
     let mut people = Vec::new();
     for (name, email) in [
-        ("Ivy", "ivy@example.com"),   // invitation, all versions
-        ("Lin", "lin@example.com"),   // link, all versions
-        ("Vic", "vic@example.com"),   // invitation, 1.0.0 only
-        ("Rev", "rev@example.com"),   // revoked
-        ("Fut", "fut@example.com"),   // starts next week
-        ("End", "end@example.com"),   // ended yesterday
-        ("Pub", "pub@example.com"),   // a grant from use while public
-        ("Nob", "nob@example.com"),   // nothing
+        ("Ivy", "ivy@example.com"), // invitation, all versions
+        ("Lin", "lin@example.com"), // link, all versions
+        ("Vic", "vic@example.com"), // invitation, 1.0.0 only
+        ("Rev", "rev@example.com"), // revoked
+        ("Fut", "fut@example.com"), // starts next week
+        ("End", "end@example.com"), // ended yesterday
+        ("Pub", "pub@example.com"), // a grant from use while public
+        ("Nob", "nob@example.com"), // nothing
     ] {
         people.push(person(&pool, name, email).await);
     }
-    let [ivy, lin, vic, rev, fut, end, pubg, nob] = &people[..] else { unreachable!() };
+    let [ivy, lin, vic, rev, fut, end, pubg, nob] = &people[..] else {
+        unreachable!()
+    };
     grant(&pool, x, ivy.id, None, "email_invite", "").await;
     grant(&pool, x, lin.id, None, "link", "").await;
     grant(&pool, x, vic.id, Some(x1), "email_invite", "").await;
     grant(&pool, x, rev.id, None, "email_invite", "NULL, NULL, now()").await;
-    grant(&pool, x, fut.id, None, "email_invite", "now() + interval '7 days', NULL, NULL").await;
-    grant(&pool, x, end.id, None, "email_invite", "now() - interval '9 days', now() - interval '1 day', NULL").await;
+    grant(
+        &pool,
+        x,
+        fut.id,
+        None,
+        "email_invite",
+        "now() + interval '7 days', NULL, NULL",
+    )
+    .await;
+    grant(
+        &pool,
+        x,
+        end.id,
+        None,
+        "email_invite",
+        "now() - interval '9 days', now() - interval '1 day', NULL",
+    )
+    .await;
     grant(&pool, x, pubg.id, None, "public", "").await;
 
     // An instance of Ann's, shared for writing, for reading, and with a share that ended.
-    let inst = app::instances::service::install(st, &ann, "Jira prod", "jira", vec![], "", String::new())
+    let inst =
+        app::instances::service::install(st, &ann, "Jira prod", "jira", vec![], "", String::new())
+            .await
+            .unwrap();
+    app::instances::service::share(st, &ann, inst, &ivy.email, "write")
         .await
         .unwrap();
-    app::instances::service::share(st, &ann, inst, &ivy.email, "write").await.unwrap();
-    app::instances::service::share(st, &ann, inst, &lin.email, "read").await.unwrap();
-    app::instances::service::share(st, &ann, inst, &end.email, "write").await.unwrap();
+    app::instances::service::share(st, &ann, inst, &lin.email, "read")
+        .await
+        .unwrap();
+    app::instances::service::share(st, &ann, inst, &end.email, "write")
+        .await
+        .unwrap();
     sqlx::query("UPDATE instance_shares SET starts_at = now() - interval '2 days', ends_at = now() - interval '1 day' WHERE user_id = $1")
         .bind(end.id)
         .execute(&pool)
@@ -150,16 +201,58 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
         .unwrap();
 
     // Ann's account: Ivy a member, Lin an admin; Zaps and connections of each kind.
-    let account = app::accounts::service::create_account(st, &ann, "Acme").await.unwrap();
+    let account = app::accounts::service::create_account(st, &ann, "Acme")
+        .await
+        .unwrap();
     member_of(&pool, account, ivy.id, AccountRole::Member).await;
     member_of(&pool, account, lin.id, AccountRole::Admin).await;
-    let ivy_private = zaps::create_zap(st, ivy, account, &NewZap { name: "Ivy's".into(), folder_id: None, versions: vec![], connections: vec![], trigger: Trigger::None, private: true }).await.unwrap();
-    let ann_shared = zaps::create_zap(st, &ann, account, &NewZap { name: "Team sync".into(), folder_id: None, versions: vec![], connections: vec![], trigger: Trigger::None, private: false }).await.unwrap();
-    let c = |app: &str, private| NewConnection { app: app.into(), name: app.into(), private };
-    let ivy_conn = zaps::create_connection(st, ivy, account, &c("Slack", true)).await.unwrap();
-    let ann_shared_conn = zaps::create_connection(st, &ann, account, &c("Jira", false)).await.unwrap();
-    let ann_private_conn = zaps::create_connection(st, &ann, account, &c("Gmail", true)).await.unwrap();
-    let ivy_old = zaps::create_connection(st, ivy, account, &c("Old", true)).await.unwrap();
+    let ivy_private = zaps::create_zap(
+        st,
+        ivy,
+        account,
+        &NewZap {
+            name: "Ivy's".into(),
+            folder_id: None,
+            versions: vec![],
+            connections: vec![],
+            trigger: Trigger::None,
+            private: true,
+        },
+    )
+    .await
+    .unwrap();
+    let ann_shared = zaps::create_zap(
+        st,
+        &ann,
+        account,
+        &NewZap {
+            name: "Team sync".into(),
+            folder_id: None,
+            versions: vec![],
+            connections: vec![],
+            trigger: Trigger::None,
+            private: false,
+        },
+    )
+    .await
+    .unwrap();
+    let c = |app: &str, private| NewConnection {
+        app: app.into(),
+        name: app.into(),
+        private,
+    };
+    let ivy_conn = zaps::create_connection(st, ivy, account, &c("Slack", true))
+        .await
+        .unwrap();
+    let ann_shared_conn = zaps::create_connection(st, &ann, account, &c("Jira", false))
+        .await
+        .unwrap();
+    let ann_private_conn = zaps::create_connection(st, &ann, account, &c("Gmail", true))
+        .await
+        .unwrap();
+    let ivy_old = zaps::create_connection(st, ivy, account, &c("Old", true))
+        .await
+        .unwrap();
     sqlx::query("UPDATE app_connections SET expires_at = now() - interval '1 hour' WHERE id = $1")
         .bind(ivy_old)
         .execute(&pool)
@@ -172,59 +265,151 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
     let mut screens = Vec::new();
     for who in &everyone {
         for (integration, version) in [(x, "1.0.0"), (x, "2.0.0"), (p, "2.0.0")] {
-            questions.push(Question { user: who.id, action: CheckAction::UseVersion, object: integration, version: Some(version.into()) });
+            questions.push(Question {
+                user: who.id,
+                action: CheckAction::UseVersion,
+                object: integration,
+                version: Some(version.into()),
+            });
             let usable = app::integrations::service::usable(st, who, integration).await;
-            screens.push(usable.map(|u| u.versions.iter().any(|v| v == version)).unwrap_or(false));
+            screens.push(
+                usable
+                    .map(|u| u.versions.iter().any(|v| v == version))
+                    .unwrap_or(false),
+            );
         }
-        questions.push(Question { user: who.id, action: CheckAction::RunInstance, object: inst, version: None });
-        screens.push(app::instances::service::set_running(st, who, inst, true).await.is_ok());
+        questions.push(Question {
+            user: who.id,
+            action: CheckAction::RunInstance,
+            object: inst,
+            version: None,
+        });
+        screens.push(
+            app::instances::service::set_running(st, who, inst, true)
+                .await
+                .is_ok(),
+        );
         for zap in [ivy_private, ann_shared] {
-            questions.push(Question { user: who.id, action: CheckAction::ChangeZap, object: zap, version: None });
-            screens.push(zaps::change_zap(st, who, account, zap, &ZapChange::default()).await.is_ok());
+            questions.push(Question {
+                user: who.id,
+                action: CheckAction::ChangeZap,
+                object: zap,
+                version: None,
+            });
+            screens.push(
+                zaps::change_zap(st, who, account, zap, &ZapChange::default())
+                    .await
+                    .is_ok(),
+            );
         }
         for conn in [ivy_conn, ann_shared_conn, ann_private_conn, ivy_old] {
-            questions.push(Question { user: who.id, action: CheckAction::UseConnection, object: conn, version: None });
-            let made = zaps::create_zap(st, who, account, &NewZap { name: "Probe".into(), folder_id: None, versions: vec![], connections: vec![conn], trigger: Trigger::None, private: true }).await;
+            questions.push(Question {
+                user: who.id,
+                action: CheckAction::UseConnection,
+                object: conn,
+                version: None,
+            });
+            let made = zaps::create_zap(
+                st,
+                who,
+                account,
+                &NewZap {
+                    name: "Probe".into(),
+                    folder_id: None,
+                    versions: vec![],
+                    connections: vec![conn],
+                    trigger: Trigger::None,
+                    private: true,
+                },
+            )
+            .await;
             screens.push(made.is_ok());
         }
     }
     assert_eq!(questions.len(), 90, "every person asks every question");
-    let platform = app::platform::tokens::Platform { token_id: Uuid::nil() };
+    let platform = platform_token(&pool).await;
     let (answers, counted) =
         statements_of(app::platform::check::check(st, &platform, &questions)).await;
     let answers = answers.unwrap();
     assert_eq!(counted, 1, "the whole batch is one statement");
     for ((q, a), screen) in questions.iter().zip(&answers).zip(&screens) {
-        assert_eq!(a.allowed, *screen, "{q:?}: check says {a:?}, the screens {screen}");
+        assert_eq!(
+            a.allowed, *screen,
+            "{q:?}: check says {a:?}, the screens {screen}"
+        );
     }
     // The reasons name the road or the rule.
     let reason = |who: &Actor, action: CheckAction, object: Uuid, version: Option<&str>| {
         let i = questions
             .iter()
-            .position(|q| q.user == who.id && q.action == action && q.object == object && q.version.as_deref() == version)
+            .position(|q| {
+                q.user == who.id
+                    && q.action == action
+                    && q.object == object
+                    && q.version.as_deref() == version
+            })
             .unwrap();
         (answers[i].allowed, answers[i].reason.as_str())
     };
     use CheckAction::*;
-    assert_eq!(reason(ivy, UseVersion, x, Some("2.0.0")), (true, "invitation"));
+    assert_eq!(
+        reason(ivy, UseVersion, x, Some("2.0.0")),
+        (true, "invitation")
+    );
     assert_eq!(reason(lin, UseVersion, x, Some("2.0.0")), (true, "link"));
-    assert_eq!(reason(pubg, UseVersion, x, Some("1.0.0")), (true, "public_grant"));
-    assert_eq!(reason(vic, UseVersion, x, Some("1.0.0")), (true, "invitation"));
-    assert_eq!(reason(vic, UseVersion, x, Some("2.0.0")), (false, "no_access"));
-    assert_eq!(reason(rev, UseVersion, x, Some("1.0.0")), (false, "access_ended"));
-    assert_eq!(reason(end, UseVersion, x, Some("1.0.0")), (false, "access_ended"));
-    assert_eq!(reason(fut, UseVersion, x, Some("1.0.0")), (false, "not_yet"));
-    assert_eq!(reason(nob, UseVersion, x, Some("1.0.0")), (false, "no_access"));
+    assert_eq!(
+        reason(pubg, UseVersion, x, Some("1.0.0")),
+        (true, "public_grant")
+    );
+    assert_eq!(
+        reason(vic, UseVersion, x, Some("1.0.0")),
+        (true, "invitation")
+    );
+    assert_eq!(
+        reason(vic, UseVersion, x, Some("2.0.0")),
+        (false, "no_access")
+    );
+    assert_eq!(
+        reason(rev, UseVersion, x, Some("1.0.0")),
+        (false, "access_ended")
+    );
+    assert_eq!(
+        reason(end, UseVersion, x, Some("1.0.0")),
+        (false, "access_ended")
+    );
+    assert_eq!(
+        reason(fut, UseVersion, x, Some("1.0.0")),
+        (false, "not_yet")
+    );
+    assert_eq!(
+        reason(nob, UseVersion, x, Some("1.0.0")),
+        (false, "no_access")
+    );
     assert_eq!(reason(nob, UseVersion, p, Some("2.0.0")), (true, "public"));
     assert_eq!(reason(&ann, RunInstance, inst, None), (true, "owner"));
     assert_eq!(reason(ivy, RunInstance, inst, None), (true, "write_share"));
-    assert_eq!(reason(lin, RunInstance, inst, None), (false, "read_only_share"));
+    assert_eq!(
+        reason(lin, RunInstance, inst, None),
+        (false, "read_only_share")
+    );
     assert_eq!(reason(end, RunInstance, inst, None), (false, "no_access"));
     assert_eq!(reason(ivy, ChangeZap, ivy_private, None), (true, "owner"));
-    assert_eq!(reason(lin, ChangeZap, ann_shared, None), (false, "not_owner"));
-    assert_eq!(reason(nob, ChangeZap, ann_shared, None), (false, "not_a_member"));
-    assert_eq!(reason(ivy, UseConnection, ann_shared_conn, None), (true, "shared_connection"));
-    assert_eq!(reason(ivy, UseConnection, ivy_old, None), (false, "connection_expired"));
+    assert_eq!(
+        reason(lin, ChangeZap, ann_shared, None),
+        (false, "not_owner")
+    );
+    assert_eq!(
+        reason(nob, ChangeZap, ann_shared, None),
+        (false, "not_a_member")
+    );
+    assert_eq!(
+        reason(ivy, UseConnection, ann_shared_conn, None),
+        (true, "shared_connection")
+    );
+    assert_eq!(
+        reason(ivy, UseConnection, ivy_old, None),
+        (false, "connection_expired")
+    );
     let _ = x2;
 
     // 100 questions (the most) are one statement too; 101 are refused before any work.
@@ -236,17 +421,61 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
     assert_eq!(counted, 1);
     let mut too_many = hundred.clone();
     too_many.push(hundred[0].clone());
-    assert!(matches!(app::platform::check::check(st, &platform, &too_many).await, Err(AppError::Validation { .. })));
+    assert!(matches!(
+        app::platform::check::check(st, &platform, &too_many).await,
+        Err(AppError::Validation { .. })
+    ));
     // Unknown people and things.
     let odd = [
-        Question { user: Uuid::new_v4(), action: UseVersion, object: p, version: Some("1.0.0".into()) },
-        Question { user: ivy.id, action: RunInstance, object: Uuid::new_v4(), version: None },
-        Question { user: ivy.id, action: UseVersion, object: x, version: Some("9.9.9".into()) },
+        Question {
+            user: Uuid::new_v4(),
+            action: UseVersion,
+            object: p,
+            version: Some("1.0.0".into()),
+        },
+        Question {
+            user: ivy.id,
+            action: RunInstance,
+            object: Uuid::new_v4(),
+            version: None,
+        },
+        Question {
+            user: ivy.id,
+            action: UseVersion,
+            object: x,
+            version: Some("9.9.9".into()),
+        },
     ];
-    let a = app::platform::check::check(st, &platform, &odd).await.unwrap();
+    let a = app::platform::check::check(st, &platform, &odd)
+        .await
+        .unwrap();
     let reasons: Vec<&str> = a.iter().map(|a| a.reason.as_str()).collect();
     assert_eq!(reasons, ["unknown_user", "not_found", "not_found"]);
     assert!(a.iter().all(|a| !a.allowed));
+    // A token that is not live is refused before any question is looked at, even a
+    // malformed batch; the token and the questions are the one statement.
+    for t in ["gpt_not-a-token", "gat_personal", ""] {
+        assert!(
+            matches!(
+                app::platform::check::check(st, t, &odd).await,
+                Err(AppError::Unauthenticated)
+            ),
+            "{t}"
+        );
+        assert!(
+            matches!(
+                app::platform::check::check(st, t, &too_many).await,
+                Err(AppError::Unauthenticated)
+            ),
+            "{t}"
+        );
+    }
+    let (last,): (Option<chrono::DateTime<chrono::Utc>>,) = sqlx::query_as("SELECT last_used_at FROM platform_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))")
+        .bind(&platform)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(last.is_some(), "the check records the token's use");
 }
 
 // covers: PL-1, X-6
@@ -261,10 +490,24 @@ async fn the_check_door_takes_platform_tokens_only(pool: PgPool) {
     // A personal token, no token, a cookie alone: 401.
     let (s, b) = post(&app.base, &personal, "/api/v1/check", &q).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
-    let res = ann.post(format!("{}/api/v1/check", app.base)).json(&q).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "cookies are ignored");
+    let res = ann
+        .post(format!("{}/api/v1/check", app.base))
+        .json(&q)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "cookies are ignored"
+    );
     // The platform token is no person: it cannot act as one elsewhere.
-    let res = Client::new().get(format!("{}/api/v1/me", app.base)).bearer_auth(&platform).send().await.unwrap();
+    let res = Client::new()
+        .get(format!("{}/api/v1/me", app.base))
+        .bearer_auth(&platform)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = Client::new()
         .get(format!("{}/api/v1/me", app.base))
@@ -273,18 +516,37 @@ async fn the_check_door_takes_platform_tokens_only(pool: PgPool) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "acting for a member reaches their Zaps only");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "acting for a member reaches their Zaps only"
+    );
     // The platform's answer.
     let (s, b) = post(&app.base, &platform, "/api/v1/check", &q).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(b["answers"][0], json!({"allowed": false, "reason": "not_found"}));
+    assert_eq!(
+        b["answers"][0],
+        json!({"allowed": false, "reason": "not_found"})
+    );
     // Malformed and oversized batches change nothing and say why.
     for (body, want) in [
         (json!({"questions": []}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"questions": [{"user": ann_id, "action": "use_version", "object": Uuid::new_v4()}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"questions": [{"user": ann_id, "action": "fly", "object": Uuid::new_v4()}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"questions": [{"user": "me", "action": "run_instance", "object": Uuid::new_v4()}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"questions": vec![json!({"user": ann_id, "action": "run_instance", "object": Uuid::nil()}); 101]}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"questions": [{"user": ann_id, "action": "use_version", "object": Uuid::new_v4()}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"questions": [{"user": ann_id, "action": "fly", "object": Uuid::new_v4()}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"questions": [{"user": "me", "action": "run_instance", "object": Uuid::new_v4()}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"questions": vec![json!({"user": ann_id, "action": "run_instance", "object": Uuid::nil()}); 101]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ] {
         let (s, b) = post(&app.base, &platform, "/api/v1/check", &body).await;
         assert_eq!(s, want, "{body}: {b}");
@@ -301,7 +563,10 @@ async fn the_check_door_takes_platform_tokens_only(pool: PgPool) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // Revoked and expired platform tokens: 401 on the very next request.
-    sqlx::query("UPDATE platform_tokens SET revoked_at = now()").execute(&pool).await.unwrap();
+    sqlx::query("UPDATE platform_tokens SET revoked_at = now()")
+        .execute(&pool)
+        .await
+        .unwrap();
     let (s, _) = post(&app.base, &platform, "/api/v1/check", &q).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let other = platform_token(&pool).await;
@@ -331,52 +596,166 @@ async fn zaps_and_connections_live_through_the_api_with_each_refusal(pool: PgPoo
     let (x, x1, x2) = new_version(st, &ann, "Private CRM", false).await;
     let (_hidden, h1, _) = new_version(st, &ann, "Hidden", false).await;
     grant(&pool, x, ivy.id, Some(x1), "email_invite", "").await;
-    let account = app::accounts::service::create_account(st, &ann, "Acme").await.unwrap();
+    let account = app::accounts::service::create_account(st, &ann, "Acme")
+        .await
+        .unwrap();
     member_of(&pool, account, ivy.id, AccountRole::Member).await;
     let base = format!("/api/v1/accounts/{account}");
 
     // Ivy: a folder, a private connection, a Zap on the version she may use.
-    let (s, f) = post(&app.base, &ivy_t, &format!("{base}/folders"), &json!({"name": "Mine"})).await;
+    let (s, f) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/folders"),
+        &json!({"name": "Mine"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{f}");
     let folder = f["id"].as_str().unwrap().to_string();
-    let (s, c) = post(&app.base, &ivy_t, &format!("{base}/connections"), &json!({"app": "Slack", "name": "Ivy's Slack"})).await;
+    let (s, c) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/connections"),
+        &json!({"app": "Slack", "name": "Ivy's Slack"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let conn = c["id"].as_str().unwrap().to_string();
-    let new_zap = |versions: Vec<Uuid>| {
-        json!({"name": "Leads to Slack", "folder_id": folder, "versions": versions, "connections": [conn], "trigger": "catch_hook"})
-    };
-    let (s, z) = post(&app.base, &ivy_t, &format!("{base}/zaps"), &new_zap(vec![x1])).await;
+    let new_zap = |versions: Vec<Uuid>| json!({"name": "Leads to Slack", "folder_id": folder, "versions": versions, "connections": [conn], "trigger": "catch_hook"});
+    let (s, z) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/zaps"),
+        &new_zap(vec![x1]),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{z}");
     let zap: Uuid = z["id"].as_str().unwrap().parse().unwrap();
-    let (enabled, hook): (bool, Option<String>) = sqlx::query_as("SELECT enabled, webhook_token FROM zaps WHERE id = $1")
-        .bind(zap)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let (enabled, hook): (bool, Option<String>) =
+        sqlx::query_as("SELECT enabled, webhook_token FROM zaps WHERE id = $1")
+            .bind(zap)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(enabled && hook.is_some(), "on, with a webhook URL");
 
     // Refusals, each changing nothing.
     let zaps_before = app.count("zaps").await;
-    let (s, b) = post(&app.base, &ivy_t, &format!("{base}/zaps"), &new_zap(vec![x2])).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("version_not_usable")), "{b}");
-    let (s, b) = post(&app.base, &ivy_t, &format!("{base}/zaps"), &new_zap(vec![h1])).await;
-    let (s2, b2) = post(&app.base, &ivy_t, &format!("{base}/zaps"), &new_zap(vec![Uuid::new_v4()])).await;
-    assert_eq!((s, &b), (s2, &b2), "a version never shared answers like a missing one");
+    let (s, b) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/zaps"),
+        &new_zap(vec![x2]),
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("version_not_usable")),
+        "{b}"
+    );
+    let (s, b) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/zaps"),
+        &new_zap(vec![h1]),
+    )
+    .await;
+    let (s2, b2) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/zaps"),
+        &new_zap(vec![Uuid::new_v4()]),
+    )
+    .await;
+    assert_eq!(
+        (s, &b),
+        (s2, &b2),
+        "a version never shared answers like a missing one"
+    );
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let ann_private = zaps::create_connection(st, &ann, account, &NewConnection { app: "Gmail".into(), name: "Ann's Gmail".into(), private: true }).await.unwrap();
-    let (s, b) = post(&app.base, &ivy_t, &format!("{base}/zaps"), &json!({"name": "Peek", "connections": [ann_private]})).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "another's private connection: {b}");
-    let shared = zaps::create_folder(st, &ann, account, &wire::platform::NewFolder { name: "Team".into(), shared: true }).await.unwrap();
-    let ann_folder = zaps::create_folder(st, &ann, account, &wire::platform::NewFolder { name: "Ann's".into(), shared: false }).await.unwrap();
-    let (s, _) = post(&app.base, &ivy_t, &format!("{base}/zaps"), &json!({"name": "Private in shared", "folder_id": shared})).await;
+    let ann_private = zaps::create_connection(
+        st,
+        &ann,
+        account,
+        &NewConnection {
+            app: "Gmail".into(),
+            name: "Ann's Gmail".into(),
+            private: true,
+        },
+    )
+    .await
+    .unwrap();
+    let (s, b) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/zaps"),
+        &json!({"name": "Peek", "connections": [ann_private]}),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "another's private connection: {b}"
+    );
+    let shared = zaps::create_folder(
+        st,
+        &ann,
+        account,
+        &wire::platform::NewFolder {
+            name: "Team".into(),
+            shared: true,
+        },
+    )
+    .await
+    .unwrap();
+    let ann_folder = zaps::create_folder(
+        st,
+        &ann,
+        account,
+        &wire::platform::NewFolder {
+            name: "Ann's".into(),
+            shared: false,
+        },
+    )
+    .await
+    .unwrap();
+    let (s, _) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/zaps"),
+        &json!({"name": "Private in shared", "folder_id": shared}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = post(&app.base, &ivy_t, &format!("{base}/zaps"), &json!({"name": "In Ann's", "folder_id": ann_folder})).await;
+    let (s, _) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/zaps"),
+        &json!({"name": "In Ann's", "folder_id": ann_folder}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = post(&app.base, &out_t, &format!("{base}/zaps"), &json!({"name": "Outsider"})).await;
+    let (s, _) = post(
+        &app.base,
+        &out_t,
+        &format!("{base}/zaps"),
+        &json!({"name": "Outsider"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = post(&app.base, &ivy_t, &format!("{base}/zaps"), &json!({"name": ""})).await;
+    let (s, _) = post(
+        &app.base,
+        &ivy_t,
+        &format!("{base}/zaps"),
+        &json!({"name": ""}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.count("zaps").await, zaps_before, "no refusal made a Zap");
+    assert_eq!(
+        app.count("zaps").await,
+        zaps_before,
+        "no refusal made a Zap"
+    );
 
     // Edit, move, switch: the owner only; others see 403 (shared) or 404.
     let patch = |token: &str, body: Value| {
@@ -386,10 +765,34 @@ async fn zaps_and_connections_live_through_the_api_with_each_refusal(pool: PgPoo
             .json(&body)
             .send()
     };
-    assert_eq!(patch(&ann_t, json!({"name": "Mine now"})).await.unwrap().status(), StatusCode::NOT_FOUND, "a private Zap of another");
-    assert_eq!(patch(&out_t, json!({"name": "x"})).await.unwrap().status(), StatusCode::NOT_FOUND);
-    assert_eq!(patch(&ivy_t, json!({"name": "Leads", "trigger": "catch_raw_hook"})).await.unwrap().status(), StatusCode::NO_CONTENT);
-    let (name, hook2): (String, Option<String>) = sqlx::query_as("SELECT name, webhook_token FROM zaps WHERE id = $1").bind(zap).fetch_one(&pool).await.unwrap();
+    assert_eq!(
+        patch(&ann_t, json!({"name": "Mine now"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND,
+        "a private Zap of another"
+    );
+    assert_eq!(
+        patch(&out_t, json!({"name": "x"})).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        patch(
+            &ivy_t,
+            json!({"name": "Leads", "trigger": "catch_raw_hook"})
+        )
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    let (name, hook2): (String, Option<String>) =
+        sqlx::query_as("SELECT name, webhook_token FROM zaps WHERE id = $1")
+            .bind(zap)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(name, "Leads");
     assert_ne!(hook2, hook, "a new trigger, a new webhook URL");
     let (changed,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE kind = 'zap.webhook_changed' AND payload->>'zap_id' = $1")
@@ -398,14 +801,33 @@ async fn zaps_and_connections_live_through_the_api_with_each_refusal(pool: PgPoo
         .await
         .unwrap();
     assert_eq!(changed, 1, "the platform hears of the new URL");
-    let res = Client::new().put(format!("{}{base}/zaps/{zap}/folder", app.base)).bearer_auth(&ivy_t).json(&json!({"folder_id": null})).send().await.unwrap();
+    let res = Client::new()
+        .put(format!("{}{base}/zaps/{zap}/folder", app.base))
+        .bearer_auth(&ivy_t)
+        .json(&json!({"folder_id": null}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = Client::new().put(format!("{}{base}/zaps/{zap}/folder", app.base)).bearer_auth(&ivy_t).json(&json!({"folder_id": ann_folder})).send().await.unwrap();
+    let res = Client::new()
+        .put(format!("{}{base}/zaps/{zap}/folder", app.base))
+        .bearer_auth(&ivy_t)
+        .json(&json!({"folder_id": ann_folder}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Access ends: the Zap pauses with the reason, and cannot be switched on again.
-    app::integrations::service::revoke(st, &ann, x, ivy.id, None, "").await.unwrap();
-    let (on, why): (bool, Option<String>) = sqlx::query_as("SELECT enabled, paused_reason FROM zaps WHERE id = $1").bind(zap).fetch_one(&pool).await.unwrap();
+    app::integrations::service::revoke(st, &ann, x, ivy.id, None, "")
+        .await
+        .unwrap();
+    let (on, why): (bool, Option<String>) =
+        sqlx::query_as("SELECT enabled, paused_reason FROM zaps WHERE id = $1")
+            .bind(zap)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(!on);
     assert_eq!(why.as_deref(), Some("Access to Private CRM was revoked"));
     let res = patch(&ivy_t, json!({"enabled": true})).await.unwrap();
@@ -415,7 +837,21 @@ async fn zaps_and_connections_live_through_the_api_with_each_refusal(pool: PgPoo
 
     // Paging: 7 Zaps, 3 a page, each once, in order.
     for n in 0..6 {
-        zaps::create_zap(st, &ivy, account, &NewZap { name: format!("Zap {n}"), folder_id: None, versions: vec![], connections: vec![], trigger: Trigger::None, private: true }).await.unwrap();
+        zaps::create_zap(
+            st,
+            &ivy,
+            account,
+            &NewZap {
+                name: format!("Zap {n}"),
+                folder_id: None,
+                versions: vec![],
+                connections: vec![],
+                trigger: Trigger::None,
+                private: true,
+            },
+        )
+        .await
+        .unwrap();
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -424,7 +860,15 @@ async fn zaps_and_connections_live_through_the_api_with_each_refusal(pool: PgPoo
             None => format!("{}{base}/zaps?limit=3", app.base),
             Some(c) => format!("{}{base}/zaps?limit=3&cursor={c}", app.base),
         };
-        let page: Value = Client::new().get(url).bearer_auth(&ivy_t).send().await.unwrap().json().await.unwrap();
+        let page: Value = Client::new()
+            .get(url)
+            .bearer_auth(&ivy_t)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for z in page["zaps"].as_array().unwrap() {
             seen.push(z["name"].as_str().unwrap().to_string());
         }
@@ -439,12 +883,37 @@ async fn zaps_and_connections_live_through_the_api_with_each_refusal(pool: PgPoo
     assert_eq!(seen.len(), 7, "{seen:?}");
 
     // An admin deletes Ivy's private connection: first what it would do, then for real.
-    zaps::change_zap(st, &ivy, account, zap, &ZapChange { enabled: Some(false), ..Default::default() }).await.unwrap();
+    zaps::change_zap(
+        st,
+        &ivy,
+        account,
+        zap,
+        &ZapChange {
+            enabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     grant(&pool, x, ivy.id, Some(x1), "email_invite", "").await;
-    zaps::change_zap(st, &ivy, account, zap, &ZapChange { enabled: Some(true), ..Default::default() }).await.unwrap();
+    zaps::change_zap(
+        st,
+        &ivy,
+        account,
+        zap,
+        &ZapChange {
+            enabled: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let del = |token: &str, dry: bool| {
         Client::new()
-            .delete(format!("{}{base}/connections/{conn}?dry_run={dry}", app.base))
+            .delete(format!(
+                "{}{base}/connections/{conn}?dry_run={dry}",
+                app.base
+            ))
             .bearer_auth(token.to_string())
             .send()
     };
@@ -454,30 +923,70 @@ async fn zaps_and_connections_live_through_the_api_with_each_refusal(pool: PgPoo
     assert_eq!(preview["zaps"], json!(["Leads"]));
     assert_eq!(preview["zaps_paused"], json!(["Leads"]));
     assert_eq!(preview["deleted"], false);
-    assert_eq!(app.count("app_connections").await, 2, "a dry run deletes nothing");
+    assert_eq!(
+        app.count("app_connections").await,
+        2,
+        "a dry run deletes nothing"
+    );
     // A plain member may not delete another's private connection (it is not theirs to see).
-    let other = zaps::create_connection(st, &ann, account, &NewConnection { app: "Drive".into(), name: "Ann's Drive".into(), private: true }).await.unwrap();
-    let res = Client::new().delete(format!("{}{base}/connections/{other}", app.base)).bearer_auth(&ivy_t).send().await.unwrap();
+    let other = zaps::create_connection(
+        st,
+        &ann,
+        account,
+        &NewConnection {
+            app: "Drive".into(),
+            name: "Ann's Drive".into(),
+            private: true,
+        },
+    )
+    .await
+    .unwrap();
+    let res = Client::new()
+        .delete(format!("{}{base}/connections/{other}", app.base))
+        .bearer_auth(&ivy_t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Twice at once: one deletes, the other finds nothing.
     let (a, b) = tokio::join!(del(&ann_t, false), del(&ann_t, false));
     let mut statuses = [a.unwrap().status(), b.unwrap().status()];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::NOT_FOUND]);
-    let (on, why): (bool, Option<String>) = sqlx::query_as("SELECT enabled, paused_reason FROM zaps WHERE id = $1").bind(zap).fetch_one(&pool).await.unwrap();
+    let (on, why): (bool, Option<String>) =
+        sqlx::query_as("SELECT enabled, paused_reason FROM zaps WHERE id = $1")
+            .bind(zap)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(!on);
-    assert_eq!(why.as_deref(), Some("The connection “Ivy's Slack” was deleted by Ann"));
-    let (paused,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE kind = 'zap.paused' AND payload->>'zap_id' = $1")
-        .bind(zap.to_string())
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        why.as_deref(),
+        Some("The connection “Ivy's Slack” was deleted by Ann")
+    );
+    let (paused,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM events WHERE kind = 'zap.paused' AND payload->>'zap_id' = $1",
+    )
+    .bind(zap.to_string())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(paused, 1);
     // Deleting one's own Zap; a read token may not.
     let read = app.api_token(&ivy_c, "read").await;
-    let res = Client::new().delete(format!("{}{base}/zaps/{zap}", app.base)).bearer_auth(&read).send().await.unwrap();
+    let res = Client::new()
+        .delete(format!("{}{base}/zaps/{zap}", app.base))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = Client::new().delete(format!("{}{base}/zaps/{zap}", app.base)).bearer_auth(&ivy_t).send().await.unwrap();
+    let res = Client::new()
+        .delete(format!("{}{base}/zaps/{zap}", app.base))
+        .bearer_auth(&ivy_t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     // The platform acting for Ivy has Ivy's rights, and no more.
@@ -523,7 +1032,12 @@ async fn receive(
     h: HeaderMap,
     body: Bytes,
 ) -> AxStatus {
-    let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let get = |k: &str| {
+        h.get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
     r.got.lock().unwrap().push((
         get("gatehouse-event-id"),
         get("gatehouse-event-type"),
@@ -555,14 +1069,37 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
     let st = &app.state;
     let (rx, url) = start_receiver().await;
     let platform = platform_token(&pool).await;
-    let (s, made) = post(&app.base, &platform, "/api/v1/platform/webhooks", &json!({"url": url, "description": "test receiver"})).await;
+    let (s, made) = post(
+        &app.base,
+        &platform,
+        "/api/v1/platform/webhooks",
+        &json!({"url": url, "description": "test receiver"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{made}");
     let secret = made["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("whsec_"));
-    let list: Value = Client::new().get(format!("{}/api/v1/platform/webhooks", app.base)).bearer_auth(&platform).send().await.unwrap().json().await.unwrap();
-    assert!(!list.to_string().contains(&secret), "the secret is shown once");
+    let list: Value = Client::new()
+        .get(format!("{}/api/v1/platform/webhooks", app.base))
+        .bearer_auth(&platform)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !list.to_string().contains(&secret),
+        "the secret is shown once"
+    );
     for bad in ["ftp://x.example", "not a url", "https://user:pw@x.example/"] {
-        let (s, _) = post(&app.base, &platform, "/api/v1/platform/webhooks", &json!({"url": bad})).await;
+        let (s, _) = post(
+            &app.base,
+            &platform,
+            "/api/v1/platform/webhooks",
+            &json!({"url": bad}),
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
 
@@ -571,14 +1108,38 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
     let ivy = person(&pool, "Ivy", "ivy@example.com").await;
     let (x, x1, _) = new_version(st, &ann, "Private CRM", false).await;
     grant(&pool, x, ivy.id, None, "email_invite", "").await;
-    let account = app::accounts::service::create_account(st, &ann, "Acme").await.unwrap();
+    let account = app::accounts::service::create_account(st, &ann, "Acme")
+        .await
+        .unwrap();
     member_of(&pool, account, ivy.id, AccountRole::Member).await;
-    let zap = zaps::create_zap(st, &ivy, account, &NewZap { name: "Leads".into(), folder_id: None, versions: vec![x1], connections: vec![], trigger: Trigger::None, private: true }).await.unwrap();
+    let zap = zaps::create_zap(
+        st,
+        &ivy,
+        account,
+        &NewZap {
+            name: "Leads".into(),
+            folder_id: None,
+            versions: vec![x1],
+            connections: vec![],
+            trigger: Trigger::None,
+            private: true,
+        },
+    )
+    .await
+    .unwrap();
     // A preview of the revocation writes no event.
-    app::integrations::service::revoke_preview(st, &ann, x, ivy.id, None).await.unwrap();
+    app::integrations::service::revoke_preview(st, &ann, x, ivy.id, None)
+        .await
+        .unwrap();
     assert_eq!(app.count("events").await, 0);
-    app::integrations::service::revoke(st, &ann, x, ivy.id, None, "").await.unwrap();
-    let (id, payload): (Uuid, Value) = sqlx::query_as("SELECT id, payload FROM events WHERE kind = 'access.ended'").fetch_one(&pool).await.unwrap();
+    app::integrations::service::revoke(st, &ann, x, ivy.id, None, "")
+        .await
+        .unwrap();
+    let (id, payload): (Uuid, Value) =
+        sqlx::query_as("SELECT id, payload FROM events WHERE kind = 'access.ended'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(payload["user_id"], json!(ivy.id));
     assert_eq!(payload["zaps_paused"][0]["id"], json!(zap));
     assert_eq!(payload["versions_left"], json!([]));
@@ -595,8 +1156,15 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
     .unwrap();
     assert_eq!((attempts, status), (1, Some(500)));
     assert!(next_in > 20.0, "backs off: {next_in}");
-    assert_eq!(app::platform::events::deliver_due(st, 10).await.unwrap(), 0, "not due yet");
-    sqlx::query("UPDATE event_deliveries SET next_attempt_at = now()").execute(&pool).await.unwrap();
+    assert_eq!(
+        app::platform::events::deliver_due(st, 10).await.unwrap(),
+        0,
+        "not due yet"
+    );
+    sqlx::query("UPDATE event_deliveries SET next_attempt_at = now()")
+        .execute(&pool)
+        .await
+        .unwrap();
     assert_eq!(app::platform::events::deliver_due(st, 10).await.unwrap(), 1);
     {
         let got = rx.got.lock().unwrap();
@@ -606,8 +1174,17 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
         assert_eq!(got[1].1, "access.ended");
         let now = chrono::Utc::now().timestamp();
         for (_, _, sig, body) in got.iter() {
-            assert!(app::platform::events::verify(&secret, sig, body, now, 300), "{sig}");
-            assert!(!app::platform::events::verify("whsec_other", sig, body, now, 300));
+            assert!(
+                app::platform::events::verify(&secret, sig, body, now, 300),
+                "{sig}"
+            );
+            assert!(!app::platform::events::verify(
+                "whsec_other",
+                sig,
+                body,
+                now,
+                300
+            ));
             let b: Value = serde_json::from_str(body).unwrap();
             assert_eq!(b["id"], json!(id));
             assert_eq!(b["data"]["zaps_paused"][0]["name"], "Leads");
@@ -615,19 +1192,37 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
     }
     // An operator resends it: the same id again. A non-operator cannot.
     let op = person(&pool, "Olga Operator", "olga@example.com").await;
-    assert!(matches!(app::platform::events::resend(st, &op, id, Uuid::nil()).await, Err(AppError::NotFound)));
+    assert!(matches!(
+        app::platform::events::resend(st, &op, id, Uuid::nil()).await,
+        Err(AppError::NotFound)
+    ));
     let endpoint: Uuid = made["webhook"]["id"].as_str().unwrap().parse().unwrap();
-    assert!(matches!(app::platform::events::resend(st, &op, id, endpoint).await, Err(AppError::NotFound)));
-    sqlx::query("UPDATE users SET is_operator = true WHERE id = $1").bind(op.id).execute(&pool).await.unwrap();
+    assert!(matches!(
+        app::platform::events::resend(st, &op, id, endpoint).await,
+        Err(AppError::NotFound)
+    ));
+    sqlx::query("UPDATE users SET is_operator = true WHERE id = $1")
+        .bind(op.id)
+        .execute(&pool)
+        .await
+        .unwrap();
     let shown = app::platform::events::deliveries(st, &op).await.unwrap();
     assert_eq!(shown.len(), 1);
-    assert_eq!((shown[0].state.as_str(), shown[0].attempts), ("delivered", 2));
-    app::platform::events::resend(st, &op, id, endpoint).await.unwrap();
+    assert_eq!(
+        (shown[0].state.as_str(), shown[0].attempts),
+        ("delivered", 2)
+    );
+    app::platform::events::resend(st, &op, id, endpoint)
+        .await
+        .unwrap();
     assert_eq!(app::platform::events::deliver_due(st, 10).await.unwrap(), 1);
     assert_eq!(rx.got.lock().unwrap()[2].0, id.to_string());
 
     // Forty share changes; two servers deliver at once: each event arrives exactly once.
-    let inst = app::instances::service::install(st, &ann, "Jira", "jira", vec![], "", String::new()).await.unwrap();
+    let inst =
+        app::instances::service::install(st, &ann, "Jira", "jira", vec![], "", String::new())
+            .await
+            .unwrap();
     let users: Vec<(Uuid,)> = sqlx::query_as(
         "INSERT INTO users (email, name, password_hash, email_verified_at) \
          SELECT 'p' || n || '@example.com', 'P' || n, 'x', now() FROM generate_series(1, 40) n RETURNING id",
@@ -636,16 +1231,29 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
     .await
     .unwrap();
     for (u,) in &users {
-        sqlx::query("INSERT INTO instance_shares (instance_id, user_id, access) VALUES ($1, $2, 'read')")
-            .bind(inst)
-            .bind(u)
-            .execute(&pool)
+        sqlx::query(
+            "INSERT INTO instance_shares (instance_id, user_id, access) VALUES ($1, $2, 'read')",
+        )
+        .bind(inst)
+        .bind(u)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let (pending,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM event_deliveries WHERE delivered_at IS NULL")
+            .fetch_one(&pool)
             .await
             .unwrap();
-    }
-    let (pending,): (i64,) = sqlx::query_as("SELECT count(*) FROM event_deliveries WHERE delivered_at IS NULL").fetch_one(&pool).await.unwrap();
     assert_eq!(pending, 40);
-    let other = AppState { pool: sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(pool.connect_options().as_ref().clone()).await.unwrap(), ..st.clone() };
+    let other = AppState {
+        pool: sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(pool.connect_options().as_ref().clone())
+            .await
+            .unwrap(),
+        ..st.clone()
+    };
     let (a, b) = tokio::join!(
         app::platform::events::deliver_due(st, 25),
         app::platform::events::deliver_due(&other, 25)
@@ -657,7 +1265,11 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
     );
     assert_eq!(a + b + c.unwrap() + d.unwrap(), 40, "{a} + {b}");
     let got = rx.got.lock().unwrap();
-    let shares: Vec<&String> = got.iter().filter(|g| g.1 == "instance.share_changed").map(|g| &g.0).collect();
+    let shares: Vec<&String> = got
+        .iter()
+        .filter(|g| g.1 == "instance.share_changed")
+        .map(|g| &g.0)
+        .collect();
     let unique: std::collections::BTreeSet<&&String> = shares.iter().collect();
     assert_eq!(shares.len(), 40);
     assert_eq!(unique.len(), 40, "no event twice");

@@ -286,7 +286,8 @@ pub fn work(
         (_, true, _) => allow(),
         (UseConnection, false, false) => allow(),
         (DeleteConnection, false, true) => {
-            account(role, AccountAction::DeleteOthersPrivateConnection).map_err(|_| Denied::NotVisible)
+            account(role, AccountAction::DeleteOthersPrivateConnection)
+                .map_err(|_| Denied::NotVisible)
         }
         (ChangeZap | UseConnection, false, true) => Err(Denied::NotVisible),
         (ChangeZap | DeleteConnection, false, false) => deny_visible(),
@@ -415,14 +416,23 @@ mod tests {
             for action in [ChangeZap, UseConnection, DeleteConnection] {
                 for private in [true, false] {
                     // Their own things: always.
-                    assert!(ok(work(role, true, private, action)), "{role:?} own {action:?}");
+                    assert!(
+                        ok(work(role, true, private, action)),
+                        "{role:?} own {action:?}"
+                    );
                 }
             }
             assert_eq!(work(role, false, true, ChangeZap), Err(Denied::NotVisible));
             assert_eq!(work(role, false, false, ChangeZap), Err(Denied::Forbidden));
             assert!(ok(work(role, false, false, UseConnection)));
-            assert_eq!(work(role, false, true, UseConnection), Err(Denied::NotVisible));
-            assert_eq!(work(role, false, false, DeleteConnection), Err(Denied::Forbidden));
+            assert_eq!(
+                work(role, false, true, UseConnection),
+                Err(Denied::NotVisible)
+            );
+            assert_eq!(
+                work(role, false, false, DeleteConnection),
+                Err(Denied::Forbidden)
+            );
             let admin = role != Some(AMember);
             assert_eq!(
                 ok(work(role, false, true, DeleteConnection)),

@@ -578,44 +578,48 @@ pub async fn rotate_secrets(
 ) -> Result<u64, AppError> {
     use crate::server::crypto::Sealed;
     let mut total = 0;
-    loop {
-        let mut tx = pool.begin().await?;
-        let rows: Vec<(Uuid, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, secret_key_id, secret_nonce, secret_ciphertext FROM instance_logins \
-             WHERE secret_key_id <> $1 ORDER BY id LIMIT 500 FOR UPDATE",
-        )
-        .bind(keyring.current_id())
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
-            return Ok(total);
+    // Instance logins, and the platform's webhook signing secrets (PL-3).
+    for table in ["instance_logins", "webhook_endpoints"] {
+        loop {
+            let mut tx = pool.begin().await?;
+            let rows: Vec<(Uuid, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(&format!(
+                "SELECT id, secret_key_id, secret_nonce, secret_ciphertext FROM {table} \
+                 WHERE secret_key_id <> $1 ORDER BY id LIMIT 500 FOR UPDATE"
+            ))
+            .bind(keyring.current_id())
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let (mut ids, mut nonces, mut cts) = (Vec::new(), Vec::new(), Vec::new());
+            for (id, key_id, nonce, ciphertext) in rows {
+                let secret = keyring
+                    .open(&Sealed {
+                        key_id,
+                        nonce,
+                        ciphertext,
+                    })
+                    .map_err(|e| AppError::internal(format!("{table} {id}: {e}")))?;
+                let sealed = keyring.seal(&secret);
+                ids.push(id);
+                nonces.push(sealed.nonce);
+                cts.push(sealed.ciphertext);
+            }
+            let done = sqlx::query(&format!(
+                "UPDATE {table} l SET secret_key_id = $1, secret_nonce = n.nonce, secret_ciphertext = n.ct \
+                 FROM unnest($2::uuid[], $3::bytea[], $4::bytea[]) AS n(id, nonce, ct) WHERE l.id = n.id"
+            ))
+            .bind(keyring.current_id())
+            .bind(&ids)
+            .bind(&nonces)
+            .bind(&cts)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            total += done;
         }
-        let (mut ids, mut nonces, mut cts) = (Vec::new(), Vec::new(), Vec::new());
-        for (id, key_id, nonce, ciphertext) in rows {
-            let secret = keyring
-                .open(&Sealed {
-                    key_id,
-                    nonce,
-                    ciphertext,
-                })
-                .map_err(|e| AppError::internal(format!("login {id}: {e}")))?;
-            let sealed = keyring.seal(&secret);
-            ids.push(id);
-            nonces.push(sealed.nonce);
-            cts.push(sealed.ciphertext);
-        }
-        let done = sqlx::query(
-            "UPDATE instance_logins l SET secret_key_id = $1, secret_nonce = n.nonce, secret_ciphertext = n.ct \
-             FROM unnest($2::uuid[], $3::bytea[], $4::bytea[]) AS n(id, nonce, ct) WHERE l.id = n.id",
-        )
-        .bind(keyring.current_id())
-        .bind(&ids)
-        .bind(&nonces)
-        .bind(&cts)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        total += done;
     }
+    Ok(total)
 }

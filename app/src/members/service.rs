@@ -385,9 +385,16 @@ pub async fn work(
     let folders = super::repo::folders_seen(&mut conn, account_id, me.id).await?;
     let versions = super::repo::usable_versions(&mut conn, me.id).await?;
     let admin = policy::account(role, AccountAction::DeleteOthersPrivateConnection).is_ok();
-    let mut connections = super::repo::connections_seen(&mut conn, account_id, me.id, admin).await?;
+    let mut connections =
+        super::repo::connections_seen(&mut conn, account_id, me.id, admin).await?;
     for c in &mut connections {
-        c.may_delete = policy::work(role, c.owner_id == me.id, c.private, policy::WorkAction::DeleteConnection).is_ok();
+        c.may_delete = policy::work(
+            role,
+            c.owner_id == me.id,
+            c.private,
+            policy::WorkAction::DeleteConnection,
+        )
+        .is_ok();
     }
     let members = if policy::account(role, AccountAction::TransferOwnership).is_ok() {
         crate::accounts::repo::members(&mut conn, account_id)

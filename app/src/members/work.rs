@@ -82,7 +82,13 @@ pub async fn account_work(account_id: Uuid, after: Option<String>) -> Result<Wor
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            super::service::work(&st, &me, account_id, after.as_deref().filter(|a| !a.is_empty())).await
+            super::service::work(
+                &st,
+                &me,
+                account_id,
+                after.as_deref().filter(|a| !a.is_empty()),
+            )
+            .await
         }
         .await,
     )
@@ -119,7 +125,11 @@ pub async fn create_connection(
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            let input = wire::platform::NewConnection { app, name, private: shared.is_none() };
+            let input = wire::platform::NewConnection {
+                app,
+                name,
+                private: shared.is_none(),
+            };
             let id = super::zaps::create_connection(&st, &me, account_id, &input).await?;
             back(account_id, "connected");
             Ok(id)
@@ -129,12 +139,19 @@ pub async fn create_connection(
 }
 
 #[server(endpoint = "work/create_folder")]
-pub async fn create_folder(account_id: Uuid, name: String, shared: Option<String>) -> Result<Uuid, AppError> {
+pub async fn create_folder(
+    account_id: Uuid,
+    name: String,
+    shared: Option<String>,
+) -> Result<Uuid, AppError> {
     use crate::server::respond;
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            let input = wire::platform::NewFolder { name, shared: shared.is_some() };
+            let input = wire::platform::NewFolder {
+                name,
+                shared: shared.is_some(),
+            };
             let id = super::zaps::create_folder(&st, &me, account_id, &input).await?;
             back(account_id, "foldered");
             Ok(id)
@@ -165,7 +182,9 @@ pub async fn create_zap(
                 name,
                 folder_id: picked(&folder_id, "folder_id")?,
                 versions: picked(&version_id, "version_id")?.into_iter().collect(),
-                connections: picked(&connection_id, "connection_id")?.into_iter().collect(),
+                connections: picked(&connection_id, "connection_id")?
+                    .into_iter()
+                    .collect(),
                 trigger,
                 private: shared.is_none(),
             };
@@ -194,13 +213,20 @@ pub async fn move_zap(account_id: Uuid, zap_id: Uuid, folder_id: String) -> Resu
 
 /// Delete a Zap of one's own; the form asks for a tick first.
 #[server(endpoint = "work/delete_zap")]
-pub async fn delete_zap(account_id: Uuid, zap_id: Uuid, confirm: Option<String>) -> Result<(), AppError> {
+pub async fn delete_zap(
+    account_id: Uuid,
+    zap_id: Uuid,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
     use crate::server::respond;
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
             if confirm.is_none() {
-                return Err(AppError::validation("confirm", "Tick the box to confirm: a deleted Zap cannot be brought back."));
+                return Err(AppError::validation(
+                    "confirm",
+                    "Tick the box to confirm: a deleted Zap cannot be brought back.",
+                ));
             }
             super::zaps::delete_zap(&st, &me, account_id, zap_id).await?;
             back(account_id, "deleted");
@@ -235,7 +261,8 @@ pub async fn delete_connection(
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            let done = super::zaps::delete_connection(&st, &me, account_id, connection_id, false).await?;
+            let done =
+                super::zaps::delete_connection(&st, &me, account_id, connection_id, false).await?;
             crate::server::redirect(&format!("/accounts/{account_id}/work?disconnected=1"));
             Ok(done)
         }
@@ -499,7 +526,11 @@ fn NewWork(
     new_folder: ServerAction<CreateFolder>,
     new_zap: ServerAction<CreateZap>,
 ) -> impl IntoView {
-    let (a1, a2, a3) = (account.to_string(), account.to_string(), account.to_string());
+    let (a1, a2, a3) = (
+        account.to_string(),
+        account.to_string(),
+        account.to_string(),
+    );
     view! {
         <section aria-labelledby="new-title" class="card">
             <h2 id="new-title">"New"</h2>

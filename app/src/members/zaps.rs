@@ -72,10 +72,12 @@ pub async fn first_blocked(
     .bind(user)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(blocked.map(|(integration, version)| Refusal::VersionAccessGone {
-        integration,
-        version,
-    }))
+    Ok(
+        blocked.map(|(integration, version)| Refusal::VersionAccessGone {
+            integration,
+            version,
+        }),
+    )
 }
 
 /// A folder a Zap of the caller may go into: their own personal one, or a shared one for a
@@ -114,7 +116,11 @@ async fn check_folder(
 
 /// Every version must be one `me` may use (PL-2). A version of an integration they never
 /// had a road to answers like a missing one.
-async fn check_versions(conn: &mut PgConnection, me: Uuid, versions: &[Uuid]) -> Result<(), AppError> {
+async fn check_versions(
+    conn: &mut PgConnection,
+    me: Uuid,
+    versions: &[Uuid],
+) -> Result<(), AppError> {
     if versions.is_empty() {
         return Ok(());
     }
@@ -168,7 +174,8 @@ async fn check_connections(
         return Err(missing());
     }
     for (name, mine, private, expired) in rows {
-        policy::work(Some(role), mine, private, WorkAction::UseConnection).map_err(|_| missing())?;
+        policy::work(Some(role), mine, private, WorkAction::UseConnection)
+            .map_err(|_| missing())?;
         if expired {
             return Err(AppError::validation(
                 "connections",
@@ -278,18 +285,18 @@ pub async fn create_zap(
     .bind(hook)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO zap_versions (zap_id, version_id) SELECT $1, unnest($2::uuid[])",
-    )
-    .bind(id)
-    .bind(&versions)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("INSERT INTO zap_connections (zap_id, connection_id) SELECT $1, unnest($2::uuid[])")
+    sqlx::query("INSERT INTO zap_versions (zap_id, version_id) SELECT $1, unnest($2::uuid[])")
         .bind(id)
-        .bind(&connections)
+        .bind(&versions)
         .execute(&mut *tx)
         .await?;
+    sqlx::query(
+        "INSERT INTO zap_connections (zap_id, connection_id) SELECT $1, unnest($2::uuid[])",
+    )
+    .bind(id)
+    .bind(&connections)
+    .execute(&mut *tx)
+    .await?;
     history::record(
         &mut tx,
         Entry {
@@ -297,8 +304,10 @@ pub async fn create_zap(
             action: "zap.created",
             account_id: Some(account),
             subject: Some(format!("zap:{id}")),
-            after: Some(json!({ "name": name, "versions": versions, "connections": connections,
-                                "trigger": input.trigger.as_str(), "private": input.private })),
+            after: Some(
+                json!({ "name": name, "versions": versions, "connections": connections,
+                                "trigger": input.trigger.as_str(), "private": input.private }),
+            ),
             ..Default::default()
         },
     )
@@ -417,7 +426,12 @@ pub async fn move_zap(
     Ok(())
 }
 
-pub async fn delete_zap(st: &AppState, me: &Actor, account: Uuid, zap: Uuid) -> Result<(), AppError> {
+pub async fn delete_zap(
+    st: &AppState,
+    me: &Actor,
+    account: Uuid,
+    zap: Uuid,
+) -> Result<(), AppError> {
     let mut tx = st.pool.begin().await?;
     lock_zap(&mut tx, me.id, account, zap).await?;
     let (name,): (String,) = sqlx::query_as("DELETE FROM zaps WHERE id = $1 RETURNING name")

@@ -1,8 +1,9 @@
-//! The check (PL-1): a batch of "may this person do this to that?" in one statement. The
-//! SQL brings the facts from the same fragments every screen's check uses (`may_use_sql`,
-//! `access_sql`, the account role); `domain::policy` decides; the reason names the road
-//! that allows it or the rule that refuses.
-use super::tokens::Platform;
+//! The check (PL-1): a batch of "may this person do this to that?" in one statement, the
+//! platform's token included (it is the hot path: the token is checked, its last use
+//! written at most once a minute, and no question is looked at unless the token is live,
+//! all in that statement). The SQL brings the facts from the same fragments every
+//! screen's check uses (`may_use_sql`, `access_sql`, the account role); `domain::policy`
+//! decides; the reason names the road that allows it or the rule that refuses.
 use super::{Answer, CheckAction, Question, MAX_QUESTIONS};
 use crate::domain::policy::{self, Denied, InstanceAction, WorkAction};
 use crate::domain::roles::{AccountRole, InstanceAccess};
@@ -32,8 +33,12 @@ fn statement() -> &'static str {
     SQL.get_or_init(|| {
         let same = "(g.version_id IS NULL OR g.version_id = a.vid)";
         format!(
-            "WITH q AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[]) \
-                        WITH ORDINALITY AS q(action, subject, object, version, n)) \
+            "WITH t AS (SELECT id, last_used_at FROM platform_tokens \
+                        WHERE token_hash = $5 AND revoked_at IS NULL AND expires_at > now()), \
+                  touch AS (UPDATE platform_tokens p SET last_used_at = now() FROM t WHERE p.id = t.id \
+                            AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')), \
+                  q AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[]) \
+                        WITH ORDINALITY AS q(action, subject, object, version, n) WHERE EXISTS (SELECT 1 FROM t)) \
              SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = q.subject) AS known, \
                     f.found, f.road, f.refusal, f.role, f.mine, f.private, f.expired \
              FROM q LEFT JOIN LATERAL ( \
@@ -122,12 +127,58 @@ fn decide(action: CheckAction, f: &Facts) -> Answer {
     }
 }
 
-/// Answer a batch of 1 to 100 questions, in order, in one statement.
+/// Answer a batch of 1 to 100 questions, in order, in one statement, for the platform
+/// whose token is `bearer`. A token that is not live is refused before any question is
+/// looked at; so is a malformed batch, once the token has been found live.
 pub async fn check(
     st: &AppState,
-    _platform: &Platform,
+    bearer: &str,
     questions: &[Question],
 ) -> Result<Vec<Answer>, AppError> {
+    let bearer = bearer.trim();
+    if !bearer.starts_with(super::tokens::PREFIX) || bearer.len() > 100 {
+        return Err(AppError::Unauthenticated);
+    }
+    let input = match batch(questions) {
+        Ok(input) => input,
+        Err(e) => {
+            // Who is asking comes first: a stranger learns nothing of the rules.
+            super::tokens::resolve(st, bearer, None)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            return Err(e);
+        }
+    };
+    let facts: Vec<Facts> = sqlx::query_as(statement())
+        .bind(&input.actions)
+        .bind(&input.subjects)
+        .bind(&input.objects)
+        .bind(&input.versions)
+        .bind(crate::server::token::hash(bearer))
+        .fetch_all(&st.pool)
+        .await?;
+    if facts.is_empty() {
+        return Err(AppError::Unauthenticated);
+    }
+    if facts.len() != questions.len() {
+        return Err(AppError::internal("the check lost a question"));
+    }
+    Ok(questions
+        .iter()
+        .zip(&facts)
+        .map(|(q, f)| decide(q.action, f))
+        .collect())
+}
+
+/// The questions as the statement's arrays.
+struct Batch {
+    actions: Vec<&'static str>,
+    subjects: Vec<Uuid>,
+    objects: Vec<Uuid>,
+    versions: Vec<Option<String>>,
+}
+
+fn batch(questions: &[Question]) -> Result<Batch, AppError> {
     if questions.is_empty() || questions.len() > MAX_QUESTIONS {
         return Err(AppError::validation(
             "questions",
@@ -167,21 +218,12 @@ pub async fn check(
         objects.push(q.object);
         versions.push(version);
     }
-    let facts: Vec<Facts> = sqlx::query_as(statement())
-        .bind(&actions)
-        .bind(&subjects)
-        .bind(&objects)
-        .bind(&versions)
-        .fetch_all(&st.pool)
-        .await?;
-    if facts.len() != questions.len() {
-        return Err(AppError::internal("the check lost a question"));
-    }
-    Ok(questions
-        .iter()
-        .zip(&facts)
-        .map(|(q, f)| decide(q.action, f))
-        .collect())
+    Ok(Batch {
+        actions,
+        subjects,
+        objects,
+        versions,
+    })
 }
 
 #[cfg(test)]
@@ -205,31 +247,58 @@ mod tests {
     #[test]
     fn reasons_name_the_road_or_the_rule() {
         let f = facts(Some("invitation"), None, false, false);
-        assert_eq!(decide(CheckAction::UseVersion, &f), answer(true, "invitation"));
+        assert_eq!(
+            decide(CheckAction::UseVersion, &f),
+            answer(true, "invitation")
+        );
         let f = facts(None, None, false, false);
-        assert_eq!(decide(CheckAction::UseVersion, &f), answer(false, "access_ended"));
+        assert_eq!(
+            decide(CheckAction::UseVersion, &f),
+            answer(false, "access_ended")
+        );
         for (road, want) in [
             (Some("owner"), answer(true, "owner")),
             (Some("write"), answer(true, "write_share")),
             (Some("read"), answer(false, "read_only_share")),
             (None, answer(false, "no_access")),
         ] {
-            assert_eq!(decide(CheckAction::RunInstance, &facts(road, None, false, false)), want);
+            assert_eq!(
+                decide(CheckAction::RunInstance, &facts(road, None, false, false)),
+                want
+            );
         }
         let f = facts(None, Some("member"), true, true);
         assert_eq!(decide(CheckAction::ChangeZap, &f), answer(true, "owner"));
         let f = facts(None, Some("admin"), false, false);
-        assert_eq!(decide(CheckAction::ChangeZap, &f), answer(false, "not_owner"));
-        assert_eq!(decide(CheckAction::UseConnection, &f), answer(true, "shared_connection"));
+        assert_eq!(
+            decide(CheckAction::ChangeZap, &f),
+            answer(false, "not_owner")
+        );
+        assert_eq!(
+            decide(CheckAction::UseConnection, &f),
+            answer(true, "shared_connection")
+        );
         let f = facts(None, None, true, true);
-        assert_eq!(decide(CheckAction::ChangeZap, &f), answer(false, "not_a_member"));
+        assert_eq!(
+            decide(CheckAction::ChangeZap, &f),
+            answer(false, "not_a_member")
+        );
         let mut f = facts(None, Some("member"), true, true);
         f.expired = Some(true);
-        assert_eq!(decide(CheckAction::UseConnection, &f), answer(false, "connection_expired"));
+        assert_eq!(
+            decide(CheckAction::UseConnection, &f),
+            answer(false, "connection_expired")
+        );
         f.known = false;
-        assert_eq!(decide(CheckAction::UseConnection, &f), answer(false, "unknown_user"));
+        assert_eq!(
+            decide(CheckAction::UseConnection, &f),
+            answer(false, "unknown_user")
+        );
         f.known = true;
         f.found = None;
-        assert_eq!(decide(CheckAction::UseConnection, &f), answer(false, "not_found"));
+        assert_eq!(
+            decide(CheckAction::UseConnection, &f),
+            answer(false, "not_found")
+        );
     }
 }

@@ -281,7 +281,10 @@ async fn send(st: &AppState, d: &Due) -> Result<i32, (Option<i32>, String)> {
         .header("content-type", "application/json")
         .header("gatehouse-event-id", d.event_id.to_string())
         .header("gatehouse-event-type", &d.kind)
-        .header("gatehouse-signature", signature(secret.expose(), t, &d.body))
+        .header(
+            "gatehouse-signature",
+            signature(secret.expose(), t, &d.body),
+        )
         .body(d.body.clone())
         .send()
         .await
@@ -426,7 +429,12 @@ pub async fn deliveries(st: &AppState, me: &Actor) -> Result<Vec<Delivery>, AppE
 }
 
 /// Send one delivery again, now, with the same event id (the receiver de-duplicates).
-pub async fn resend(st: &AppState, me: &Actor, event: Uuid, endpoint: Uuid) -> Result<(), AppError> {
+pub async fn resend(
+    st: &AppState,
+    me: &Actor,
+    event: Uuid,
+    endpoint: Uuid,
+) -> Result<(), AppError> {
     operator(st, me).await?;
     let mut tx = st.pool.begin().await?;
     let done = sqlx::query(
@@ -467,9 +475,18 @@ mod tests {
         let sig = signature("whsec_k", 1_700_000_000, body);
         assert!(sig.starts_with("t=1700000000,v1="));
         assert!(verify("whsec_k", &sig, body, 1_700_000_100, 300));
-        assert!(!verify("whsec_k", &sig, "{}", 1_700_000_100, 300), "another body");
-        assert!(!verify("whsec_x", &sig, body, 1_700_000_100, 300), "another key");
-        assert!(!verify("whsec_k", &sig, body, 1_700_001_000, 300), "too old");
+        assert!(
+            !verify("whsec_k", &sig, "{}", 1_700_000_100, 300),
+            "another body"
+        );
+        assert!(
+            !verify("whsec_x", &sig, body, 1_700_000_100, 300),
+            "another key"
+        );
+        assert!(
+            !verify("whsec_k", &sig, body, 1_700_001_000, 300),
+            "too old"
+        );
         assert!(!verify("whsec_k", "t=1,v1=zz", body, 1, 300));
         assert!(!verify("whsec_k", "", body, 1, 300));
     }

@@ -52,7 +52,13 @@ pub async fn resolve(
     if !bearer.starts_with(PREFIX) || bearer.len() > 100 {
         return Ok(None);
     }
-    type Row = (Uuid, Option<Uuid>, Option<String>, Option<String>, Option<bool>);
+    type Row = (
+        Uuid,
+        Option<Uuid>,
+        Option<String>,
+        Option<String>,
+        Option<bool>,
+    );
     let row: Option<Row> = sqlx::query_as(
         "WITH t AS (SELECT id, last_used_at FROM platform_tokens \
                     WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()), \

@@ -33,19 +33,37 @@ pub(super) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(create_folder))
 }
 
-/// The platform, named by a platform token.
-pub struct PlatformCaller(pub Platform);
+/// A platform token as the door found it, not yet checked (see `PlatformCaller`).
+#[derive(Clone)]
+pub struct PlatformBearer {
+    pub token: String,
+    pub client: String,
+}
 
-impl FromRequestParts<AppState> for PlatformCaller {
+impl FromRequestParts<AppState> for PlatformBearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
         parts
             .extensions
-            .get::<Platform>()
-            .copied()
-            .map(Self)
+            .get::<PlatformBearer>()
+            .cloned()
             .ok_or(ApiError::App(AppError::Unauthenticated))
+    }
+}
+
+/// The platform, named by a live platform token.
+pub struct PlatformCaller(pub Platform);
+
+impl FromRequestParts<AppState> for PlatformCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let bearer = PlatformBearer::from_request_parts(parts, st).await?;
+        match app::platform::tokens::resolve(st, &bearer.token, None).await? {
+            Some((p, _)) => Ok(Self(p)),
+            None => Err(ApiError::App(AppError::Unauthenticated)),
+        }
     }
 }
 
@@ -55,12 +73,28 @@ pub struct Member(pub Actor);
 impl FromRequestParts<AppState> for Member {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
-        let actor = parts
-            .extensions
-            .get::<Actor>()
-            .cloned()
-            .ok_or(ApiError::App(AppError::Unauthenticated))?;
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let actor = match parts.extensions.get::<Actor>().cloned() {
+            Some(a) => a,
+            None => {
+                let bearer = PlatformBearer::from_request_parts(parts, st).await?;
+                let act_as = act_as(&parts.headers)?;
+                match app::platform::tokens::resolve(st, &bearer.token, act_as).await? {
+                    Some((p, Some(user))) => Actor {
+                        user,
+                        door: Door::Platform { token: p.token_id },
+                        client: bearer.client,
+                    },
+                    Some((_, None)) if act_as.is_some() => {
+                        return Err(ApiError::App(AppError::validation(
+                            "gatehouse-act-as",
+                            "No one with this id is signed up here.",
+                        )))
+                    }
+                    _ => return Err(ApiError::App(AppError::Unauthenticated)),
+                }
+            }
+        };
         let writes = !matches!(parts.method, Method::GET | Method::HEAD);
         let scope = match actor.door {
             Door::Token { scope, .. } => scope,
@@ -94,11 +128,20 @@ pub(super) fn act_as(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> {
     security(("token" = [])))]
 async fn check(
     State(st): State<AppState>,
-    PlatformCaller(p): PlatformCaller,
+    bearer: PlatformBearer,
     body: Body<CheckRequest>,
 ) -> ApiResult<Json<CheckAnswers>> {
-    let body = body_of(body)?;
-    let answers = app::platform::check::check(&st, &p, &body.questions).await?;
+    let body = match body_of(body) {
+        Ok(b) => b,
+        Err(e) => {
+            // Who is asking comes first: a malformed body from a stranger is a 401.
+            app::platform::tokens::resolve(&st, &bearer.token, None)
+                .await?
+                .ok_or(ApiError::App(AppError::Unauthenticated))?;
+            return Err(e);
+        }
+    };
+    let answers = app::platform::check::check(&st, &bearer.token, &body.questions).await?;
     Ok(Json(CheckAnswers { answers }))
 }
 
@@ -161,9 +204,12 @@ async fn list_zaps(
     let id = id_of(id)?;
     let q = query_of(q)?;
     let limit = q.limit.unwrap_or(50);
-    let page =
-        app::members::zaps::list_zaps(&st, &me, id, q.cursor.as_deref(), limit).await?;
-    let link = super::next_link(&format!("/api/v1/accounts/{id}/zaps"), page.next.as_deref(), limit);
+    let page = app::members::zaps::list_zaps(&st, &me, id, q.cursor.as_deref(), limit).await?;
+    let link = super::next_link(
+        &format!("/api/v1/accounts/{id}/zaps"),
+        page.next.as_deref(),
+        limit,
+    );
     Ok((link, Json(page)))
 }
 
