@@ -32,7 +32,7 @@ function signed(secret: string, header: string, body: string): boolean {
   return typeof parts.v1 === 'string' && parts.v1.length === want.length && crypto.timingSafeEqual(Buffer.from(parts.v1), Buffer.from(want));
 }
 
-// covers: PL-2, PL-3, SH-6
+// covers: PL-2, PL-3, SH-6, OF-2
 test('an invitee makes a connection and a Zap; the admin revokes; the Zap pauses and the platform hears, signed', async ({ page, browser, request }, info) => {
   // The platform: a token made by an operator, and a registered receiver.
   const rx = await receiver();
@@ -46,7 +46,7 @@ test('an invitee makes a connection and a Zap; the admin revokes; the Zap pauses
     data: { url: rx.url, description: `e2e ${info.project.name}` },
   });
   expect(made.status()).toBe(201);
-  const { secret } = await made.json();
+  const { secret, webhook } = await made.json();
 
   // The admin's integration, with version 1.0.0, shared with Maria by email.
   const name = `Platform ${info.project.name} ${Date.now()}`;
@@ -109,5 +109,25 @@ test('an invitee makes a connection and a Zap; the admin revokes; the Zap pauses
   const body = JSON.parse(event.body);
   expect(body.id).toBe(event.id);
   expect(body.data.zaps_paused.map((z: { name: string }) => z.name)).toEqual([zap]);
+
+  // An operator (the demo owner) sees the delivery and sends it again: the same id.
+  await page.goto('/operator/events');
+  const delivery = page.locator('tr.delivery').filter({ hasText: event.id }).filter({ hasText: rx.url });
+  await expect(delivery).toContainText('delivered');
+  const sent = rx.got.filter((e) => e.id === event.id).length;
+  await submit(page, delivery.getByRole('button', { name: /^Resend/ }));
+  await expect.poll(() => rx.got.filter((e) => e.id === event.id).length, { timeout: 15_000 }).toBe(sent + 1);
+
+  // Maria deletes her connection: the confirmation names the Zap that uses it.
+  await maria.goto(`/accounts/${account}/work`);
+  await maria.getByRole('link', { name: `Delete… ${connection}` }).click();
+  await expect(maria.getByRole('heading', { name: `Delete the connection “${connection}”?` })).toBeVisible();
+  await expect(maria.locator('.paused-zaps')).toContainText(zap);
+  await submit(maria, maria.getByRole('button', { name: 'Delete connection' }));
+  await expect(maria.getByText('The connection is deleted; the Zaps that used it are paused.')).toBeVisible();
+  await expect(maria.getByRole('row', { name: new RegExp(connection) })).toHaveCount(0);
+  // The platform stops listening: no more deliveries to this receiver.
+  const removed = await request.delete(`/api/v1/platform/webhooks/${webhook.id}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(removed.status()).toBe(204);
   rx.close();
 });
