@@ -1020,10 +1020,13 @@ async fn zaps_and_connections_live_through_the_api_with_each_refusal(pool: PgPoo
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "acting for nobody");
 }
 
+/// One delivery as received: event id, type, signature, body.
+type Got = (String, String, String, String);
+
 /// A receiver of events: records what it got; fails the first `fail` requests.
 #[derive(Clone, Default)]
 struct Receiver {
-    got: Arc<Mutex<Vec<(String, String, String, String)>>>,
+    got: Arc<Mutex<Vec<Got>>>,
     fail: Arc<AtomicUsize>,
 }
 

@@ -389,40 +389,54 @@ async fn operator(st: &AppState, me: &Actor) -> Result<(), AppError> {
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    event_id: Uuid,
+    kind: String,
+    endpoint_id: Uuid,
+    url: String,
+    created_at: DateTime<Utc>,
+    attempts: i32,
+    delivered_at: Option<DateTime<Utc>>,
+    failed_at: Option<DateTime<Utc>>,
+    next_attempt_at: DateTime<Utc>,
+    last_status: Option<i32>,
+    last_error: Option<String>,
+}
+
 /// The latest 100 deliveries, newest first, for an operator (one statement after the check).
 pub async fn deliveries(st: &AppState, me: &Actor) -> Result<Vec<Delivery>, AppError> {
     operator(st, me).await?;
-    let rows: Vec<(Uuid, String, Uuid, String, DateTime<Utc>, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>, Option<i32>, Option<String>)> =
-        sqlx::query_as(
-            "SELECT e.id, e.kind, w.id, w.url, e.created_at, d.attempts, d.delivered_at, d.failed_at, \
-                    d.next_attempt_at, d.last_status, d.last_error \
-             FROM events e JOIN event_deliveries d ON d.event_id = e.id JOIN webhook_endpoints w ON w.id = d.endpoint_id \
-             ORDER BY e.created_at DESC, e.id, w.id LIMIT 100",
-        )
-        .fetch_all(&st.pool)
-        .await?;
+    let rows: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT e.id AS event_id, e.kind, w.id AS endpoint_id, w.url, e.created_at, d.attempts, d.delivered_at, \
+                d.failed_at, d.next_attempt_at, d.last_status, d.last_error \
+         FROM events e JOIN event_deliveries d ON d.event_id = e.id JOIN webhook_endpoints w ON w.id = d.endpoint_id \
+         ORDER BY e.created_at DESC, e.id, w.id LIMIT 100",
+    )
+    .fetch_all(&st.pool)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let state = if r.6.is_some() {
+            let state = if r.delivered_at.is_some() {
                 "delivered"
-            } else if r.7.is_some() {
+            } else if r.failed_at.is_some() {
                 "failed"
             } else {
                 "pending"
             };
             Delivery {
-                event_id: r.0,
-                kind: r.1,
-                endpoint_id: r.2,
-                url: r.3,
-                created_at: r.4,
-                attempts: r.5,
+                event_id: r.event_id,
+                kind: r.kind,
+                endpoint_id: r.endpoint_id,
+                url: r.url,
+                created_at: r.created_at,
+                attempts: r.attempts,
                 state: state.into(),
-                delivered_at: r.6,
-                next_attempt_at: (state == "pending").then_some(r.8),
-                last_status: r.9,
-                last_error: r.10,
+                delivered_at: r.delivered_at,
+                next_attempt_at: (state == "pending").then_some(r.next_attempt_at),
+                last_status: r.last_status,
+                last_error: r.last_error,
             }
         })
         .collect())
