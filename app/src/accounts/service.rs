@@ -80,25 +80,13 @@ pub async fn member_list(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<MemberList, AppError> {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
     if !(1..=MEMBERS_PAGE_MAX).contains(&limit) {
         return Err(AppError::validation(
             "limit",
             format!("Ask for 1 to {MEMBERS_PAGE_MAX} members."),
         ));
     }
-    let after = cursor
-        .map(|c| {
-            URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    AppError::validation("cursor", "This cursor is not one this server gave out.")
-                })
-        })
-        .transpose()?;
+    let after = cursor.map(crate::server::cursor_decode).transpose()?;
     let mut conn = st.pool.acquire().await?;
     let page =
         repo::members_after(&mut conn, account_id, me.id, after.as_deref(), limit + 1).await?;
@@ -108,7 +96,7 @@ pub async fn member_list(
         members.truncate(limit as usize);
         members
             .last()
-            .map(|m| URL_SAFE_NO_PAD.encode(m.email.to_lowercase()))
+            .map(|m| crate::server::cursor_encode(&m.email.to_lowercase()))
     } else {
         None
     };

@@ -376,11 +376,10 @@ pub async fn work(
     account_id: Uuid,
     after: Option<&str>,
 ) -> Result<WorkPage, AppError> {
-    let page = super::zaps::list_zaps(st, me, account_id, after, WORK_PAGE).await?;
     let mut conn = st.pool.acquire().await?;
-    let role = crate::accounts::repo::role_of(&mut conn, account_id, me.id).await?;
-    policy::account(role, AccountAction::ManageOwnWork)?;
-    let my_role = role.ok_or(AppError::NotFound)?;
+    let (my_role, page) =
+        super::zaps::page_of(st, &mut conn, me, account_id, after, WORK_PAGE).await?;
+    let role = Some(my_role);
     let (account_name, _) = crate::accounts::repo::account(&mut conn, account_id).await?;
     let folders = super::repo::folders_seen(&mut conn, account_id, me.id).await?;
     let versions = super::repo::usable_versions(&mut conn, me.id).await?;
@@ -466,9 +465,12 @@ pub async fn change_owner(
         }
     };
     let hook = if table == "zaps" {
-        ", webhook_token = CASE WHEN trigger = 'none' THEN NULL ELSE replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') END"
+        format!(
+            ", webhook_token = CASE WHEN trigger = 'none' THEN NULL ELSE {} END",
+            super::transfer::NEW_HOOK_TOKEN
+        )
     } else {
-        ""
+        String::new()
     };
     // Only shared items, and only in this account; the old owner comes back for the history.
     let old: Option<(Uuid,)> = sqlx::query_as(&format!(

@@ -36,7 +36,8 @@ pub const FOLDER_STATE: &str =
     "jsonb_build_object('owner_id', f.owner_id, 'abandoned_at', f.abandoned_at)";
 
 /// A fresh webhook token, made by Postgres from its strong random source (2 × 122 bits).
-const NEW_HOOK_TOKEN: &str = "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')";
+pub(crate) const NEW_HOOK_TOKEN: &str =
+    "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')";
 
 pub fn hook_url(config: &Config, token: &str) -> String {
     config.link(&format!("/hooks/{token}"))

@@ -22,9 +22,7 @@ type Tx = Transaction<'static, Postgres>;
 pub const MAX_PARTS: usize = 20;
 pub const PAGE_MAX: i64 = 200;
 
-/// A fresh webhook token, made by Postgres from its strong random source (2 × 122 bits).
-pub const NEW_HOOK_TOKEN: &str =
-    "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')";
+use super::transfer::NEW_HOOK_TOKEN;
 
 fn text(value: &str, field: &str, what: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
@@ -539,8 +537,19 @@ pub async fn list_zaps(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<ZapPage, AppError> {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
+    let mut conn = st.pool.acquire().await?;
+    Ok(page_of(st, &mut conn, me, account, cursor, limit).await?.1)
+}
+
+/// As `list_zaps`, on `conn`, with the caller's role (the work screen needs it too).
+pub(crate) async fn page_of(
+    st: &AppState,
+    conn: &mut PgConnection,
+    me: &Actor,
+    account: Uuid,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<(AccountRole, ZapPage), AppError> {
     if !(1..=PAGE_MAX).contains(&limit) {
         return Err(AppError::validation(
             "limit",
@@ -550,18 +559,14 @@ pub async fn list_zaps(
     let bad = || AppError::validation("cursor", "This cursor is not one this server gave out.");
     let after: Option<(String, Uuid)> = cursor
         .map(|c| {
-            let text = URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(bad)?;
+            let text = crate::server::cursor_decode(c)?;
             let (name, id) = text.rsplit_once('\n').ok_or_else(bad)?;
             Ok::<_, AppError>((name.to_string(), Uuid::parse_str(id).map_err(|_| bad())?))
         })
         .transpose()?;
-    let mut conn = st.pool.acquire().await?;
-    let (role, rows) = super::repo::zaps_page(&mut conn, account, me.id, after, limit + 1).await?;
+    let (role, rows) = super::repo::zaps_page(conn, account, me.id, after, limit + 1).await?;
     policy::account(role, AccountAction::ManageOwnWork)?;
+    let role = role.ok_or(AppError::NotFound)?;
     let mut zaps: Vec<ZapView> = rows
         .into_iter()
         .map(|z| super::service::zap_view(st, me, z))
@@ -569,9 +574,9 @@ pub async fn list_zaps(
     let next = if zaps.len() as i64 > limit {
         zaps.truncate(limit as usize);
         zaps.last()
-            .map(|z| URL_SAFE_NO_PAD.encode(format!("{}\n{}", z.name, z.id)))
+            .map(|z| crate::server::cursor_encode(&format!("{}\n{}", z.name, z.id)))
     } else {
         None
     };
-    Ok(ZapPage { zaps, next })
+    Ok((role, ZapPage { zaps, next }))
 }

@@ -34,6 +34,24 @@ pub async fn hold_locks(conn: &mut sqlx::PgConnection, keys: &[String]) -> Resul
     Ok(())
 }
 
+/// A page cursor as sent: the text the page's order resumes from, opaque (base64url).
+pub fn cursor_encode(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+/// The text inside a cursor from `cursor_encode`; anything else is refused.
+pub fn cursor_decode(cursor: &str) -> Result<String, AppError> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            AppError::validation("cursor", "This cursor is not one this server gave out.")
+        })
+}
+
 /// The state and the signed-in caller of this server function (the browser door).
 pub async fn caller() -> Result<(AppState, Actor), AppError> {
     let st = state()?;
