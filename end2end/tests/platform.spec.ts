@@ -76,16 +76,30 @@ test('an invitee makes a connection and a Zap; the admin revokes; the Zap pauses
   await submit(maria, maria.getByRole('button', { name: 'Add connection' }));
   await maria.goto(`/accounts/${account}/work`);
   await expect(maria.getByRole('row', { name: new RegExp(connection) })).toBeVisible();
-  const zap = `Leads ${info.project.name} ${Date.now()}`;
-  await maria.getByLabel('Zap name').fill(zap);
+  const first = `Leads ${info.project.name} ${Date.now()}`;
+  await maria.getByLabel('Zap name').fill(first);
   await maria.getByLabel('Integration version').selectOption({ label: `${name} 1.0.0` });
   await maria.getByLabel('Connection', { exact: true }).selectOption({ label: `${connection} (Slack)` });
-  await maria.getByLabel('Trigger').selectOption({ label: 'Catch hook (a webhook URL)' });
+  await maria.getByLabel('Trigger', { exact: true }).selectOption({ label: 'Catch hook (a webhook URL)' });
   await submit(maria, maria.getByRole('button', { name: 'Create Zap' }));
+  await maria.goto(`/accounts/${account}/work`);
+  await expect(maria.getByRole('listitem').filter({ hasText: first })).toContainText('Webhook URL: ');
+  const hookBefore = await maria.getByRole('listitem').filter({ hasText: first }).locator('code').textContent();
+
+  // She renames it and gives it a raw hook: a new webhook URL, which the platform hears of.
+  const zap = `${first} renamed`;
+  await maria.getByLabel(`Name of ${first}`).fill(zap);
+  await maria.getByLabel(`Trigger of ${first}`).selectOption({ label: 'Catch raw hook (a new webhook URL)' });
+  await submit(maria, maria.getByRole('button', { name: `Save ${first}` }));
   await maria.goto(`/accounts/${account}/work`);
   const row = maria.getByRole('listitem').filter({ hasText: zap });
   await expect(row).toContainText(' · on · private');
   await expect(row).toContainText('Webhook URL: ');
+  const hookAfter = (await row.locator('code').textContent()) ?? '';
+  expect(hookAfter).not.toBe(hookBefore);
+  await expect
+    .poll(() => rx.got.some((e) => e.type === 'zap.webhook_changed' && hookAfter.endsWith(JSON.parse(e.body).data.webhook_path)), { timeout: 15_000 })
+    .toBe(true);
 
   // The admin revokes Maria's access, after the confirmation.
   await page.goto(sharing);

@@ -419,6 +419,27 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
     let again = again.unwrap();
     assert_eq!(again.len(), 100);
     assert_eq!(counted, 1);
+    // Each batch's statement holds only the branches of the kinds it asks: every
+    // question alone, and the batch of each single kind, answers as in the mixed batch.
+    for (q, want) in hundred.iter().zip(&again) {
+        let alone = app::platform::check::check(st, &platform, std::slice::from_ref(q))
+            .await
+            .unwrap();
+        assert_eq!(&alone[0], want, "{q:?} alone");
+    }
+    for kind in [UseVersion, RunInstance, ChangeZap, UseConnection] {
+        let (ask, want): (Vec<Question>, Vec<_>) = hundred
+            .iter()
+            .zip(&again)
+            .filter(|(q, _)| q.action == kind)
+            .map(|(q, a)| (q.clone(), a.clone()))
+            .unzip();
+        assert!(!ask.is_empty(), "{kind:?} is asked");
+        let got = app::platform::check::check(st, &platform, &ask)
+            .await
+            .unwrap();
+        assert_eq!(got, want, "a batch of {kind:?} only");
+    }
     let mut too_many = hundred.clone();
     too_many.push(hundred[0].clone());
     assert!(matches!(
@@ -1028,6 +1049,190 @@ type Got = (String, String, String, String);
 struct Receiver {
     got: Arc<Mutex<Vec<Got>>>,
     fail: Arc<AtomicUsize>,
+}
+
+// The work screen, the browser's door to the same services: connections come 50 to a
+// page by name with a cursor, and every one the member may use is offered in the Zap
+// form; a Zap of one's own is renamed and given a new trigger (a new webhook URL) from
+// its own form, which answers another's Zap like a missing one, refuses a cross-site
+// post and a bad trigger, and changes nothing when it refuses.
+// covers: PL-2, OF-2
+#[sqlx::test(migrations = "../migrations")]
+async fn the_work_screen_pages_connections_and_edits_zaps(pool: PgPool) {
+    let app = TestApp::start(pool.clone()).await;
+    let st = &app.state;
+    let ann_c = app.signed_in("Ann", "ann@example.com").await;
+    let ivy_c = app.signed_in("Ivy", "ivy@example.com").await;
+    let ann = actor_of(&pool, "ann@example.com").await;
+    let ivy = actor_of(&pool, "ivy@example.com").await;
+    let account = app::accounts::service::create_account(st, &ann, "Acme")
+        .await
+        .unwrap();
+    member_of(&pool, account, ivy.id, AccountRole::Member).await;
+    let a = account.to_string();
+    for k in 0..61 {
+        let conn = NewConnection {
+            app: "Slack".into(),
+            name: format!("Conn {k:02}"),
+            private: k % 2 == 0,
+        };
+        zaps::create_connection(st, &ivy, account, &conn)
+            .await
+            .unwrap();
+    }
+    let own = NewConnection {
+        app: "Gmail".into(),
+        name: "Ann's own".into(),
+        private: true,
+    };
+    zaps::create_connection(st, &ann, account, &own)
+        .await
+        .unwrap();
+    let names = |p: &Value| -> Vec<String> {
+        p["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (s, first) = app
+        .call(&ivy_c, "work/account_work", &[("account_id", &a)])
+        .await;
+    assert!(s.is_success(), "{first}");
+    let want: Vec<String> = (0..50).map(|k| format!("Conn {k:02}")).collect();
+    assert_eq!(names(&first), want, "the first 50 of hers, by name");
+    let next = first["next_connections"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
+    let (_, second) = app
+        .call(
+            &ivy_c,
+            "work/account_work",
+            &[("account_id", &a), ("connections_after", &next)],
+        )
+        .await;
+    let want: Vec<String> = (50..61).map(|k| format!("Conn {k:02}")).collect();
+    assert_eq!(names(&second), want, "the rest, without Ann's private one");
+    assert!(second["next_connections"].is_null());
+    assert_eq!(
+        first["usable_connections"].as_array().unwrap().len(),
+        61,
+        "the Zap form offers every connection she may use, on any page"
+    );
+    // The owner (an admin: OF-2) sees Ivy's private ones and her own: 62 over two pages.
+    let (_, owner1) = app
+        .call(&ann_c, "work/account_work", &[("account_id", &a)])
+        .await;
+    let next = owner1["next_connections"].as_str().unwrap().to_string();
+    let (_, owner2) = app
+        .call(
+            &ann_c,
+            "work/account_work",
+            &[("account_id", &a), ("connections_after", &next)],
+        )
+        .await;
+    assert_eq!(names(&owner1).len() + names(&owner2).len(), 62);
+    assert_eq!(names(&owner1)[0], "Ann's own");
+    let (s, b) = app
+        .call(
+            &ivy_c,
+            "work/account_work",
+            &[("account_id", &a), ("connections_after", "not a cursor!")],
+        )
+        .await;
+    assert!(s.is_client_error(), "{b}");
+    assert_eq!(error_field(&b).map(|f| f.0), Some("cursor"));
+
+    // Ivy's Zap: renamed and given a catch hook from its own form.
+    let new = NewZap {
+        name: "Leads".into(),
+        folder_id: None,
+        versions: Vec::new(),
+        connections: Vec::new(),
+        trigger: Trigger::None,
+        private: true,
+    };
+    let zap = zaps::create_zap(st, &ivy, account, &new).await.unwrap();
+    let z = zap.to_string();
+    let hook = || async {
+        sqlx::query_as::<_, (String, String, Option<String>)>(
+            "SELECT name, trigger, webhook_token FROM zaps WHERE id = $1",
+        )
+        .bind(zap)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let edit = |name: &'static str, trigger: &'static str| {
+        vec![
+            ("account_id", a.clone()),
+            ("zap_id", z.clone()),
+            ("name", name.to_string()),
+            ("trigger", trigger.to_string()),
+        ]
+    };
+    let send = |c: &Client, f: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = format!("{}/api/work/edit_zap", app.base);
+        async move {
+            let res = c
+                .post(url)
+                .header("Accept", "application/json")
+                .form(&f)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            (status, res.text().await.unwrap())
+        }
+    };
+    let (s, b) = send(&ivy_c, edit("Leads to Slack", "catch_hook")).await;
+    assert!(s.is_success(), "{b}");
+    let (name, trigger, token) = hook().await;
+    assert_eq!(
+        (name.as_str(), trigger.as_str()),
+        ("Leads to Slack", "catch_hook")
+    );
+    let token = token.expect("a webhook URL");
+    let (s, b) = send(&ivy_c, edit("Leads again", "")).await;
+    assert!(s.is_success(), "{b}");
+    assert_eq!(
+        hook().await,
+        (
+            "Leads again".to_string(),
+            "catch_hook".to_string(),
+            Some(token.clone())
+        ),
+        "an empty trigger keeps it, and its URL"
+    );
+    // Refusals change nothing.
+    let before = hook().await;
+    let (s, _) = send(&ann_c, edit("Ann's now", "none")).await;
+    let mut missing = edit("Ann's now", "none");
+    missing[1].1 = Uuid::new_v4().to_string();
+    let (s2, _) = send(&ann_c, missing).await;
+    assert_eq!(s, s2, "another's Zap answers like a missing one");
+    assert_eq!(s, reqwest::StatusCode::NOT_FOUND);
+    let (s, b) = send(&ivy_c, edit("Leads", "sometimes")).await;
+    assert_eq!(s, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(b.contains("trigger"), "{b}");
+    let (s, _) = send(&ivy_c, edit("", "none")).await;
+    assert_eq!(
+        s,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "an empty name"
+    );
+    let cross = ivy_c
+        .post(format!("{}/api/work/edit_zap", app.base))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&edit("Stolen", "none"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(hook().await, before, "no refusal changed the Zap");
 }
 
 async fn receive(

@@ -118,21 +118,28 @@ pub async fn usable_versions(
 }
 
 /// The connections a member sees: their own and the shared ones, and with `all_private`
-/// (admins: OF-2) everyone's private ones too (at most 1000).
+/// (admins: OF-2) everyone's private ones too; `limit` of them by name, after `after`.
 pub async fn connections_seen(
     conn: &mut PgConnection,
     account: Uuid,
     user: Uuid,
     all_private: bool,
+    after: Option<(String, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<ConnectionView>, sqlx::Error> {
+    let (name, id) = after.unzip();
     sqlx::query_as(
         "SELECT c.id, c.name, c.app, c.private, c.owner_id, u.name AS owner_name, c.expires_at FROM app_connections c \
          JOIN users u ON u.id = c.owner_id WHERE c.account_id = $1 AND (c.owner_id = $2 OR NOT c.private OR $3) \
-         ORDER BY lower(c.name), c.id LIMIT 1000",
+           AND ($4::text IS NULL OR (lower(c.name), c.id) > (lower($4), $5)) \
+         ORDER BY lower(c.name), c.id LIMIT $6",
     )
     .bind(account)
     .bind(user)
     .bind(all_private)
+    .bind(name)
+    .bind(id)
+    .bind(limit)
     .fetch_all(conn)
     .await
 }

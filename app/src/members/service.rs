@@ -365,17 +365,25 @@ pub async fn set_scim(st: &AppState, me: &Actor, account: Uuid, on: bool) -> Res
     Ok(())
 }
 
-/// Zaps on one page of the "Zaps and connections" screen.
+/// Zaps, and connections, on one page of the "Zaps and connections" screen.
 pub const WORK_PAGE: i64 = 50;
 
+/// The connections offered when making a Zap: the member's own and the shared ones.
+const PICKER_MAX: i64 = 500;
+
 /// An account's Zaps, folders and connections as one member sees them (PL-2, OF-6).
-/// The Zaps come a page of `WORK_PAGE` at a time, after `after` (a cursor of `list_zaps`).
+/// The Zaps come a page of `WORK_PAGE` at a time, after `after` (a cursor of `list_zaps`);
+/// the connections likewise, after `conns_after`.
 pub async fn work(
     st: &AppState,
     me: &Actor,
     account_id: Uuid,
     after: Option<&str>,
+    conns_after: Option<&str>,
 ) -> Result<WorkPage, AppError> {
+    let conns_after = conns_after
+        .map(super::zaps::name_cursor_decode)
+        .transpose()?;
     let mut conn = st.pool.acquire().await?;
     let (my_role, page) =
         super::zaps::page_of(st, &mut conn, me, account_id, after, WORK_PAGE).await?;
@@ -384,8 +392,29 @@ pub async fn work(
     let folders = super::repo::folders_seen(&mut conn, account_id, me.id).await?;
     let versions = super::repo::usable_versions(&mut conn, me.id).await?;
     let admin = policy::account(role, AccountAction::DeleteOthersPrivateConnection).is_ok();
-    let mut connections =
-        super::repo::connections_seen(&mut conn, account_id, me.id, admin).await?;
+    let mut connections = super::repo::connections_seen(
+        &mut conn,
+        account_id,
+        me.id,
+        admin,
+        conns_after,
+        WORK_PAGE + 1,
+    )
+    .await?;
+    let next_connections = if connections.len() as i64 > WORK_PAGE {
+        connections.truncate(WORK_PAGE as usize);
+        connections
+            .last()
+            .map(|c| super::zaps::name_cursor_encode(&c.name, c.id))
+    } else {
+        None
+    };
+    let usable =
+        super::repo::connections_seen(&mut conn, account_id, me.id, false, None, PICKER_MAX)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, format!("{} ({})", c.name, c.app)))
+            .collect();
     for c in &mut connections {
         c.may_delete = policy::work(
             role,
@@ -413,6 +442,8 @@ pub async fn work(
         next: page.next,
         versions,
         connections,
+        next_connections,
+        usable_connections: usable,
         members,
     })
 }

@@ -65,6 +65,11 @@ pub struct WorkPage {
     pub next: Option<String>,
     /// The integration versions the viewer may use in a new Zap, named "Integration 1.0.0".
     pub versions: Vec<(Uuid, String)>,
+    /// The cursor of the next page of connections, when there is one.
+    pub next_connections: Option<String>,
+    /// The connections the viewer may use in a new Zap (their own and the shared ones),
+    /// named "Name (App)".
+    pub usable_connections: Vec<(Uuid, String)>,
 }
 
 /// One page of the Zaps a member sees, by name.
@@ -77,7 +82,11 @@ pub struct ZapPage {
 }
 
 #[server(endpoint = "work/account_work")]
-pub async fn account_work(account_id: Uuid, after: Option<String>) -> Result<WorkPage, AppError> {
+pub async fn account_work(
+    account_id: Uuid,
+    after: Option<String>,
+    connections_after: Option<String>,
+) -> Result<WorkPage, AppError> {
     use crate::server::respond;
     respond(
         async {
@@ -87,6 +96,7 @@ pub async fn account_work(account_id: Uuid, after: Option<String>) -> Result<Wor
                 &me,
                 account_id,
                 after.as_deref().filter(|a| !a.is_empty()),
+                connections_after.as_deref().filter(|a| !a.is_empty()),
             )
             .await
         }
@@ -205,6 +215,39 @@ pub async fn move_zap(account_id: Uuid, zap_id: Uuid, folder_id: String) -> Resu
             let folder = picked(&folder_id, "folder_id")?;
             super::zaps::move_zap(&st, &me, account_id, zap_id, folder).await?;
             back(account_id, "moved");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Rename a Zap of one's own, or change its trigger ("" keeps it; a new catch hook gets
+/// a new webhook URL, which the platform hears of).
+#[server(endpoint = "work/edit_zap")]
+pub async fn edit_zap(
+    account_id: Uuid,
+    zap_id: Uuid,
+    name: String,
+    trigger: String,
+) -> Result<(), AppError> {
+    use crate::server::respond;
+    use wire::platform::{Trigger, ZapChange};
+    respond(
+        async {
+            let (st, me) = crate::server::caller().await?;
+            let trigger = match trigger.trim() {
+                "" => None,
+                t => Some(Trigger::parse(t).ok_or_else(|| {
+                    AppError::validation("trigger", "Choose one of the triggers offered.")
+                })?),
+            };
+            let change = ZapChange {
+                name: Some(name),
+                trigger,
+                enabled: None,
+            };
+            super::zaps::change_zap(&st, &me, account_id, zap_id, &change).await?;
+            back(account_id, "renamed");
             Ok(())
         }
         .await,
@@ -335,6 +378,7 @@ pub fn WorkPage() -> impl IntoView {
     let account = move || params.with(|p| p.get("id").and_then(|s| Uuid::parse_str(&s).ok()));
     let query = leptos_router::hooks::use_query_map();
     let after = move || query.with(|q| q.get("after"));
+    let conns_after = move || query.with(|q| q.get("connections_after"));
     let change = ServerAction::<ChangeOwner>::new();
     let toggle = ServerAction::<SetZapEnabled>::new();
     let new_conn = ServerAction::<CreateConnection>::new();
@@ -342,9 +386,11 @@ pub fn WorkPage() -> impl IntoView {
     let new_zap = ServerAction::<CreateZap>::new();
     let mover = ServerAction::<MoveZap>::new();
     let deleter = ServerAction::<DeleteZap>::new();
+    let editor = ServerAction::<EditZap>::new();
     let error = Signal::derive(move || {
         last_error(change.value())
             .get()
+            .or_else(|| last_error(editor.value()).get())
             .or_else(|| last_error(toggle.value()).get())
             .or_else(|| last_error(mover.value()).get())
             .or_else(|| last_error(deleter.value()).get())
@@ -354,18 +400,20 @@ pub fn WorkPage() -> impl IntoView {
             (
                 account(),
                 after(),
+                conns_after(),
                 change.version().get()
                     + toggle.version().get()
                     + new_conn.version().get()
                     + new_folder.version().get()
                     + new_zap.version().get()
                     + mover.version().get()
-                    + deleter.version().get(),
+                    + deleter.version().get()
+                    + editor.version().get(),
             )
         },
-        |(id, after, _)| async move {
+        |(id, after, conns, _)| async move {
             match id {
-                Some(id) => account_work(id, after).await,
+                Some(id) => account_work(id, after, conns).await,
                 None => Err(AppError::NotFound),
             }
         },
@@ -389,13 +437,30 @@ pub fn WorkPage() -> impl IntoView {
                         let manage = mine.then(|| {
                             let (zid, folder, private) = (z.id, z.folder_id, z.private);
                             let move_id = format!("move-{zid}");
+                            let (name_id, trig_id) = (format!("name-{zid}"), format!("trigger-{zid}"));
                             let del_id = format!("delete-{zid}");
                             let of_name = format!(" of {}", z.name);
+                            let (of_name2, of_name3) = (of_name.clone(), of_name.clone());
                             let sp_name = format!(" {}", z.name);
-                            let sp_name2 = sp_name.clone();
+                            let (sp_name0, sp_name2) = (sp_name.clone(), sp_name.clone());
+                            let current_name = z.name.clone();
                             let del_label = format!("Yes, delete “{}”", z.name);
                             let options = my_folders.iter().filter(|f| !private || f.kind != "shared").map(|f| view! { <option value=f.id.to_string() selected=Some(f.id) == folder>{f.name.clone()}</option> }).collect_view();
                             view! {
+                                <ActionForm action=editor attr:class="inline-form">
+                                    <input type="hidden" name="account_id" value=aid.to_string() />
+                                    <input type="hidden" name="zap_id" value=zid.to_string() />
+                                    <label for=name_id.clone()>"Name"<span class="visually-hidden">{of_name2}</span></label>
+                                    <input id=name_id name="name" required maxlength="200" value=current_name />
+                                    <label for=trig_id.clone()>"Trigger"<span class="visually-hidden">{of_name3}</span></label>
+                                    <select id=trig_id name="trigger">
+                                        <option value="" selected>"Keep as it is"</option>
+                                        <option value="none">"None"</option>
+                                        <option value="catch_hook">"Catch hook (a new webhook URL)"</option>
+                                        <option value="catch_raw_hook">"Catch raw hook (a new webhook URL)"</option>
+                                    </select>
+                                    <button type="submit">"Save"<span class="visually-hidden">{sp_name0}</span></button>
+                                </ActionForm>
                                 <ActionForm action=mover attr:class="inline-form">
                                     <input type="hidden" name="account_id" value=aid.to_string() />
                                     <input type="hidden" name="zap_id" value=zid.to_string() />
@@ -449,8 +514,9 @@ pub fn WorkPage() -> impl IntoView {
                     <Notice key="connected" text="The connection is made." />
                     <Notice key="disconnected" text="The connection is deleted; the Zaps that used it are paused." />
                     <Notice key="deleted" text="The Zap is deleted." />
+                    <Notice key="renamed" text="The Zap is saved." />
                     <FormError error=error />
-                    <NewWork account=aid folders=p.folders.clone() versions=p.versions.clone() connections=p.connections.iter().filter(|c| c.owner_id == me || !c.private).map(|c| (c.id, format!("{} ({})", c.name, c.app))).collect() new_conn new_folder new_zap />
+                    <NewWork account=aid folders=p.folders.clone() versions=p.versions.clone() connections=p.usable_connections.clone() new_conn new_folder new_zap />
                     <section aria-labelledby="folders-title">
                         <h2 id="folders-title">"Folders"</h2>
                         {if folders.is_empty() && unfiled.is_empty() {
@@ -481,6 +547,7 @@ pub fn WorkPage() -> impl IntoView {
                         }}
                     </section>
                     {p.next.clone().map(|n| view! { <p><a href=format!("/accounts/{aid}/work?after={n}")>"Next Zaps"</a></p> })}
+                    {(after().is_some() || conns_after().is_some()).then(|| view! { <p><a href=format!("/accounts/{aid}/work")>"First page"</a></p> })}
                     <section aria-labelledby="connections-title">
                         <h2 id="connections-title">"App connections"</h2>
                         {if p.connections.is_empty() {
@@ -508,6 +575,7 @@ pub fn WorkPage() -> impl IntoView {
                                 </table>
                             }.into_any()
                         }}
+                        {p.next_connections.clone().map(|n| view! { <p><a href=format!("/accounts/{aid}/work?connections_after={n}")>"Next connections"</a></p> })}
                     </section>
                 }.into_any()
             })}

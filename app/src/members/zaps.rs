@@ -528,6 +528,19 @@ pub async fn delete_connection(
     Ok(out)
 }
 
+/// The cursor of a list by name: the last row's name and id.
+pub(crate) fn name_cursor_encode(name: &str, id: Uuid) -> String {
+    crate::server::cursor_encode(&format!("{name}\n{id}"))
+}
+
+/// The name and id inside a cursor of `name_cursor_encode`; anything else is refused.
+pub(crate) fn name_cursor_decode(cursor: &str) -> Result<(String, Uuid), AppError> {
+    let bad = || AppError::validation("cursor", "This cursor is not one this server gave out.");
+    let text = crate::server::cursor_decode(cursor)?;
+    let (name, id) = text.rsplit_once('\n').ok_or_else(bad)?;
+    Ok((name.to_string(), Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
 /// One page of the Zaps a member sees (their own and the shared ones), by name, after
 /// `cursor`; the caller's role and the rows in one statement.
 pub async fn list_zaps(
@@ -556,14 +569,7 @@ pub(crate) async fn page_of(
             format!("Ask for 1 to {PAGE_MAX} Zaps."),
         ));
     }
-    let bad = || AppError::validation("cursor", "This cursor is not one this server gave out.");
-    let after: Option<(String, Uuid)> = cursor
-        .map(|c| {
-            let text = crate::server::cursor_decode(c)?;
-            let (name, id) = text.rsplit_once('\n').ok_or_else(bad)?;
-            Ok::<_, AppError>((name.to_string(), Uuid::parse_str(id).map_err(|_| bad())?))
-        })
-        .transpose()?;
+    let after = cursor.map(name_cursor_decode).transpose()?;
     let (role, rows) = super::repo::zaps_page(conn, account, me.id, after, limit + 1).await?;
     policy::account(role, AccountAction::ManageOwnWork)?;
     let role = role.ok_or(AppError::NotFound)?;
@@ -573,8 +579,7 @@ pub(crate) async fn page_of(
         .collect();
     let next = if zaps.len() as i64 > limit {
         zaps.truncate(limit as usize);
-        zaps.last()
-            .map(|z| crate::server::cursor_encode(&format!("{}\n{}", z.name, z.id)))
+        zaps.last().map(|z| name_cursor_encode(&z.name, z.id))
     } else {
         None
     };

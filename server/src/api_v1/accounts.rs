@@ -270,7 +270,9 @@ async fn account_work(
     id: Id,
 ) -> ApiResult<Json<WorkPage>> {
     let id = id_of(id)?;
-    Ok(Json(app::members::service::work(&st, &me, id, None).await?))
+    Ok(Json(
+        app::members::service::work(&st, &me, id, None, None).await?,
+    ))
 }
 
 /// Give a shared Zap to another member (OF-6); a catch-hook Zap gets a new webhook
