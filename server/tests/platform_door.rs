@@ -419,26 +419,32 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
     let again = again.unwrap();
     assert_eq!(again.len(), 100);
     assert_eq!(counted, 1);
-    // Each batch's statement holds only the branches of the kinds it asks: every
-    // question alone, and the batch of each single kind, answers as in the mixed batch.
-    for (q, want) in hundred.iter().zip(&again) {
+    // Each batch's statement holds only the branches of the kinds it asks (the unit test
+    // `a_batch_statement_holds_only_the_kinds_it_asks` reads them): every question
+    // alone, and a batch of every set of kinds, answers as in the mixed batch.
+    for (q, want) in questions.iter().zip(&answers) {
         let alone = app::platform::check::check(st, &platform, std::slice::from_ref(q))
             .await
             .unwrap();
         assert_eq!(&alone[0], want, "{q:?} alone");
     }
-    for kind in [UseVersion, RunInstance, ChangeZap, UseConnection] {
-        let (ask, want): (Vec<Question>, Vec<_>) = hundred
+    let kinds = [UseVersion, RunInstance, ChangeZap, UseConnection];
+    for set in 1..16usize {
+        let asked: Vec<_> = (0..4)
+            .filter(|k| set & (1 << k) != 0)
+            .map(|k| kinds[k])
+            .collect();
+        let (ask, want): (Vec<Question>, Vec<_>) = questions
             .iter()
-            .zip(&again)
-            .filter(|(q, _)| q.action == kind)
+            .zip(&answers)
+            .filter(|(q, _)| asked.contains(&q.action))
             .map(|(q, a)| (q.clone(), a.clone()))
             .unzip();
-        assert!(!ask.is_empty(), "{kind:?} is asked");
+        assert!(!ask.is_empty(), "{asked:?} are asked");
         let got = app::platform::check::check(st, &platform, &ask)
             .await
             .unwrap();
-        assert_eq!(got, want, "a batch of {kind:?} only");
+        assert_eq!(got, want, "a batch of {asked:?}");
     }
     let mut too_many = hundred.clone();
     too_many.push(hundred[0].clone());
@@ -1121,6 +1127,28 @@ async fn the_work_screen_pages_connections_and_edits_zaps(pool: PgPool) {
         61,
         "the Zap form offers every connection she may use, on any page"
     );
+    // Through the API, the same pages.
+    let ivy_t = app.api_token(&ivy_c, "read").await;
+    let api = |q: String| {
+        let url = format!("{}/api/v1/accounts/{account}/work{q}", app.base);
+        let t = ivy_t.clone();
+        async move {
+            let res = Client::new().get(url).bearer_auth(t).send().await.unwrap();
+            (res.status(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, p1) = api(String::new()).await;
+    assert_eq!(s, StatusCode::OK, "{p1}");
+    assert_eq!(names(&p1), names(&first));
+    let cursor = p1["next_connections"].as_str().unwrap().to_string();
+    let (_, p2) = api(format!("?connections_after={cursor}")).await;
+    assert_eq!(names(&p2), names(&second));
+    let (s, _) = api("?connections_after=%21%21".into()).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a cursor it never gave"
+    );
     // The owner (an admin: OF-2) sees Ivy's private ones and her own: 62 over two pages.
     let (_, owner1) = app
         .call(&ann_c, "work/account_work", &[("account_id", &a)])
@@ -1135,6 +1163,19 @@ async fn the_work_screen_pages_connections_and_edits_zaps(pool: PgPool) {
         .await;
     assert_eq!(names(&owner1).len() + names(&owner2).len(), 62);
     assert_eq!(names(&owner1)[0], "Ann's own");
+    // Her Zap form offers her own and the shared ones, never another's private one.
+    let offered: Vec<String> = owner1["usable_connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c[1].as_str().unwrap().to_string())
+        .collect();
+    let mut want: Vec<String> = (0..61)
+        .filter(|k| k % 2 == 1)
+        .map(|k| format!("Conn {k:02} (Slack)"))
+        .collect();
+    want.insert(0, "Ann's own (Gmail)".into());
+    assert_eq!(offered, want);
     let (s, b) = app
         .call(
             &ivy_c,
@@ -1196,7 +1237,7 @@ async fn the_work_screen_pages_connections_and_edits_zaps(pool: PgPool) {
         ("Leads to Slack", "catch_hook")
     );
     let token = token.expect("a webhook URL");
-    let (s, b) = send(&ivy_c, edit("Leads again", "")).await;
+    let (s, b) = send(&ivy_c, edit("Leads again", "catch_hook")).await;
     assert!(s.is_success(), "{b}");
     assert_eq!(
         hook().await,
@@ -1205,7 +1246,25 @@ async fn the_work_screen_pages_connections_and_edits_zaps(pool: PgPool) {
             "catch_hook".to_string(),
             Some(token.clone())
         ),
-        "an empty trigger keeps it, and its URL"
+        "the trigger it has already keeps its URL"
+    );
+    let (renames,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM history WHERE action = 'zap.changed' AND after->>'name' IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        renames, 2,
+        "two renames; a save that keeps the name records none"
+    );
+    let (s, _) = send(&ivy_c, edit("Leads again", "none")).await;
+    assert!(s.is_success());
+    let (_, trigger, token) = hook().await;
+    assert_eq!(
+        (trigger.as_str(), token),
+        ("none", None),
+        "no trigger, no URL"
     );
     // Refusals change nothing.
     let before = hook().await;

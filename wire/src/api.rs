@@ -415,6 +415,20 @@ pub struct SecretInput {
     pub secret: String,
 }
 
+/// A place in each list of the work page: the cursors its answer gave (`next`,
+/// `next_connections`); none is the first page.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct WorkQuery {
+    /// The Zaps after this cursor.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// The connections after this cursor.
+    #[serde(default)]
+    pub connections_after: Option<String>,
+}
+
 /// A search of the Access tab by name or address (AX-1).
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]

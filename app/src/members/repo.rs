@@ -32,6 +32,7 @@ pub struct ZapRow {
     pub folder_id: Option<Uuid>,
     pub webhook_token: Option<String>,
     pub paused_reason: Option<String>,
+    pub trigger: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -46,6 +47,7 @@ struct PageRow {
     folder_id: Option<Uuid>,
     webhook_token: Option<String>,
     paused_reason: Option<String>,
+    trigger: Option<String>,
 }
 
 /// The caller's role in the account and one page of the Zaps they see (their own and the
@@ -60,13 +62,13 @@ pub async fn zaps_page(
     let (name, id) = after.unzip();
     let rows: Vec<PageRow> = sqlx::query_as(
         "SELECT m.role, z.id, z.name, z.enabled, z.private, z.owner_id, z.owner_name, z.folder_id, \
-                z.webhook_token, z.paused_reason \
+                z.webhook_token, z.paused_reason, z.trigger \
          FROM account_members m LEFT JOIN LATERAL ( \
            SELECT z.id, z.name, z.enabled, z.private, z.owner_id, u.name AS owner_name, z.folder_id, \
-                  z.webhook_token, z.paused_reason \
+                  z.webhook_token, z.paused_reason, z.trigger \
            FROM zaps z JOIN users u ON u.id = z.owner_id \
            WHERE z.account_id = $1 AND (z.owner_id = $2 OR NOT z.private) \
-             AND ($3::text IS NULL OR (lower(z.name), z.id) > (lower($3), $4)) \
+             AND (lower(z.name), z.id) > (lower(coalesce($3, '')), coalesce($4, '00000000-0000-0000-0000-000000000000'::uuid)) \
            ORDER BY lower(z.name), z.id LIMIT $5) z ON true \
          WHERE m.account_id = $1 AND m.user_id = $2",
     )
@@ -95,6 +97,7 @@ pub async fn zaps_page(
                 folder_id: r.folder_id,
                 webhook_token: r.webhook_token,
                 paused_reason: r.paused_reason,
+                trigger: r.trigger?,
             })
         })
         .collect();
@@ -131,7 +134,7 @@ pub async fn connections_seen(
     sqlx::query_as(
         "SELECT c.id, c.name, c.app, c.private, c.owner_id, u.name AS owner_name, c.expires_at FROM app_connections c \
          JOIN users u ON u.id = c.owner_id WHERE c.account_id = $1 AND (c.owner_id = $2 OR NOT c.private OR $3) \
-           AND ($4::text IS NULL OR (lower(c.name), c.id) > (lower($4), $5)) \
+           AND (lower(c.name), c.id) > (lower(coalesce($4, '')), coalesce($5, '00000000-0000-0000-0000-000000000000'::uuid)) \
          ORDER BY lower(c.name), c.id LIMIT $6",
     )
     .bind(account)

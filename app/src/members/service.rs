@@ -368,7 +368,8 @@ pub async fn set_scim(st: &AppState, me: &Actor, account: Uuid, on: bool) -> Res
 /// Zaps, and connections, on one page of the "Zaps and connections" screen.
 pub const WORK_PAGE: i64 = 50;
 
-/// The connections offered when making a Zap: the member's own and the shared ones.
+/// The connections offered when making a Zap: the member's own and the shared ones, by
+/// name (the API takes any of them by id).
 const PICKER_MAX: i64 = 500;
 
 /// An account's Zaps, folders and connections as one member sees them (PL-2, OF-6).
@@ -463,6 +464,7 @@ pub(crate) fn zap_view(st: &AppState, me: &Actor, z: super::repo::ZapRow) -> Zap
         owner_name: z.owner_name,
         folder_id: z.folder_id,
         paused_reason: z.paused_reason,
+        trigger: z.trigger,
     }
 }
 

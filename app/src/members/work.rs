@@ -24,6 +24,8 @@ pub struct ZapView {
     pub webhook_url: Option<String>,
     /// Why it was switched off, when the system did it (SH-6).
     pub paused_reason: Option<String>,
+    /// What starts it: `none`, `catch_hook` or `catch_raw_hook`.
+    pub trigger: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +118,24 @@ fn picked(value: &str, field: &str) -> Result<Option<Uuid>, AppError> {
         .map_err(|_| AppError::validation(field, "Choose one of the options offered."))
 }
 
+/// A trigger picked in a form.
+#[cfg(feature = "ssr")]
+fn trigger_field(value: &str) -> Result<wire::platform::Trigger, AppError> {
+    wire::platform::Trigger::parse(value.trim())
+        .ok_or_else(|| AppError::validation("trigger", "Choose one of the triggers offered."))
+}
+
+/// The triggers a form offers, `current` chosen.
+fn trigger_options(current: &str) -> impl IntoView {
+    [
+        ("none", "None"),
+        ("catch_hook", "Catch hook (a webhook URL)"),
+        ("catch_raw_hook", "Catch raw hook (a webhook URL)"),
+    ]
+    .map(|(value, label)| view! { <option value=value selected=value == current>{label}</option> })
+    .collect_view()
+}
+
 /// Come back to the work page after a plain form's post.
 #[cfg(feature = "ssr")]
 fn back(account_id: Uuid, notice: &str) {
@@ -186,8 +206,7 @@ pub async fn create_zap(
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            let trigger = wire::platform::Trigger::parse(trigger.trim())
-                .ok_or_else(|| AppError::validation("trigger", "Choose how the Zap starts."))?;
+            let trigger = trigger_field(&trigger)?;
             let input = wire::platform::NewZap {
                 name,
                 folder_id: picked(&folder_id, "folder_id")?,
@@ -221,8 +240,8 @@ pub async fn move_zap(account_id: Uuid, zap_id: Uuid, folder_id: String) -> Resu
     )
 }
 
-/// Rename a Zap of one's own, or change its trigger ("" keeps it; a new catch hook gets
-/// a new webhook URL, which the platform hears of).
+/// Rename a Zap of one's own, or change its trigger (a new hook trigger gets a new
+/// webhook URL, which the platform hears of; the trigger it has already changes nothing).
 #[server(endpoint = "work/edit_zap")]
 pub async fn edit_zap(
     account_id: Uuid,
@@ -231,23 +250,16 @@ pub async fn edit_zap(
     trigger: String,
 ) -> Result<(), AppError> {
     use crate::server::respond;
-    use wire::platform::{Trigger, ZapChange};
     respond(
         async {
             let (st, me) = crate::server::caller().await?;
-            let trigger = match trigger.trim() {
-                "" => None,
-                t => Some(Trigger::parse(t).ok_or_else(|| {
-                    AppError::validation("trigger", "Choose one of the triggers offered.")
-                })?),
-            };
-            let change = ZapChange {
+            let change = wire::platform::ZapChange {
                 name: Some(name),
-                trigger,
+                trigger: Some(trigger_field(&trigger)?),
                 enabled: None,
             };
             super::zaps::change_zap(&st, &me, account_id, zap_id, &change).await?;
-            back(account_id, "renamed");
+            back(account_id, "saved");
             Ok(())
         }
         .await,
@@ -372,6 +384,21 @@ fn OwnerForm(
     }
 }
 
+/// The work screen at a place in each list (cursors are URL-safe base64).
+fn work_href(account: Uuid, zaps: Option<&str>, connections: Option<&str>) -> String {
+    let mut query: Vec<String> = Vec::new();
+    if let Some(z) = zaps {
+        query.push(format!("after={z}"));
+    }
+    if let Some(c) = connections {
+        query.push(format!("connections_after={c}"));
+    }
+    match query.is_empty() {
+        true => format!("/accounts/{account}/work"),
+        false => format!("/accounts/{account}/work?{}", query.join("&")),
+    }
+}
+
 #[component]
 pub fn WorkPage() -> impl IntoView {
     let params = use_params_map();
@@ -444,6 +471,7 @@ pub fn WorkPage() -> impl IntoView {
                             let sp_name = format!(" {}", z.name);
                             let (sp_name0, sp_name2) = (sp_name.clone(), sp_name.clone());
                             let current_name = z.name.clone();
+                            let trigger = z.trigger.clone();
                             let del_label = format!("Yes, delete “{}”", z.name);
                             let options = my_folders.iter().filter(|f| !private || f.kind != "shared").map(|f| view! { <option value=f.id.to_string() selected=Some(f.id) == folder>{f.name.clone()}</option> }).collect_view();
                             view! {
@@ -453,12 +481,7 @@ pub fn WorkPage() -> impl IntoView {
                                     <label for=name_id.clone()>"Name"<span class="visually-hidden">{of_name2}</span></label>
                                     <input id=name_id name="name" required maxlength="200" value=current_name />
                                     <label for=trig_id.clone()>"Trigger"<span class="visually-hidden">{of_name3}</span></label>
-                                    <select id=trig_id name="trigger">
-                                        <option value="" selected>"Keep as it is"</option>
-                                        <option value="none">"None"</option>
-                                        <option value="catch_hook">"Catch hook (a new webhook URL)"</option>
-                                        <option value="catch_raw_hook">"Catch raw hook (a new webhook URL)"</option>
-                                    </select>
+                                    <select id=trig_id name="trigger">{trigger_options(&trigger)}</select>
                                     <button type="submit">"Save"<span class="visually-hidden">{sp_name0}</span></button>
                                 </ActionForm>
                                 <ActionForm action=mover attr:class="inline-form">
@@ -514,7 +537,7 @@ pub fn WorkPage() -> impl IntoView {
                     <Notice key="connected" text="The connection is made." />
                     <Notice key="disconnected" text="The connection is deleted; the Zaps that used it are paused." />
                     <Notice key="deleted" text="The Zap is deleted." />
-                    <Notice key="renamed" text="The Zap is saved." />
+                    <Notice key="saved" text="The Zap is saved." />
                     <FormError error=error />
                     <NewWork account=aid folders=p.folders.clone() versions=p.versions.clone() connections=p.usable_connections.clone() new_conn new_folder new_zap />
                     <section aria-labelledby="folders-title">
@@ -546,7 +569,7 @@ pub fn WorkPage() -> impl IntoView {
                             }.into_any()
                         }}
                     </section>
-                    {p.next.clone().map(|n| view! { <p><a href=format!("/accounts/{aid}/work?after={n}")>"Next Zaps"</a></p> })}
+                    {p.next.clone().map(|n| view! { <p><a href=work_href(aid, Some(&n), conns_after().as_deref())>"Next Zaps"</a></p> })}
                     {(after().is_some() || conns_after().is_some()).then(|| view! { <p><a href=format!("/accounts/{aid}/work")>"First page"</a></p> })}
                     <section aria-labelledby="connections-title">
                         <h2 id="connections-title">"App connections"</h2>
@@ -575,7 +598,7 @@ pub fn WorkPage() -> impl IntoView {
                                 </table>
                             }.into_any()
                         }}
-                        {p.next_connections.clone().map(|n| view! { <p><a href=format!("/accounts/{aid}/work?connections_after={n}")>"Next connections"</a></p> })}
+                        {p.next_connections.clone().map(|n| view! { <p><a href=work_href(aid, after().as_deref(), Some(&n))>"Next connections"</a></p> })}
                     </section>
                 }.into_any()
             })}
@@ -643,11 +666,7 @@ fn NewWork(
                     {folders.into_iter().map(|f| view! { <option value=f.id.to_string()>{format!("{} ({})", f.name, f.kind)}</option> }).collect_view()}
                 </select>
                 <label for="zap-trigger">"Trigger"</label>
-                <select id="zap-trigger" name="trigger">
-                    <option value="none">"None"</option>
-                    <option value="catch_hook">"Catch hook (a webhook URL)"</option>
-                    <option value="catch_raw_hook">"Catch raw hook"</option>
-                </select>
+                <select id="zap-trigger" name="trigger">{trigger_options("none")}</select>
                 <label><input type="checkbox" name="shared" value="yes" />" Shared Zap"</label>
                 <FormError error=last_error(new_zap.value()) />
                 <button type="submit">"Create Zap"</button>

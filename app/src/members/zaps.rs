@@ -320,9 +320,9 @@ async fn lock_zap(
     me: Uuid,
     account: Uuid,
     zap: Uuid,
-) -> Result<(bool, String), AppError> {
-    let row: Option<(bool, bool, String)> = sqlx::query_as(
-        "SELECT owner_id = $3, private, trigger FROM zaps WHERE id = $1 AND account_id = $2 FOR UPDATE",
+) -> Result<(bool, String, String), AppError> {
+    let row: Option<(bool, bool, String, String)> = sqlx::query_as(
+        "SELECT owner_id = $3, private, trigger, name FROM zaps WHERE id = $1 AND account_id = $2 FOR UPDATE",
     )
     .bind(zap)
     .bind(account)
@@ -330,9 +330,9 @@ async fn lock_zap(
     .fetch_optional(&mut **tx)
     .await?;
     let role = role_of(tx, account, me).await?;
-    let (mine, private, trigger) = row.ok_or(AppError::NotFound)?;
+    let (mine, private, trigger, name) = row.ok_or(AppError::NotFound)?;
     policy::work(role, mine, private, WorkAction::ChangeZap)?;
-    Ok((private, trigger))
+    Ok((private, trigger, name))
 }
 
 /// Rename, re-trigger or switch a Zap of one's own. Switching on is refused, with the
@@ -350,16 +350,16 @@ pub async fn change_zap(
         .map(|n| text(n, "name", "Zap's name", 200))
         .transpose()?;
     let mut tx = st.pool.begin().await?;
-    let (_, trigger) = lock_zap(&mut tx, me.id, account, zap).await?;
+    let (_, trigger, was) = lock_zap(&mut tx, me.id, account, zap).await?;
+    // What is asked but already so is no change (a form sends every field).
+    let name = name.filter(|n| *n != was);
     if change.enabled == Some(true) {
         if let Some(refusal) = first_blocked(&mut tx, zap, me.id).await? {
             return Err(refusal.into());
         }
     }
-    let new_hook = change
-        .trigger
-        .filter(|t| t.as_str() != trigger)
-        .map(|t| t != Trigger::None);
+    let new_trigger = change.trigger.filter(|t| t.as_str() != trigger);
+    let new_hook = new_trigger.map(|t| t != Trigger::None);
     sqlx::query(&format!(
         "UPDATE zaps SET name = coalesce($2, name), enabled = coalesce($3, enabled), \
            paused_reason = CASE WHEN $3 IS NULL THEN paused_reason ELSE NULL END, \
@@ -370,7 +370,7 @@ pub async fn change_zap(
     .bind(zap)
     .bind(&name)
     .bind(change.enabled)
-    .bind(change.trigger.map(Trigger::as_str))
+    .bind(new_trigger.map(Trigger::as_str))
     .bind(new_hook)
     .execute(&mut *tx)
     .await?;
@@ -383,7 +383,7 @@ pub async fn change_zap(
             account_id: Some(account),
             subject: Some(format!("zap:{zap}")),
             after: Some(json!({ "name": name, "enabled": change.enabled,
-                                "trigger": change.trigger.map(Trigger::as_str) })),
+                                "trigger": new_trigger.map(Trigger::as_str) })),
             ..Default::default()
         },
     )
@@ -401,7 +401,7 @@ pub async fn move_zap(
     folder: Option<Uuid>,
 ) -> Result<(), AppError> {
     let mut tx = st.pool.begin().await?;
-    let (private, _) = lock_zap(&mut tx, me.id, account, zap).await?;
+    let (private, _, _) = lock_zap(&mut tx, me.id, account, zap).await?;
     check_folder(&mut tx, account, me.id, folder, private).await?;
     sqlx::query("UPDATE zaps SET folder_id = $2, updated_at = now() WHERE id = $1")
         .bind(zap)

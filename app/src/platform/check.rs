@@ -37,12 +37,7 @@ const KINDS: [CheckAction; 4] = [
 ];
 
 fn bit(action: CheckAction) -> usize {
-    match action {
-        CheckAction::UseVersion => 1,
-        CheckAction::RunInstance => 2,
-        CheckAction::ChangeZap => 4,
-        CheckAction::UseConnection => 8,
-    }
+    1 << KINDS.iter().position(|k| *k == action).unwrap_or(0)
 }
 
 /// The branch of the statement that finds one kind's facts for the question `q`.
@@ -92,7 +87,8 @@ fn branch(action: CheckAction) -> String {
 
 /// The statement for a batch asking the kinds in `kinds` (bits of `bit`): only their
 /// branches, so a batch of one kind (the common single question) plans and runs one
-/// branch, not four. Each of the 15 is prepared once per connection.
+/// branch, not four. Each of the 15 is prepared once per connection. `kinds` is never
+/// empty: a batch holds at least one question.
 ///
 /// The questions come as one JSON array (`jsonb_to_recordset`), not as arrays: Postgres
 /// sizes an array parameter from its value, so every batch size got a plan of its own,
@@ -102,21 +98,14 @@ fn branch(action: CheckAction) -> String {
 fn statement(kinds: usize) -> &'static str {
     static SQL: OnceLock<Vec<String>> = OnceLock::new();
     let all = SQL.get_or_init(|| {
-        (0..16)
+        (1..16)
             .map(|set: usize| {
                 let branches: Vec<String> = KINDS
                     .iter()
                     .filter(|k| set & bit(**k) != 0)
                     .map(|k| branch(*k))
                     .collect();
-                let facts = if branches.is_empty() {
-                    // No kind asked: never run (a batch has at least one question).
-                    "SELECT NULL::bool AS found, NULL::text AS road, NULL::text AS refusal, NULL::text AS role, \
-                            NULL::bool AS mine, NULL::bool AS private, NULL::bool AS expired WHERE false"
-                        .to_string()
-                } else {
-                    branches.join(" UNION ALL ")
-                };
+                let facts = branches.join(" UNION ALL ");
                 format!(
                     "WITH t AS (SELECT id, last_used_at FROM platform_tokens \
                                 WHERE token_hash = $2 AND revoked_at IS NULL AND expires_at > now()), \
@@ -132,7 +121,7 @@ fn statement(kinds: usize) -> &'static str {
             })
             .collect()
     });
-    &all[kinds & 15]
+    &all[(kinds & 15).max(1) - 1]
 }
 
 fn answer(allowed: bool, reason: &str) -> Answer {
@@ -305,6 +294,31 @@ mod tests {
             mine: Some(mine),
             private: Some(private),
             expired: Some(false),
+        }
+    }
+
+    // covers: PL-1
+    #[test]
+    fn a_batch_statement_holds_only_the_kinds_it_asks() {
+        let tables = [
+            (CheckAction::UseVersion, "integration_versions"),
+            (CheckAction::RunInstance, "app_instances"),
+            (CheckAction::ChangeZap, "zaps z"),
+            (CheckAction::UseConnection, "app_connections"),
+        ];
+        for set in 1..16usize {
+            let sql = statement(set);
+            for (kind, table) in tables {
+                assert_eq!(
+                    sql.contains(table),
+                    set & bit(kind) != 0,
+                    "set {set:04b}, {kind:?}"
+                );
+            }
+            assert_eq!(
+                sql.matches(" UNION ALL ").count(),
+                set.count_ones() as usize - 1
+            );
         }
     }
 

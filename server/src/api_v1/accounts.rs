@@ -259,20 +259,29 @@ async fn member_csv(
 }
 
 /// The account's Zaps, folders and connections as the caller sees them: their own,
-/// and the shared ones.
+/// and the shared ones; 50 Zaps and 50 connections a page, each list after its cursor.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/work", tag = "accounts",
-    params(("id" = Uuid, Path, description = "The account")),
-    responses((status = 200, body = WorkPage), (status = 401, body = Problem), (status = 404, body = Problem)),
+    params(("id" = Uuid, Path, description = "The account"), wire::api::WorkQuery),
+    responses((status = 200, body = WorkPage), (status = 401, body = Problem), (status = 404, body = Problem),
+              (status = 422, body = Problem)),
     security(("token" = [])))]
 async fn account_work(
     State(st): State<AppState>,
     ApiActor(me): ApiActor,
     id: Id,
+    q: Q<wire::api::WorkQuery>,
 ) -> ApiResult<Json<WorkPage>> {
     let id = id_of(id)?;
-    Ok(Json(
-        app::members::service::work(&st, &me, id, None, None).await?,
-    ))
+    let q = query_of(q)?;
+    let page = app::members::service::work(
+        &st,
+        &me,
+        id,
+        q.after.as_deref().filter(|a| !a.is_empty()),
+        q.connections_after.as_deref().filter(|a| !a.is_empty()),
+    )
+    .await?;
+    Ok(Json(page))
 }
 
 /// Give a shared Zap to another member (OF-6); a catch-hook Zap gets a new webhook
