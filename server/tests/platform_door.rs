@@ -1542,3 +1542,77 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
     assert_eq!(unique.len(), 40, "no event twice");
     let _ = Refusal::UndoExpired;
 }
+
+// Settled events (every delivery delivered or given up on) are kept `KEEP_DAYS`, then
+// pruned with their deliveries; one still being retried is kept however old, and so is
+// a recent one; a round deletes at most its limit.
+// covers: PL-3
+#[sqlx::test(migrations = "../migrations")]
+async fn settled_events_are_pruned_after_their_days(pool: PgPool) {
+    use app::platform::events::{emit, prune, Kind, KEEP_DAYS};
+    let app = TestApp::start(pool.clone()).await;
+    let platform = platform_token(&pool).await;
+    let (s, made) = post(
+        &app.base,
+        &platform,
+        "/api/v1/platform/webhooks",
+        &json!({"url": "https://receiver.example/events"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let mut conn = pool.acquire().await.unwrap();
+    for n in 1..=5 {
+        emit(&mut conn, Kind::ZapPaused, json!({ "n": n }))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.count("event_deliveries").await,
+        5,
+        "one each, fanned out"
+    );
+    // 1, 2, 4: old and settled; 3: old, still being retried; 5: settled yesterday.
+    sqlx::query(
+        "UPDATE events e SET created_at = now() - CASE WHEN (e.payload->>'n')::int = 5 \
+           THEN interval '1 day' ELSE make_interval(days => $1 + 10) END",
+    )
+    .bind(KEEP_DAYS)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE event_deliveries d SET \
+           delivered_at = CASE WHEN (e.payload->>'n')::int IN (1, 4, 5) THEN now() END, \
+           failed_at = CASE WHEN (e.payload->>'n')::int = 2 THEN now() END, \
+           attempts = CASE WHEN (e.payload->>'n')::int = 3 THEN 3 ELSE 1 END \
+         FROM events e WHERE e.id = d.event_id",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let st = &app.state;
+    assert_eq!(
+        prune(st, KEEP_DAYS, 1).await.unwrap(),
+        1,
+        "at most its limit"
+    );
+    assert_eq!(prune(st, KEEP_DAYS, 1000).await.unwrap(), 2);
+    assert_eq!(
+        prune(st, KEEP_DAYS, 1000).await.unwrap(),
+        0,
+        "nothing left to prune"
+    );
+    let left: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT (e.payload->>'n')::int, count(d.event_id) FROM events e \
+         LEFT JOIN event_deliveries d ON d.event_id = e.id GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        left,
+        [(3, 1), (5, 1)],
+        "the retried one and the recent one, with theirs"
+    );
+    assert_eq!(app.count("event_deliveries").await, 2);
+}

@@ -67,7 +67,8 @@ fn integration_roads() -> String {
          SELECT g.integration_id, g.user_id, g.id, CASE g.via WHEN 'email_invite' THEN 'invitation' ELSE g.via END, NULL, \
                 gv.version, CASE WHEN g.via = 'link' THEN CASE WHEN l.active THEN 'the current link' ELSE 'a link since rotated' END END, \
                 g.granted_by, g.granted_at, g.starts_at, g.ends_at, NULL, {grant} \
-         FROM access_grants g LEFT JOIN integration_versions gv ON gv.id = g.version_id \
+         FROM access_grants g \
+         LEFT JOIN LATERAL (SELECT gv.version FROM integration_versions gv WHERE gv.id = g.version_id OFFSET 0) gv ON true \
          LEFT JOIN invite_links l ON l.id = g.source_id AND g.via = 'link' \
          WHERE g.revoked_at IS NULL",
         team = team_role_sql("t"),
@@ -146,8 +147,16 @@ impl RoadRow {
     }
 }
 
+/// The person `u` and the granter `b` of each road `r`, looked up road by road. The
+/// roads of one object are few, the people many: without the fences (`OFFSET 0` keeps
+/// a subquery from being merged into the join), a generic plan walked all 100,000 users
+/// in email order against the roads (1.5 s), and a custom one hashed every user as a
+/// granter (67 ms); with them, each is a key lookup per road (8 ms for 400 roads).
+const PEOPLE_OF_ROADS: &str = "JOIN LATERAL (SELECT u.id, u.name, u.email FROM users u WHERE u.id = r.user_id OFFSET 0) u ON true \
+     LEFT JOIN LATERAL (SELECT b.name, b.email FROM users b WHERE b.id = r.by_id OFFSET 0) b ON true";
+
 /// The columns every road query returns, over `r` (roads) joined to the person `u` and
-/// the granter `b`.
+/// the granter `b` (`PEOPLE_OF_ROADS`).
 const ROAD_COLUMNS: &str = "r.object_id, r.user_id, u.name, u.email, r.road_id, r.kind, r.role, r.version, r.detail, \
      b.name AS by_name, b.email AS by_email, r.granted_at, r.starts_at, r.ends_at, r.then_role, r.state";
 
@@ -169,7 +178,7 @@ async fn roads(
     user: Option<Uuid>,
 ) -> Result<Vec<RoadRow>, AppError> {
     let sql = format!(
-        "SELECT {ROAD_COLUMNS} FROM ({}) r JOIN users u ON u.id = r.user_id LEFT JOIN users b ON b.id = r.by_id \
+        "SELECT {ROAD_COLUMNS} FROM ({}) r {PEOPLE_OF_ROADS} \
          WHERE r.object_id = $1 AND ($2 = '' OR u.email ILIKE $3 OR u.name ILIKE $3) \
            AND ($4::uuid IS NULL OR r.user_id = $4) \
          ORDER BY u.email, u.id, r.kind, r.granted_at, r.road_id LIMIT $5",
@@ -282,7 +291,7 @@ pub async fn page(
         "WITH head AS ({head}) \
          SELECT head.name, head.public, head.my_role, \
            (SELECT coalesce(json_agg(x ORDER BY x.email, x.user_id, x.kind, x.granted_at, x.road_id), '[]') FROM ( \
-              SELECT {ROAD_COLUMNS} FROM ({roads}) r JOIN users u ON u.id = r.user_id LEFT JOIN users b ON b.id = r.by_id \
+              SELECT {ROAD_COLUMNS} FROM ({roads}) r {PEOPLE_OF_ROADS} \
               WHERE r.object_id = $1 AND ($3 = '' OR u.email ILIKE $4 OR u.name ILIKE $4) \
               ORDER BY u.email, u.id, r.kind, r.granted_at, r.road_id LIMIT $5) x \
             WHERE head.my_role IS NOT NULL) \
@@ -348,7 +357,7 @@ pub async fn reach(st: &AppState, me: &Actor, email: &str) -> Result<PersonReach
                   (SELECT m.role FROM account_members m WHERE m.account_id = x.object_id AND m.user_id = $1) \
            FROM ({accts}) x JOIN accounts a ON a.id = x.object_id WHERE x.user_id = (SELECT id FROM p)) \
          SELECT r.object, r.object_name, r.my_role, {ROAD_COLUMNS} \
-         FROM r JOIN users u ON u.id = r.user_id LEFT JOIN users b ON b.id = r.by_id \
+         FROM r {PEOPLE_OF_ROADS} \
          WHERE r.my_role IS NOT NULL \
          ORDER BY r.object, lower(r.object_name), r.object_id, r.kind, r.granted_at, r.road_id LIMIT $3",
         team = team_role_sql("t"),

@@ -26,6 +26,11 @@ pub const MAX_ATTEMPTS: i32 = 12;
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most live endpoints (each event is sent to every one).
 pub const MAX_ENDPOINTS: i64 = 20;
+/// Events are kept this many days once every delivery of theirs is settled (delivered or
+/// given up): long enough for an operator to look back and resend.
+pub const KEEP_DAYS: i32 = 30;
+/// How often the worker prunes settled events, in rounds (about seconds).
+const PRUNE_EVERY: u32 = 600;
 
 /// What happened, as the `type` of an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -358,11 +363,37 @@ pub async fn deliver_due(st: &AppState, limit: i64) -> Result<usize, AppError> {
     Ok(due.len())
 }
 
+/// Delete up to `limit` events older than `days` whose every delivery is settled
+/// (delivered, or given up on), with their deliveries; how many. An event still being
+/// retried is kept however old.
+pub async fn prune(st: &AppState, days: i32, limit: i64) -> Result<u64, AppError> {
+    let done = sqlx::query(
+        "DELETE FROM events WHERE id IN ( \
+           SELECT e.id FROM events e WHERE e.created_at < now() - make_interval(days => $1) \
+             AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = e.id \
+                             AND d.delivered_at IS NULL AND d.failed_at IS NULL) \
+           ORDER BY e.created_at LIMIT $2)",
+    )
+    .bind(days)
+    .bind(limit)
+    .execute(&st.pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The delivery worker: a round every second (at once again after a full one), until
-/// `shutdown` completes; a round once begun is finished.
+/// `shutdown` completes; a round once begun is finished. Every `PRUNE_EVERY` rounds it
+/// deletes settled events older than `KEEP_DAYS`.
 pub async fn run(st: AppState, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let mut round: u32 = 0;
     loop {
+        round = round.wrapping_add(1);
+        if round % PRUNE_EVERY == 1 {
+            if let Err(e) = prune(&st, KEEP_DAYS, 1000).await {
+                tracing::error!(error = %e, "the event worker could not prune old events");
+            }
+        }
         let pause = match deliver_due(&st, 20).await {
             Ok(20) => Duration::ZERO,
             Ok(_) => Duration::from_secs(1),
