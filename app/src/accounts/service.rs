@@ -92,14 +92,9 @@ pub async fn member_list(
         repo::members_after(&mut conn, account_id, me.id, after.as_deref(), limit + 1).await?;
     policy::account(page.as_ref().map(|p| p.0), AccountAction::ViewMembers)?;
     let mut members = page.map(|p| p.1).unwrap_or_default();
-    let next = if members.len() as i64 > limit {
-        members.truncate(limit as usize);
-        members
-            .last()
-            .map(|m| crate::server::cursor_encode(&m.email.to_lowercase()))
-    } else {
-        None
-    };
+    let next = crate::server::next_page(&mut members, limit, |m| {
+        crate::server::cursor_encode(&m.email.to_lowercase())
+    });
     Ok(MemberList { members, next })
 }
 

@@ -50,6 +50,16 @@ struct PageRow {
     trigger: Option<String>,
 }
 
+/// Rows of `x` after the cursor in parameters `$name` and `$id` (none: from the first),
+/// in `lower(x.name), x.id` order. Without an `IS NULL OR`, so a generic plan keeps the
+/// index: no name is empty, so ('', the nil id) comes before every row.
+fn after_name_sql(x: &str, name: u8, id: u8) -> String {
+    format!(
+        "(lower({x}.name), {x}.id) > (lower(coalesce(${name}, '')), \
+          coalesce(${id}, '00000000-0000-0000-0000-000000000000'::uuid))"
+    )
+}
+
 /// The caller's role in the account and one page of the Zaps they see (their own and the
 /// shared ones) by name after `after` (a name and an id), in one statement. No role: not a member.
 pub async fn zaps_page(
@@ -60,7 +70,7 @@ pub async fn zaps_page(
     limit: i64,
 ) -> Result<(Option<crate::domain::roles::AccountRole>, Vec<ZapRow>), sqlx::Error> {
     let (name, id) = after.unzip();
-    let rows: Vec<PageRow> = sqlx::query_as(
+    let rows: Vec<PageRow> = sqlx::query_as(&format!(
         "SELECT m.role, z.id, z.name, z.enabled, z.private, z.owner_id, z.owner_name, z.folder_id, \
                 z.webhook_token, z.paused_reason, z.trigger \
          FROM account_members m LEFT JOIN LATERAL ( \
@@ -68,10 +78,11 @@ pub async fn zaps_page(
                   z.webhook_token, z.paused_reason, z.trigger \
            FROM zaps z JOIN users u ON u.id = z.owner_id \
            WHERE z.account_id = $1 AND (z.owner_id = $2 OR NOT z.private) \
-             AND (lower(z.name), z.id) > (lower(coalesce($3, '')), coalesce($4, '00000000-0000-0000-0000-000000000000'::uuid)) \
+             AND {after} \
            ORDER BY lower(z.name), z.id LIMIT $5) z ON true \
          WHERE m.account_id = $1 AND m.user_id = $2",
-    )
+        after = after_name_sql("z", 3, 4),
+    ))
     .bind(account)
     .bind(user)
     .bind(name)
@@ -131,12 +142,12 @@ pub async fn connections_seen(
     limit: i64,
 ) -> Result<Vec<ConnectionView>, sqlx::Error> {
     let (name, id) = after.unzip();
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT c.id, c.name, c.app, c.private, c.owner_id, u.name AS owner_name, c.expires_at FROM app_connections c \
          JOIN users u ON u.id = c.owner_id WHERE c.account_id = $1 AND (c.owner_id = $2 OR NOT c.private OR $3) \
-           AND (lower(c.name), c.id) > (lower(coalesce($4, '')), coalesce($5, '00000000-0000-0000-0000-000000000000'::uuid)) \
-         ORDER BY lower(c.name), c.id LIMIT $6",
-    )
+           AND {after} ORDER BY lower(c.name), c.id LIMIT $6",
+        after = after_name_sql("c", 4, 5),
+    ))
     .bind(account)
     .bind(user)
     .bind(all_private)

@@ -382,7 +382,10 @@ pub async fn work(
     after: Option<&str>,
     conns_after: Option<&str>,
 ) -> Result<WorkPage, AppError> {
+    // An empty cursor (a form's empty field) is the first page.
+    let after = after.filter(|a| !a.is_empty());
     let conns_after = conns_after
+        .filter(|a| !a.is_empty())
         .map(super::zaps::name_cursor_decode)
         .transpose()?;
     let mut conn = st.pool.acquire().await?;
@@ -402,14 +405,9 @@ pub async fn work(
         WORK_PAGE + 1,
     )
     .await?;
-    let next_connections = if connections.len() as i64 > WORK_PAGE {
-        connections.truncate(WORK_PAGE as usize);
-        connections
-            .last()
-            .map(|c| super::zaps::name_cursor_encode(&c.name, c.id))
-    } else {
-        None
-    };
+    let next_connections = crate::server::next_page(&mut connections, WORK_PAGE, |c| {
+        super::zaps::name_cursor_encode(&c.name, c.id)
+    });
     let usable =
         super::repo::connections_seen(&mut conn, account_id, me.id, false, None, PICKER_MAX)
             .await?

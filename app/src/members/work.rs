@@ -97,8 +97,8 @@ pub async fn account_work(
                 &st,
                 &me,
                 account_id,
-                after.as_deref().filter(|a| !a.is_empty()),
-                connections_after.as_deref().filter(|a| !a.is_empty()),
+                after.as_deref(),
+                connections_after.as_deref(),
             )
             .await
         }
@@ -466,6 +466,7 @@ pub fn WorkPage() -> impl IntoView {
                             let move_id = format!("move-{zid}");
                             let (name_id, trig_id) = (format!("name-{zid}"), format!("trigger-{zid}"));
                             let del_id = format!("delete-{zid}");
+                            // Each form's children are a closure of their own: each owns its copy.
                             let of_name = format!(" of {}", z.name);
                             let (of_name2, of_name3) = (of_name.clone(), of_name.clone());
                             let sp_name = format!(" {}", z.name);
@@ -570,7 +571,7 @@ pub fn WorkPage() -> impl IntoView {
                         }}
                     </section>
                     {p.next.clone().map(|n| view! { <p><a href=work_href(aid, Some(&n), conns_after().as_deref())>"Next Zaps"</a></p> })}
-                    {(after().is_some() || conns_after().is_some()).then(|| view! { <p><a href=format!("/accounts/{aid}/work")>"First page"</a></p> })}
+                    {(after().is_some() || conns_after().is_some()).then(|| view! { <p><a href=work_href(aid, None, None)>"First page"</a></p> })}
                     <section aria-labelledby="connections-title">
                         <h2 id="connections-title">"App connections"</h2>
                         {if p.connections.is_empty() {

@@ -577,11 +577,6 @@ pub(crate) async fn page_of(
         .into_iter()
         .map(|z| super::service::zap_view(st, me, z))
         .collect();
-    let next = if zaps.len() as i64 > limit {
-        zaps.truncate(limit as usize);
-        zaps.last().map(|z| name_cursor_encode(&z.name, z.id))
-    } else {
-        None
-    };
+    let next = crate::server::next_page(&mut zaps, limit, |z| name_cursor_encode(&z.name, z.id));
     Ok((role, ZapPage { zaps, next }))
 }

@@ -11,7 +11,6 @@ use crate::error::AppError;
 use crate::integrations::repo::{grant_live_sql, may_use_sql};
 use crate::server::AppState;
 use std::sync::OnceLock;
-use uuid::Uuid;
 
 /// The facts of one question, as the statement finds them.
 #[derive(sqlx::FromRow)]
@@ -46,14 +45,14 @@ fn branch(action: CheckAction) -> String {
         CheckAction::UseVersion => {
             let same = "(g.version_id IS NULL OR g.version_id = a.vid)";
             format!(
-                "SELECT true AS found, a.road, \
+                "SELECT true, a.road, \
                    CASE WHEN a.road IS NOT NULL THEN NULL \
                      WHEN EXISTS (SELECT 1 FROM access_grants g WHERE g.user_id = q.subject AND g.integration_id = a.iid \
                                   AND g.revoked_at IS NULL AND g.starts_at > now() AND {same}) THEN 'not_yet' \
                      WHEN EXISTS (SELECT 1 FROM access_grants g WHERE g.user_id = q.subject AND g.integration_id = a.iid \
                                   AND {same}) THEN 'access_ended' \
-                     ELSE 'no_access' END AS refusal, \
-                   NULL::text AS role, NULL::bool AS mine, NULL::bool AS private, NULL::bool AS expired \
+                     ELSE 'no_access' END, \
+                   NULL::text, NULL::bool, NULL::bool, NULL::bool \
                  FROM (SELECT i.id AS iid, v.id AS vid, \
                          CASE WHEN NOT {may} THEN NULL WHEN i.visibility = 'public' THEN 'public' \
                            ELSE (SELECT CASE g.via WHEN 'email_invite' THEN 'invitation' WHEN 'link' THEN 'link' \
@@ -184,8 +183,8 @@ pub async fn check(
     if !bearer.starts_with(super::tokens::PREFIX) || bearer.len() > 100 {
         return Err(AppError::Unauthenticated);
     }
-    let input = match batch(questions) {
-        Ok(input) => input,
+    let rows = match batch(questions) {
+        Ok(rows) => rows,
         Err(e) => {
             // Who is asking comes first: a stranger learns nothing of the rules.
             super::tokens::resolve(st, bearer, None)
@@ -194,17 +193,6 @@ pub async fn check(
             return Err(e);
         }
     };
-    let rows: Vec<serde_json::Value> = (0..questions.len())
-        .map(|k| {
-            serde_json::json!({
-                "n": k,
-                "action": input.actions[k],
-                "subject": input.subjects[k],
-                "object": input.objects[k],
-                "version": input.versions[k],
-            })
-        })
-        .collect();
     let kinds = questions.iter().fold(0, |set, q| set | bit(q.action));
     let facts: Vec<Facts> = sqlx::query_as(statement(kinds))
         .bind(serde_json::Value::Array(rows))
@@ -224,25 +212,16 @@ pub async fn check(
         .collect())
 }
 
-/// The questions as the statement's arrays.
-struct Batch {
-    actions: Vec<&'static str>,
-    subjects: Vec<Uuid>,
-    objects: Vec<Uuid>,
-    versions: Vec<Option<String>>,
-}
-
-fn batch(questions: &[Question]) -> Result<Batch, AppError> {
+/// The questions as the statement's record set (`n` keeps their order), once each is
+/// found well formed.
+fn batch(questions: &[Question]) -> Result<Vec<serde_json::Value>, AppError> {
     if questions.is_empty() || questions.len() > MAX_QUESTIONS {
         return Err(AppError::validation(
             "questions",
             format!("Ask 1 to {MAX_QUESTIONS} questions at a time."),
         ));
     }
-    let mut actions = Vec::with_capacity(questions.len());
-    let mut subjects: Vec<Uuid> = Vec::with_capacity(questions.len());
-    let mut objects: Vec<Uuid> = Vec::with_capacity(questions.len());
-    let mut versions: Vec<Option<String>> = Vec::with_capacity(questions.len());
+    let mut rows = Vec::with_capacity(questions.len());
     for (n, q) in questions.iter().enumerate() {
         let version = match (q.action, q.version.as_deref().map(str::trim)) {
             (CheckAction::UseVersion, Some(v)) if !v.is_empty() && v.len() <= 64 => {
@@ -262,22 +241,21 @@ fn batch(questions: &[Question]) -> Result<Batch, AppError> {
                 ))
             }
         };
-        actions.push(match q.action {
+        let action = match q.action {
             CheckAction::UseVersion => "use_version",
             CheckAction::RunInstance => "run_instance",
             CheckAction::ChangeZap => "change_zap",
             CheckAction::UseConnection => "use_connection",
-        });
-        subjects.push(q.user);
-        objects.push(q.object);
-        versions.push(version);
+        };
+        rows.push(serde_json::json!({
+            "n": n,
+            "action": action,
+            "subject": q.user,
+            "object": q.object,
+            "version": version,
+        }));
     }
-    Ok(Batch {
-        actions,
-        subjects,
-        objects,
-        versions,
-    })
+    Ok(rows)
 }
 
 #[cfg(test)]

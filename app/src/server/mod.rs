@@ -52,6 +52,20 @@ pub fn cursor_decode(cursor: &str) -> Result<String, AppError> {
         })
 }
 
+/// Rows fetched one past `limit`: cut to `limit`, and the cursor (`cursor_of` the last
+/// row kept) when there were more.
+pub fn next_page<T>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    cursor_of: impl Fn(&T) -> String,
+) -> Option<String> {
+    if rows.len() as i64 <= limit {
+        return None;
+    }
+    rows.truncate(limit.max(0) as usize);
+    rows.last().map(cursor_of)
+}
+
 /// The state and the signed-in caller of this server function (the browser door).
 pub async fn caller() -> Result<(AppState, Actor), AppError> {
     let st = state()?;

@@ -277,8 +277,8 @@ async fn account_work(
         &st,
         &me,
         id,
-        q.after.as_deref().filter(|a| !a.is_empty()),
-        q.connections_after.as_deref().filter(|a| !a.is_empty()),
+        q.after.as_deref(),
+        q.connections_after.as_deref(),
     )
     .await?;
     Ok(Json(page))
