@@ -1291,7 +1291,48 @@ async fn the_work_screen_pages_connections_and_edits_zaps(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(cross.status(), reqwest::StatusCode::FORBIDDEN);
+    let (s, _) = send(&app.client(), edit("No session", "none")).await;
+    assert_eq!(s, reqwest::StatusCode::UNAUTHORIZED, "no session");
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let big = ivy_c
+        .post(format!("{}/api/work/edit_zap", app.base))
+        .header("Accept", "application/json")
+        .form(&[
+            ("account_id", a.as_str()),
+            ("zap_id", z.as_str()),
+            ("name", huge.as_str()),
+            ("trigger", "none"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+    let mut long = edit("", "none");
+    long[2].1 = "y".repeat(201);
+    let (s, _) = send(&ivy_c, long).await;
+    assert_eq!(
+        s,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "a name over 200 characters"
+    );
     assert_eq!(hook().await, before, "no refusal changed the Zap");
+    // The same edit twice at once: both answer, the Zap ends renamed once, with one history row.
+    let (one, two) = tokio::join!(
+        send(&ivy_c, edit("Twice", "none")),
+        send(&ivy_c, edit("Twice", "none"))
+    );
+    assert!(one.0.is_success() && two.0.is_success(), "{one:?} {two:?}");
+    assert_eq!(hook().await.0, "Twice");
+    let (renames,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM history WHERE action = 'zap.changed' AND after->>'name' = 'Twice'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        renames, 1,
+        "the second found the name already so and changed nothing"
+    );
 }
 
 async fn receive(
