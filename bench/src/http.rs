@@ -15,6 +15,11 @@
 //! the database grows 100× around the measured objects and each read is timed again
 //! (goal: within 1.5× of its time on the small database).
 //!
+//! The check is measured twice: on the main server, which reuses its decisions while
+//! the access epoch stands (the single question rotates over 100 distinct questions),
+//! and on a third server started with `CHECK_CACHE=0`, which runs the full statement for
+//! every request.
+//!
 //! Usage (`make bench` sets all of it): DATABASE_URL=… GATEHOUSE_BIN=… LEPTOS_SITE_ROOT=…
 //! http-bench [--quick] [--small]
 use reqwest::header;
@@ -28,6 +33,7 @@ use uuid::Uuid;
 
 const PORT: u16 = 3210;
 const COUNTING_PORT: u16 = 3211;
+const UNCACHED_PORT: u16 = 3212;
 const OWNER: &str = "owner@acme.test";
 const PASSWORD: &str = "demo-password";
 const KEYS: &str = "bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -48,6 +54,17 @@ impl Server {
     /// The release binary on `port`; with `count`, its log of every statement is read and
     /// each one counted.
     async fn start(port: u16, db: &str, demo: bool, count: Option<Arc<AtomicUsize>>) -> Self {
+        Self::start_with(port, db, demo, count, &[]).await
+    }
+
+    /// As `start`, with more environment.
+    async fn start_with(
+        port: u16,
+        db: &str,
+        demo: bool,
+        count: Option<Arc<AtomicUsize>>,
+        env: &[(&str, &str)],
+    ) -> Self {
         let bin = std::env::var("GATEHOUSE_BIN").expect("GATEHOUSE_BIN names the release binary");
         let base = format!("http://127.0.0.1:{port}");
         let mut cmd = Command::new(bin);
@@ -75,6 +92,7 @@ impl Server {
             } else {
                 Stdio::inherit()
             });
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("start the server");
         if let (Some(counter), Some(err)) = (count, child.stderr.take()) {
             std::thread::spawn(move || {
@@ -119,8 +137,31 @@ enum Read {
     ServerFn(String, Vec<(String, String)>),
     /// `/api/v1`, with a bearer token (no cookies are sent: the jar is the session's).
     Bearer(String, String),
-    /// A JSON POST to `/api/v1` with a bearer token: (path, token, body).
-    Json(String, String, String),
+    /// A JSON POST to `/api/v1` with a bearer token: (path, token, bodies), each request
+    /// sending the next body of the list.
+    Json(String, String, Bodies),
+}
+
+/// Request bodies taken in turn by every worker sending a read.
+#[derive(Clone)]
+struct Bodies {
+    list: Arc<Vec<String>>,
+    next: Arc<AtomicUsize>,
+}
+
+impl Bodies {
+    fn new(list: Vec<String>) -> Self {
+        assert!(!list.is_empty(), "at least one body");
+        Self {
+            list: Arc::new(list),
+            next: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn next(&self) -> String {
+        let k = self.next.fetch_add(1, Ordering::Relaxed);
+        self.list[k % self.list.len()].clone()
+    }
 }
 
 impl Read {
@@ -134,11 +175,11 @@ impl Read {
             Read::Bearer(path, token) => c
                 .get(format!("{base}{path}"))
                 .header(header::AUTHORIZATION, format!("Bearer {token}")),
-            Read::Json(path, token, body) => c
+            Read::Json(path, token, bodies) => c
                 .post(format!("{base}{path}"))
                 .header(header::AUTHORIZATION, format!("Bearer {token}"))
                 .header(header::CONTENT_TYPE, "application/json")
-                .body(body.clone()),
+                .body(bodies.next()),
         }
     }
 }
@@ -349,7 +390,7 @@ async fn main() {
     let integration = sharing_fixture(&pool, owner).await;
     access_fixture(&pool, integration, owner).await;
     let small_page = last_page(&pool, account).await;
-    let (platform, one, hundred) = check_fixture(&pool, account, integration, instance).await;
+    let (platform, ones, hundred) = check_fixture(&pool, account, integration, instance).await;
     let reads = vec![
         Target::new(
             "GET /healthz (the floor: one SELECT 1)",
@@ -389,23 +430,60 @@ async fn main() {
             Read::Get(format!("/integrations/{integration}/access")),
         ),
         Target::new(
-            "check, 1 question (POST /api/v1/check, platform token)",
-            Read::Json("/api/v1/check".into(), platform.clone(), one),
+            "check, 1 question (POST /api/v1/check, 100 in turn)",
+            Read::Json(
+                "/api/v1/check".into(),
+                platform.clone(),
+                Bodies::new(ones.clone()),
+            ),
         )
         .goal(0.60, Some(2.0)),
         Target::new(
             "check, a batch of 100 questions (POST /api/v1/check)",
-            Read::Json("/api/v1/check".into(), platform.clone(), hundred),
+            Read::Json(
+                "/api/v1/check".into(),
+                platform.clone(),
+                Bodies::new(vec![hundred.clone()]),
+            ),
         ),
+        Target::new(
+            "check, 1 question, full statement (CHECK_CACHE=0)",
+            Read::Json("/api/v1/check".into(), platform.clone(), Bodies::new(ones)),
+        )
+        .uncached(),
+        Target::new(
+            "check, a batch of 100, full statement (CHECK_CACHE=0)",
+            Read::Json(
+                "/api/v1/check".into(),
+                platform.clone(),
+                Bodies::new(vec![hundred]),
+            ),
+        )
+        .uncached(),
     ];
+    let uncached = Server::start_with(
+        UNCACHED_PORT,
+        &db,
+        false,
+        None,
+        &[("CHECK_CACHE", "0"), ("EVENT_WORKER", "0")],
+    )
+    .await;
+    let base_of = |t: &Target| {
+        if t.uncached {
+            uncached.base.clone()
+        } else {
+            server.base.clone()
+        }
+    };
     let probe = client(&jar, Duration::from_secs(10));
     for t in &reads {
-        check(&probe, &server.base, t).await;
+        check(&probe, &base_of(t), t).await;
     }
 
     let mut figures = Vec::new();
     for t in &reads {
-        figures.push(measure(&server.base, &jar, &t.read, secs).await);
+        figures.push(measure(&base_of(t), &jar, &t.read, secs).await);
         eprintln!("measured: {}", t.what);
     }
 
@@ -523,14 +601,14 @@ async fn main() {
         Read::Bearer(last_page(&pool, big).await, token.clone()),
     );
     for t in &grown {
-        check(&probe, &server.base, t).await;
+        check(&probe, &base_of(t), t).await;
     }
     println!(
         "{:<56} {:>11} {:>11} {:>8}  goal",
         "read (8 connections, time per request)", "small ms", "100× ms", "ratio"
     );
     for (t, small) in grown.iter().zip(&figures[1..]) {
-        let large = measure(&server.base, &jar, &t.read, secs).await;
+        let large = measure(&base_of(t), &jar, &t.read, secs).await;
         // At a fixed number of connections, time per request is connections / throughput.
         let (a, b) = (8000.0 / small.rps, 8000.0 / large.rps);
         println!(
@@ -542,6 +620,7 @@ async fn main() {
             if b / a <= 1.5 { "" } else { "  NOT MET" }
         );
     }
+    drop(uncached);
     drop(server);
 }
 
@@ -552,6 +631,8 @@ struct Target {
     read: Read,
     goal: Option<f64>,
     p99_goal: Option<f64>,
+    /// Asked of the server started with `CHECK_CACHE=0`.
+    uncached: bool,
 }
 
 impl Target {
@@ -561,7 +642,13 @@ impl Target {
             read,
             goal: None,
             p99_goal: None,
+            uncached: false,
         }
+    }
+
+    fn uncached(mut self) -> Self {
+        self.uncached = true;
+        self
     }
 
     fn goal(mut self, share: f64, p99: Option<f64>) -> Self {
@@ -584,11 +671,18 @@ async fn check(c: &reqwest::Client, base: &str, t: &Target) {
             t.what
         );
     }
-    if let Read::Json(_, _, asked) = &t.read {
-        let (q, a) = (
-            asked.matches("\"user\"").count(),
-            body.matches("\"allowed\"").count(),
+    if let Read::Json(_, _, bodies) = &t.read {
+        let each: Vec<usize> = bodies
+            .list
+            .iter()
+            .map(|b| b.matches("\"user\"").count())
+            .collect();
+        assert!(
+            each.iter().all(|n| *n == each[0]),
+            "{}: mixed sizes",
+            t.what
         );
+        let (q, a) = (each[0], body.matches("\"allowed\"").count());
         assert!(
             q > 0 && q == a,
             "{}: {q} questions, {a} answers: {body:.300}",
@@ -779,7 +873,7 @@ async fn seed_growth(pool: &sqlx::PgPool, owner: Uuid) -> Uuid {
     big
 }
 
-/// A platform token, one question, and a batch of 100 of every kind (a quarter each):
+/// A platform token, each of 100 questions alone, and the 100 as one batch, of every kind (a quarter each):
 /// people with grants asking for the Sharing fixture's version, the owner's instance,
 /// the account's Zaps and connections.
 async fn check_fixture(
@@ -787,7 +881,7 @@ async fn check_fixture(
     account: Uuid,
     integration: Uuid,
     instance: Uuid,
-) -> (String, String, String) {
+) -> (String, Vec<String>, String) {
     let token = format!("gpt_bench_{}", Uuid::new_v4().simple());
     sqlx::query(
         "INSERT INTO platform_tokens (name, token_hash, hint, expires_at) \
@@ -845,9 +939,12 @@ async fn check_fixture(
         let (c, co) = conns[k % conns.len()];
         qs.push(serde_json::json!({"user": if k % 2 == 0 { co } else { people[k % people.len()].0 }, "action": "use_connection", "object": c}));
     }
-    let one = serde_json::json!({"questions": [qs[0].clone()]}).to_string();
+    let ones = qs
+        .iter()
+        .map(|q| serde_json::json!({ "questions": [q] }).to_string())
+        .collect();
     let hundred = serde_json::json!({ "questions": qs }).to_string();
-    (token, one, hundred)
+    (token, ones, hundred)
 }
 
 async fn census(pool: &sqlx::PgPool) -> String {

@@ -298,6 +298,7 @@ async fn chain_cost(pool: &PgPool, config: &Config) {
         leptos_options: leptos::config::LeptosOptions::builder()
             .output_name("bench")
             .build(),
+        decisions: Default::default(),
     };
     let (id,): (Uuid,) = sqlx::query_as(
         "INSERT INTO users (email, name, password_hash, email_verified_at) VALUES ('inviter@bench.test', 'Inviter', 'x', now()) RETURNING id",

@@ -412,6 +412,8 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
     );
     let _ = x2;
 
+    // From here on, every batch runs the full statement (no kept decision answers it).
+    let st = &without_kept_decisions(st);
     // 100 questions (the most) are one statement too; 101 are refused before any work.
     let hundred: Vec<Question> = questions.iter().cycle().take(100).cloned().collect();
     let (again, counted) =
@@ -503,6 +505,228 @@ async fn the_check_agrees_with_the_screens_on_every_road(pool: PgPool) {
         .await
         .unwrap();
     assert!(last.is_some(), "the check records the token's use");
+    assert_eq!(
+        st.decisions.reused(),
+        0,
+        "every batch ran the full statement"
+    );
+}
+
+/// The same server state, with the check's kept decisions switched off (`CHECK_CACHE=0`).
+fn without_kept_decisions(st: &AppState) -> AppState {
+    let mut config = (*st.config).clone();
+    config.check_cache = false;
+    AppState {
+        config: Arc::new(config),
+        decisions: Default::default(),
+        ..st.clone()
+    }
+}
+
+async fn epoch(pool: &PgPool) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT n FROM access_epoch")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    n
+}
+
+// covers: PL-1, AX-2, OF-1
+#[sqlx::test(migrations = "../migrations")]
+async fn a_kept_decision_is_reused_only_while_nothing_it_rests_on_changed(pool: PgPool) {
+    let app = TestApp::start(pool.clone()).await;
+    let st = &app.state;
+    let ann = person(&pool, "Ann", "ann@example.com").await;
+    let ivy = person(&pool, "Ivy", "ivy@example.com").await;
+    let nob = person(&pool, "Nob", "nob@example.com").await;
+    let tim = person(&pool, "Tim", "tim@example.com").await;
+    let (x, _, _) = new_version(st, &ann, "Private CRM", false).await;
+    grant(&pool, x, ivy.id, None, "email_invite", "").await;
+    let platform = platform_token(&pool).await;
+    let use_x = |who: Uuid| Question {
+        user: who,
+        action: CheckAction::UseVersion,
+        object: x,
+        version: Some("1.0.0".into()),
+    };
+    let ask = |qs: Vec<Question>| {
+        let platform = platform.clone();
+        async move {
+            app::platform::check::check(st, &platform, &qs)
+                .await
+                .map(|a| {
+                    a.into_iter()
+                        .map(|a| (a.allowed, a.reason))
+                        .collect::<Vec<_>>()
+                })
+        }
+    };
+    let ok = |r: &str| (true, r.to_string());
+    let no = |r: &str| (false, r.to_string());
+
+    // Decided once by the full statement, then reused: one statement (the epoch) each.
+    let first = ask(vec![use_x(ivy.id), use_x(nob.id)]).await.unwrap();
+    assert_eq!(first, [ok("invitation"), no("no_access")]);
+    assert_eq!(st.decisions.reused(), 0);
+    let (again, counted) = statements_of(ask(vec![use_x(ivy.id), use_x(nob.id)])).await;
+    assert_eq!(again.unwrap(), first);
+    assert_eq!((st.decisions.reused(), counted), (1, 1));
+    // Each question of a decided batch is decided alone too.
+    assert_eq!(ask(vec![use_x(nob.id)]).await.unwrap(), [no("no_access")]);
+    assert_eq!(st.decisions.reused(), 2);
+
+    // A change to a column the check does not read (a reminder sent), and a change rolled
+    // back, leave the epoch: the decision is still reused.
+    let before = epoch(&pool).await;
+    sqlx::query("UPDATE access_grants SET reminded_at = now() WHERE user_id = $1")
+        .bind(ivy.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("UPDATE access_grants SET revoked_at = now() WHERE user_id = $1")
+        .bind(ivy.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(epoch(&pool).await, before);
+    assert_eq!(ask(vec![use_x(ivy.id)]).await.unwrap(), [ok("invitation")]);
+    assert_eq!(st.decisions.reused(), 3);
+
+    // Revoked through the screen's service: refused on the very next check.
+    app::integrations::service::revoke(st, &ann, x, ivy.id, None, "")
+        .await
+        .unwrap();
+    assert_eq!(epoch(&pool).await, before + 1, "one change, one move");
+    assert_eq!(
+        ask(vec![use_x(ivy.id)]).await.unwrap(),
+        [no("access_ended")]
+    );
+    assert_eq!(st.decisions.reused(), 3, "decided anew");
+    // A second server keeps its own decisions, and sees the same.
+    let other = AppState {
+        decisions: Default::default(),
+        ..st.clone()
+    };
+    assert_eq!(
+        app::platform::check::check(&other, &platform, &[use_x(ivy.id)])
+            .await
+            .unwrap()[0]
+            .reason,
+        "access_ended"
+    );
+
+    // Tim's access ends in three seconds; the end passes with no write, and the kept
+    // "invitation" is not reused past it.
+    grant(
+        &pool,
+        x,
+        tim.id,
+        None,
+        "email_invite",
+        "NULL, now() + interval '3 seconds', NULL",
+    )
+    .await;
+    let until_end = epoch(&pool).await;
+    let reused = st.decisions.reused();
+    assert_eq!(ask(vec![use_x(tim.id)]).await.unwrap(), [ok("invitation")]);
+    assert_eq!(ask(vec![use_x(tim.id)]).await.unwrap(), [ok("invitation")]);
+    assert_eq!(st.decisions.reused(), reused + 1);
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    assert_eq!(
+        ask(vec![use_x(tim.id)]).await.unwrap(),
+        [no("access_ended")]
+    );
+    assert_eq!(epoch(&pool).await, until_end, "no write moved the epoch");
+
+    // A member removed from an account loses the shared connection on the next check.
+    let account = app::accounts::service::create_account(st, &ann, "Acme")
+        .await
+        .unwrap();
+    member_of(&pool, account, ivy.id, AccountRole::Member).await;
+    let conn = zaps::create_connection(
+        st,
+        &ann,
+        account,
+        &NewConnection {
+            app: "Slack".into(),
+            name: "Team Slack".into(),
+            private: false,
+        },
+    )
+    .await
+    .unwrap();
+    let use_conn = Question {
+        user: ivy.id,
+        action: CheckAction::UseConnection,
+        object: conn,
+        version: None,
+    };
+    assert_eq!(
+        ask(vec![use_conn.clone()]).await.unwrap(),
+        [ok("shared_connection")]
+    );
+    assert_eq!(
+        ask(vec![use_conn.clone()]).await.unwrap(),
+        [ok("shared_connection")]
+    );
+    let reused = st.decisions.reused();
+    let gone = sqlx::query("DELETE FROM account_members WHERE account_id = $1 AND user_id = $2")
+        .bind(account)
+        .bind(ivy.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(gone.rows_affected(), 1);
+    assert_eq!(ask(vec![use_conn]).await.unwrap(), [no("not_a_member")]);
+    assert_eq!(st.decisions.reused(), reused);
+
+    // A revoked platform token is refused at once, though its answers were kept.
+    assert!(ask(vec![use_x(ivy.id)]).await.is_ok());
+    sqlx::query("UPDATE platform_tokens SET revoked_at = now()")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        ask(vec![use_x(ivy.id)]).await,
+        Err(AppError::Unauthenticated)
+    ));
+}
+
+// covers: PL-1
+#[sqlx::test(migrations = "../migrations")]
+async fn every_table_the_check_reads_moves_the_epoch_at_commit(pool: PgPool) {
+    for table in app::platform::check::EPOCH_TABLES {
+        let (row, truncate): (i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE t.tgname = 'access_epoch' AND t.tgdeferrable AND t.tginitdeferred), \
+                    count(*) FILTER (WHERE t.tgname = 'access_epoch_truncate') \
+             FROM pg_trigger t WHERE t.tgrelid = $1::regclass",
+        )
+        .bind(table)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!((row, truncate), (1, 1), "{table}");
+    }
+    // Many rows in one transaction move it once, at commit.
+    let before = epoch(&pool).await;
+    let mut tx = pool.begin().await.unwrap();
+    let done = sqlx::query(
+        "INSERT INTO users (email, name, password_hash) \
+         SELECT 'p' || g || '@example.com', 'P', '!unset' FROM generate_series(1, 500) g",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(done.rows_affected(), 500);
+    let (inside,): (i64,) = sqlx::query_as("SELECT n FROM access_epoch")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(inside, before, "not before commit");
+    tx.commit().await.unwrap();
+    assert_eq!(epoch(&pool).await, before + 1);
 }
 
 // covers: PL-1, X-6
@@ -1560,6 +1784,7 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
             .connect_with(pool.connect_options().as_ref().clone())
             .await
             .unwrap(),
+        decisions: Default::default(),
         ..st.clone()
     };
     let (a, b) = tokio::join!(

@@ -4,13 +4,22 @@
 //! all in that statement). The SQL brings the facts from the same fragments every
 //! screen's check uses (`may_use_sql`, `access_sql`, the account role); `domain::policy`
 //! decides; the reason names the road that allows it or the rule that refuses.
+//!
+//! A question asked again is answered from this server's recent decisions (`Decisions`)
+//! after one read of the access epoch (migration 0018): a decision is reused only while
+//! no fact the check reads has changed since it was made (the epoch is the same) and no
+//! date it depends on has passed (its `until`), so a revoked grant or a removed member is
+//! refused on the very next check, by every server.
 use super::{Answer, CheckAction, Question, MAX_QUESTIONS};
 use crate::domain::policy::{self, Denied, InstanceAction, WorkAction};
 use crate::domain::roles::{AccountRole, InstanceAccess};
 use crate::error::AppError;
 use crate::integrations::repo::{grant_live_sql, may_use_sql};
 use crate::server::AppState;
-use std::sync::OnceLock;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use uuid::Uuid;
 
 /// The facts of one question, as the statement finds them.
 #[derive(sqlx::FromRow)]
@@ -25,6 +34,15 @@ struct Facts {
     mine: Option<bool>,
     private: Option<bool>,
     expired: Option<bool>,
+    /// The next date at which a fact of this question changes by itself (a grant or share
+    /// starts or ends, a connection expires); none when only a change can alter it.
+    until: Option<DateTime<Utc>>,
+    /// The access epoch of the snapshot the facts come from.
+    epoch: i64,
+    /// The database's clock then.
+    now: DateTime<Utc>,
+    /// When the platform's token expires.
+    token_until: DateTime<Utc>,
 }
 
 /// The kinds of question, as bits of the set a batch asks (`kinds`).
@@ -52,7 +70,10 @@ fn branch(action: CheckAction) -> String {
                      WHEN EXISTS (SELECT 1 FROM access_grants g WHERE g.user_id = q.subject AND g.integration_id = a.iid \
                                   AND {same}) THEN 'access_ended' \
                      ELSE 'no_access' END, \
-                   NULL::text, NULL::bool, NULL::bool, NULL::bool \
+                   NULL::text, NULL::bool, NULL::bool, NULL::bool, \
+                   (SELECT least(min(g.starts_at) FILTER (WHERE g.starts_at > now()), \
+                                 min(g.ends_at) FILTER (WHERE g.ends_at > now())) \
+                    FROM access_grants g WHERE g.user_id = q.subject AND g.integration_id = a.iid) \
                  FROM (SELECT i.id AS iid, v.id AS vid, \
                          CASE WHEN NOT {may} THEN NULL WHEN i.visibility = 'public' THEN 'public' \
                            ELSE (SELECT CASE g.via WHEN 'email_invite' THEN 'invitation' WHEN 'link' THEN 'link' \
@@ -67,17 +88,20 @@ fn branch(action: CheckAction) -> String {
             )
         }
         CheckAction::RunInstance => format!(
-            "SELECT true, {access}, NULL::text, NULL::text, NULL::bool, NULL::bool, NULL::bool \
+            "SELECT true, {access}, NULL::text, NULL::text, NULL::bool, NULL::bool, NULL::bool, \
+                    least(CASE WHEN s.starts_at > now() THEN s.starts_at END, \
+                          CASE WHEN s.ends_at > now() THEN s.ends_at END) \
              FROM app_instances i LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = q.subject \
              WHERE q.action = 'run_instance' AND i.id = q.object",
             access = crate::instances::repo::access_sql("q.subject"),
         ),
-        CheckAction::ChangeZap => "SELECT true, NULL::text, NULL::text, m.role, z.owner_id = q.subject, z.private, NULL::bool \
+        CheckAction::ChangeZap => "SELECT true, NULL::text, NULL::text, m.role, z.owner_id = q.subject, z.private, NULL::bool, \
+                    NULL::timestamptz \
              FROM zaps z LEFT JOIN account_members m ON m.account_id = z.account_id AND m.user_id = q.subject \
              WHERE q.action = 'change_zap' AND z.id = q.object"
             .to_string(),
         CheckAction::UseConnection => "SELECT true, NULL::text, NULL::text, m.role, c.owner_id = q.subject, c.private, \
-                    coalesce(c.expires_at <= now(), false) \
+                    coalesce(c.expires_at <= now(), false), CASE WHEN c.expires_at > now() THEN c.expires_at END \
              FROM app_connections c LEFT JOIN account_members m ON m.account_id = c.account_id AND m.user_id = q.subject \
              WHERE q.action = 'use_connection' AND c.id = q.object"
             .to_string(),
@@ -106,15 +130,17 @@ fn statement(kinds: usize) -> &'static str {
                     .collect();
                 let facts = branches.join(" UNION ALL ");
                 format!(
-                    "WITH t AS (SELECT id, last_used_at FROM platform_tokens \
+                    "WITH t AS (SELECT id, last_used_at, expires_at FROM platform_tokens \
                                 WHERE token_hash = $2 AND revoked_at IS NULL AND expires_at > now()), \
                           touch AS (UPDATE platform_tokens p SET last_used_at = now() FROM t WHERE p.id = t.id \
                                     AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')), \
                           q AS (SELECT * FROM jsonb_to_recordset($1::jsonb) \
                                 AS q(n int4, action text, subject uuid, object uuid, version text) WHERE EXISTS (SELECT 1 FROM t)) \
                      SELECT coalesce((SELECT true FROM users u WHERE u.id = q.subject), false) AS known, \
-                            f.found, f.road, f.refusal, f.role, f.mine, f.private, f.expired \
-                     FROM q LEFT JOIN LATERAL ({facts}) f(found, road, refusal, role, mine, private, expired) ON true \
+                            f.found, f.road, f.refusal, f.role, f.mine, f.private, f.expired, f.until, \
+                            (SELECT n FROM access_epoch) AS epoch, now() AS now, \
+                            (SELECT expires_at FROM t) AS token_until \
+                     FROM q LEFT JOIN LATERAL ({facts}) f(found, road, refusal, role, mine, private, expired, until) ON true \
                      ORDER BY q.n"
                 )
             })
@@ -122,6 +148,22 @@ fn statement(kinds: usize) -> &'static str {
     });
     &all[(kinds & 15).max(1) - 1]
 }
+
+/// Every table the check's statements read: a change to any of them moves the access
+/// epoch (its trigger in migration 0018), or a kept decision could outlive it. A unit test
+/// reads the statements for this list; a database test finds the trigger on each.
+pub const EPOCH_TABLES: [&str; 10] = [
+    "access_grants",
+    "account_members",
+    "app_connections",
+    "app_instances",
+    "instance_shares",
+    "integration_versions",
+    "integrations",
+    "platform_tokens",
+    "users",
+    "zaps",
+];
 
 fn answer(allowed: bool, reason: &str) -> Answer {
     Answer {
@@ -173,7 +215,9 @@ fn decide(action: CheckAction, f: &Facts) -> Answer {
 
 /// Answer a batch of 1 to 100 questions, in order, in one statement, for the platform
 /// whose token is `bearer`. A token that is not live is refused before any question is
-/// looked at; so is a malformed batch, once the token has been found live.
+/// looked at; so is a malformed batch, once the token has been found live. A batch whose
+/// every question (and the token) this server decided since the last change is answered
+/// from those decisions, after one read of the epoch (`Decisions`).
 pub async fn check(
     st: &AppState,
     bearer: &str,
@@ -193,23 +237,140 @@ pub async fn check(
             return Err(e);
         }
     };
+    let token = crate::server::token::hash(bearer);
+    let keys: Vec<Key> = questions.iter().map(Key::of).collect();
+    if st.config.check_cache {
+        if let Some(answers) = st.decisions.reuse(st, &token, &keys).await? {
+            return Ok(answers);
+        }
+    }
     let kinds = questions.iter().fold(0, |set, q| set | bit(q.action));
     let facts: Vec<Facts> = sqlx::query_as(statement(kinds))
         .bind(serde_json::Value::Array(rows))
-        .bind(crate::server::token::hash(bearer))
+        .bind(&token)
         .fetch_all(&st.pool)
         .await?;
-    if facts.is_empty() {
+    let Some(first) = facts.first() else {
         return Err(AppError::Unauthenticated);
-    }
+    };
     if facts.len() != questions.len() {
         return Err(AppError::internal("the check lost a question"));
     }
-    Ok(questions
+    let answers: Vec<Answer> = questions
         .iter()
         .zip(&facts)
         .map(|(q, f)| decide(q.action, f))
-        .collect())
+        .collect();
+    if st.config.check_cache {
+        st.decisions.keep(first, token, keys, &facts, &answers);
+    }
+    Ok(answers)
+}
+
+/// What a question asks, as the key of its decision (the version as the statement reads it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key(CheckAction, Uuid, Uuid, Option<String>);
+
+impl Key {
+    fn of(q: &Question) -> Self {
+        let version = q.version.as_deref().map(|v| v.trim().to_string());
+        Key(q.action, q.user, q.object, version)
+    }
+}
+
+/// At most this many decisions are kept; past it they are dropped and made anew.
+const KEPT_MAX: usize = 100_000;
+/// A token is looked up afresh (and its last use written) at least this often.
+const TOKEN_RECHECK: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// This server's recent decisions, all made at one access epoch: each with the date
+/// until which it holds without a change, and the live tokens with theirs. A decision is
+/// reused only when the database's epoch is still the one they were made at (any change
+/// to a fact the check reads moves it, in the changing transaction) and no date has
+/// passed, so a reused answer is the one the statement would give now.
+#[derive(Default)]
+pub struct Decisions {
+    kept: Mutex<Kept>,
+    reused: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Default)]
+struct Kept {
+    epoch: i64,
+    tokens: HashMap<Vec<u8>, DateTime<Utc>>,
+    answers: HashMap<Key, (Option<DateTime<Utc>>, Answer)>,
+}
+
+impl Decisions {
+    /// How many batches were answered from kept decisions.
+    pub fn reused(&self) -> u64 {
+        self.reused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // A panic elsewhere while holding it leaves maps that are still whole.
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The answers to `keys` for `token`, when all were decided at the database's present
+    /// epoch and none has passed its date: one read of the epoch row.
+    async fn reuse(
+        &self,
+        st: &AppState,
+        token: &[u8],
+        keys: &[Key],
+    ) -> Result<Option<Vec<Answer>>, AppError> {
+        let (epoch, until, answers) = {
+            let kept = self.kept();
+            let Some(mut until) = kept.tokens.get(token).copied() else {
+                return Ok(None);
+            };
+            let mut answers = Vec::with_capacity(keys.len());
+            for key in keys {
+                let Some((u, a)) = kept.answers.get(key) else {
+                    return Ok(None);
+                };
+                if let Some(u) = u {
+                    until = until.min(*u);
+                }
+                answers.push(a.clone());
+            }
+            (kept.epoch, until, answers)
+        };
+        let (now_epoch, now): (i64, DateTime<Utc>) =
+            sqlx::query_as("SELECT n, now() FROM access_epoch")
+                .fetch_one(&st.pool)
+                .await?;
+        if now_epoch != epoch || now >= until {
+            return Ok(None);
+        }
+        self.reused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Some(answers))
+    }
+
+    /// Keep the decisions of one statement (`first` is its first row: every row carries
+    /// the same epoch, clock and token date).
+    fn keep(
+        &self,
+        first: &Facts,
+        token: Vec<u8>,
+        keys: Vec<Key>,
+        facts: &[Facts],
+        answers: &[Answer],
+    ) {
+        let mut kept = self.kept();
+        if kept.epoch != first.epoch || kept.answers.len() + keys.len() > KEPT_MAX {
+            kept.answers.clear();
+            kept.tokens.clear();
+            kept.epoch = first.epoch;
+        }
+        kept.tokens
+            .insert(token, first.token_until.min(first.now + TOKEN_RECHECK));
+        for ((key, f), a) in keys.into_iter().zip(facts).zip(answers) {
+            kept.answers.insert(key, (f.until, a.clone()));
+        }
+    }
 }
 
 /// The questions as the statement's record set (`n` keeps their order), once each is
@@ -272,6 +433,10 @@ mod tests {
             mine: Some(mine),
             private: Some(private),
             expired: Some(false),
+            until: None,
+            epoch: 1,
+            now: Utc::now(),
+            token_until: Utc::now(),
         }
     }
 
@@ -298,6 +463,24 @@ mod tests {
                 set.count_ones() as usize - 1
             );
         }
+    }
+
+    // covers: PL-1
+    #[test]
+    fn every_table_the_check_reads_moves_the_epoch() {
+        let sql = statement(15);
+        let mut read: Vec<&str> = sql
+            .split(['(', ')', ',', ' '])
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|w| w[0] == "FROM" || w[0] == "JOIN")
+            .map(|w| w[1])
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .filter(|t| !["t", "q", "access_epoch", "jsonb_to_recordset"].contains(t))
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        assert_eq!(read, EPOCH_TABLES);
     }
 
     // covers: PL-1

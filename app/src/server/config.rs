@@ -23,6 +23,9 @@ pub struct Config {
     /// Development mode (`GATEHOUSE_DEV=1`): the mail viewer, open to anyone who can reach
     /// the server. Only ever switched on explicitly, and refused on a non-loopback address.
     pub dev_mode: bool,
+    /// Reuse the check's decisions while nothing they rest on has changed (`CHECK_CACHE=0`
+    /// asks the full statement every time, e.g. to measure it).
+    pub check_cache: bool,
     pub limits: Limits,
 }
 
@@ -116,6 +119,7 @@ impl Config {
             run_access_worker: flag("ACCESS_WORKER", true),
             run_event_worker: flag("EVENT_WORKER", true),
             dev_mode,
+            check_cache: flag("CHECK_CACHE", true),
             limits: Limits {
                 per_client_per_hour,
                 per_token_per_minute,

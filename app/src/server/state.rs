@@ -9,6 +9,9 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
+    /// The check's recent decisions (kept per server, each checked against the database's
+    /// access epoch before it is reused).
+    pub decisions: Arc<crate::platform::check::Decisions>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

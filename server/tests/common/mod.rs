@@ -254,6 +254,7 @@ impl TestApp {
             pool: pool.clone(),
             leptos_options: server::leptos_options(&config),
             config: Arc::new(config),
+            decisions: Default::default(),
         };
         let router = server::router_with(state.clone(), limits);
         let handle = tokio::spawn(server::serve(listener, router, shutdown));
