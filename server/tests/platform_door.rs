@@ -15,7 +15,7 @@ use common::*;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 use wire::platform::{NewConnection, NewZap, Trigger, ZapChange};
@@ -616,6 +616,41 @@ async fn a_kept_decision_is_reused_only_while_nothing_it_rests_on_changed(pool: 
             .reason,
         "access_ended"
     );
+
+    // Checks in flight while access is revoked: none keeps a decision past the change
+    // (a statement that began before the commit keeps its answer under the old epoch).
+    let lin = person(&pool, "Lin", "lin@example.com").await;
+    grant(&pool, x, lin.id, None, "link", "").await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut hammers = Vec::new();
+    for _ in 0..8 {
+        let (st, platform, stop, q) = (st.clone(), platform.clone(), stop.clone(), use_x(lin.id));
+        hammers.push(tokio::spawn(async move {
+            let mut asked = 0;
+            while !stop.load(Ordering::Relaxed) {
+                app::platform::check::check(&st, &platform, std::slice::from_ref(&q))
+                    .await
+                    .unwrap();
+                asked += 1;
+            }
+            asked
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    app::integrations::service::revoke(st, &ann, x, lin.id, None, "")
+        .await
+        .unwrap();
+    for _ in 0..50 {
+        assert_eq!(
+            ask(vec![use_x(lin.id)]).await.unwrap(),
+            [no("access_ended")]
+        );
+        tokio::task::yield_now().await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for h in hammers {
+        assert!(h.await.unwrap() > 0, "each asked while it changed");
+    }
 
     // Tim's access ends in three seconds; the end passes with no write, and the kept
     // "invitation" is not reused past it.
