@@ -34,6 +34,13 @@ use uuid::Uuid;
 const PORT: u16 = 3210;
 const COUNTING_PORT: u16 = 3211;
 const UNCACHED_PORT: u16 = 3212;
+const COUNTING_UNCACHED_PORT: u16 = 3213;
+/// The environment of the server that keeps nothing (its reads counted the same way).
+const UNCACHED_ENV: [(&str, &str); 3] = [
+    ("CHECK_CACHE", "0"),
+    ("KEEP_READS", "0"),
+    ("EVENT_WORKER", "0"),
+];
 const OWNER: &str = "owner@acme.test";
 const PASSWORD: &str = "demo-password";
 const KEYS: &str = "bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -265,12 +272,160 @@ struct Figure {
     rps: f64,
     p50: f64,
     p99: f64,
+    /// The share of the machine's CPU time its host took away while this was measured
+    /// (`steal` in /proc/stat): a p99 is only comparable between runs where this is low.
+    steal: f64,
+}
+
+/// The machine's CPU time so far: (stolen by its host, all), in ticks (/proc/stat).
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is within user).
+    let all = fields.iter().take(8).sum();
+    (fields.get(7).copied().unwrap_or(0), all)
+}
+
+/// A read made ready to send many times over a bare HTTP/1.1 connection: its method,
+/// path, headers (the session cookie included) and the bodies it rotates through.
+struct Prepared {
+    method: http::Method,
+    path: String,
+    headers: http::HeaderMap,
+    bodies: Vec<hyper::body::Bytes>,
+}
+
+impl Prepared {
+    /// Built by reqwest once per body, so the requests are byte for byte what `drive` sends.
+    fn new(base: &str, jar: &Arc<reqwest::cookie::Jar>, read: &Read) -> Self {
+        use reqwest::cookie::CookieStore;
+        let c = client(jar, Duration::from_secs(10));
+        let rounds = match read {
+            Read::Json(_, _, bodies) => bodies.list.len(),
+            _ => 1,
+        };
+        let built: Vec<reqwest::Request> = (0..rounds)
+            .map(|_| read.request(&c, base).build().expect("a request"))
+            .collect();
+        let first = &built[0];
+        let url = first.url().clone();
+        let mut headers = first.headers().clone();
+        if let Some(cookie) = jar.cookies(&url) {
+            headers.insert(header::COOKIE, cookie);
+        }
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or("127.0.0.1"),
+            url.port().unwrap_or(80)
+        );
+        headers.insert(header::HOST, host.parse().expect("a host header"));
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let bodies = built
+            .iter()
+            .map(|r| {
+                hyper::body::Bytes::copy_from_slice(
+                    r.body().and_then(|b| b.as_bytes()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        Self {
+            method: first.method().clone(),
+            path,
+            headers,
+            bodies,
+        }
+    }
+}
+
+/// As `drive`, over bare hyper connections with requests prepared beforehand: the load
+/// generator shares the machine's two cores with the server and the database, so the
+/// less it spends per request, the more the figures are the server's own. Used for the
+/// timed reads at 8 connections; `drive` (reqwest, with its time-outs) for the overload.
+async fn drive_lean(
+    base: &str,
+    prepared: &Arc<Prepared>,
+    connections: usize,
+    secs: f64,
+) -> (Tally, Duration) {
+    use http_body_util::{BodyExt, Full};
+    let addr = base.trim_start_matches("http://").to_string();
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..connections {
+        let p = prepared.clone();
+        let addr = addr.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut t = Tally::default();
+            let stream = tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect");
+            stream.set_nodelay(true).ok();
+            let (mut send, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .expect("an HTTP/1.1 connection");
+            tokio::spawn(conn);
+            let mut k = worker;
+            while Instant::now() < until {
+                let mut req = http::Request::new(Full::new(p.bodies[k % p.bodies.len()].clone()));
+                k += 1;
+                *req.method_mut() = p.method.clone();
+                *req.uri_mut() = p.path.parse().expect("a path");
+                *req.headers_mut() = p.headers.clone();
+                let t0 = Instant::now();
+                match send.send_request(req).await {
+                    Ok(res) => {
+                        let status = res.status();
+                        let body = res.into_body().collect().await;
+                        t.latencies_us.push(t0.elapsed().as_micros() as u32);
+                        if status.is_success() && body.is_ok() {
+                            t.ok += 1;
+                        } else if status == http::StatusCode::SERVICE_UNAVAILABLE {
+                            t.unavailable += 1;
+                        } else {
+                            t.other.push(format!("{status}"));
+                        }
+                    }
+                    Err(e) => {
+                        t.other.push(format!("{e}"));
+                        break;
+                    }
+                }
+            }
+            t
+        }));
+    }
+    let mut all = Tally::default();
+    for task in tasks {
+        let t = task.await.unwrap();
+        all.latencies_us.extend(t.latencies_us);
+        all.ok += t.ok;
+        all.unavailable += t.unavailable;
+        all.other.extend(t.other);
+    }
+    all.latencies_us.sort_unstable();
+    (all, started.elapsed())
 }
 
 async fn measure(base: &str, jar: &Arc<reqwest::cookie::Jar>, read: &Read, secs: f64) -> Figure {
+    let prepared = Arc::new(Prepared::new(base, jar, read));
     // A short warm-up first (connections, the server's caches, the plan cache).
-    drive(base, jar, read, 8, 1.0).await;
-    let (t, took) = drive(base, jar, read, 8, secs).await;
+    drive_lean(base, &prepared, 8, 1.0).await;
+    let ticks = cpu_ticks();
+    let (t, took) = drive_lean(base, &prepared, 8, secs).await;
+    let after = cpu_ticks();
+    let steal = (after.0 - ticks.0) as f64 / (after.1 - ticks.1).max(1) as f64;
     assert!(
         t.other.is_empty() && t.unavailable == 0,
         "unexpected answers: {:?}",
@@ -280,6 +435,7 @@ async fn measure(base: &str, jar: &Arc<reqwest::cookie::Jar>, read: &Read, secs:
         rps: t.ok as f64 / took.as_secs_f64(),
         p50: percentile(&t.latencies_us, 0.50),
         p99: percentile(&t.latencies_us, 0.99),
+        steal,
     }
 }
 
@@ -413,6 +569,14 @@ async fn main() {
         )
         .goal(0.50, None),
         Target::new(
+            "members list, 50 people, read every time (KEEP_READS=0)",
+            Read::ServerFn(
+                "/api/accounts/list_members".into(),
+                vec![("account_id".into(), account.to_string())],
+            ),
+        )
+        .uncached(),
+        Target::new(
             "Members page, server-rendered",
             Read::Get(format!("/accounts/{account}/members")),
         )
@@ -461,14 +625,7 @@ async fn main() {
         )
         .uncached(),
     ];
-    let uncached = Server::start_with(
-        UNCACHED_PORT,
-        &db,
-        false,
-        None,
-        &[("CHECK_CACHE", "0"), ("EVENT_WORKER", "0")],
-    )
-    .await;
+    let uncached = Server::start_with(UNCACHED_PORT, &db, false, None, &UNCACHED_ENV).await;
     let base_of = |t: &Target| {
         if t.uncached {
             uncached.base.clone()
@@ -489,21 +646,37 @@ async fn main() {
 
     let counter = Arc::new(AtomicUsize::new(0));
     let counting = Server::start(COUNTING_PORT, &db, false, Some(counter.clone())).await;
+    // The reads asked of the server that keeps nothing are counted on one like it.
+    let counter_uncached = Arc::new(AtomicUsize::new(0));
+    let counting_uncached = Server::start_with(
+        COUNTING_UNCACHED_PORT,
+        &db,
+        false,
+        Some(counter_uncached.clone()),
+        &UNCACHED_ENV,
+    )
+    .await;
     let counting_jar = Arc::new(reqwest::cookie::Jar::default());
     sign_in(&counting.base, &counting_jar).await;
     let mut statements = Vec::new();
     for t in &reads {
+        let (server, counter) = if t.uncached {
+            (&counting_uncached, &counter_uncached)
+        } else {
+            (&counting, &counter)
+        };
         statements
-            .push(statements_per_request(&counting.base, &counting_jar, &t.read, &counter).await);
+            .push(statements_per_request(&server.base, &counting_jar, &t.read, counter).await);
     }
     drop(counting);
+    drop(counting_uncached);
 
     let floor = figures[0].rps;
     println!();
     println!("HTTP reads, 8 connections, {secs:.0} s each (same run, ratios to the floor)");
     println!(
-        "{:<56} {:>9} {:>8} {:>8} {:>8} {:>11}  goal",
-        "read", "req/s", "floor", "p50 ms", "p99 ms", "statements"
+        "{:<56} {:>9} {:>8} {:>8} {:>8} {:>11} {:>6}  goal",
+        "read", "req/s", "floor", "p50 ms", "p99 ms", "statements", "steal"
     );
     for ((t, f), st) in reads.iter().zip(&figures).zip(&statements) {
         let goal = match (t.goal, t.p99_goal) {
@@ -512,13 +685,14 @@ async fn main() {
             _ => "—".into(),
         };
         println!(
-            "{:<56} {:>9.0} {:>7.0}% {:>8.2} {:>8.2} {:>11.1}  {goal}",
+            "{:<56} {:>9.0} {:>7.0}% {:>8.2} {:>8.2} {:>11.1} {:>5.0}%  {goal}",
             t.what,
             f.rps,
             100.0 * f.rps / floor,
             f.p50,
             f.p99,
-            st
+            st,
+            100.0 * f.steal
         );
     }
 

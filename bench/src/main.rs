@@ -299,6 +299,7 @@ async fn chain_cost(pool: &PgPool, config: &Config) {
             .output_name("bench")
             .build(),
         decisions: Default::default(),
+        kept: Default::default(),
     };
     let (id,): (Uuid,) = sqlx::query_as(
         "INSERT INTO users (email, name, password_hash, email_verified_at) VALUES ('inviter@bench.test', 'Inviter', 'x', now()) RETURNING id",
@@ -315,6 +316,7 @@ async fn chain_cost(pool: &PgPool, config: &Config) {
         },
         door: app::server::actor::Door::Browser,
         client: "bench".into(),
+        seen: None,
     };
     let mut inv = Vec::new();
     for (round, on) in [(0, false), (1, true)] {

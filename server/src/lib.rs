@@ -186,6 +186,7 @@ pub async fn build_app(config: Config, limits: Limits) -> Result<(Router, AppSta
         leptos_options: leptos_options(&config),
         config: Arc::new(config),
         decisions: Default::default(),
+        kept: Default::default(),
     };
     Ok((router_with(state.clone(), limits), state))
 }

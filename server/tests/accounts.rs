@@ -715,3 +715,202 @@ async fn invitations_follow_their_sender_and_are_budgeted(pool: PgPool) {
         Err(AppError::Refused(Refusal::ScimOn))
     ));
 }
+
+/// The read epoch (migration 0019).
+async fn read_epoch(pool: &PgPool) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT n FROM read_epoch")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    n
+}
+
+// covers: AM-1, AM-2, OF-1
+#[sqlx::test(migrations = "../migrations")]
+async fn the_members_screen_is_read_again_as_soon_as_anything_it_shows_changes(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let kept = &app.state.kept.members;
+    let olga = app.signed_in("Olga", "olga@example.com").await;
+    let (s, id) = app
+        .call(&olga, "accounts/create_account", &[("name", "Acme")])
+        .await;
+    assert!(s.is_success(), "{id}");
+    let id = id.as_str().unwrap().to_string();
+    let account: Uuid = id.parse().unwrap();
+    let ada = app.signed_in("Ada", "ada@example.com").await;
+    let ada_id: (Uuid,) = sqlx::query_as("SELECT id FROM users WHERE email = 'ada@example.com'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, 'admin')")
+        .bind(account)
+        .bind(ada_id.0)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let list = |c: &reqwest::Client| {
+        let c = c.clone();
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.call(&c, "accounts/list_members", &[("account_id", &id)])
+                .await
+        }
+    };
+
+    // Read once, then answered again from what this server kept, with the same answer.
+    let (s, first) = list(&olga).await;
+    assert!(s.is_success(), "{first}");
+    assert_eq!(first["members"].as_array().unwrap().len(), 2);
+    assert_eq!(kept.reused(), 0);
+    let (_, again) = list(&olga).await;
+    assert_eq!(again, first);
+    assert_eq!(kept.reused(), 1);
+
+    // A column no screen shows, and a change rolled back, leave the epoch where it was.
+    let epoch = read_epoch(&app.pool).await;
+    sqlx::query("UPDATE users SET email_verified_at = now() WHERE id = $1")
+        .bind(ada_id.0)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("UPDATE users SET name = 'Not Ada' WHERE id = $1")
+        .bind(ada_id.0)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(read_epoch(&app.pool).await, epoch);
+    let (_, again) = list(&olga).await;
+    assert_eq!(again, first);
+    assert_eq!(kept.reused(), 2);
+
+    // A renamed person is shown renamed on the very next request.
+    sqlx::query("UPDATE users SET name = 'Ada Lovelace' WHERE id = $1")
+        .bind(ada_id.0)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(read_epoch(&app.pool).await, epoch + 1);
+    let (_, renamed) = list(&olga).await;
+    assert!(
+        renamed["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "Ada Lovelace"),
+        "{renamed}"
+    );
+    assert_eq!(kept.reused(), 2);
+
+    // A new invitation shows at once (AM-1); it is marked expired once its date passes,
+    // with nothing written in between.
+    let (s, b) = app
+        .call(
+            &olga,
+            "accounts/invite",
+            &[
+                ("account_id", &id),
+                ("email", "ivy@example.com"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert!(s.is_success() || s.is_redirection(), "{b}");
+    sqlx::query("UPDATE account_invites SET expires_at = now() + interval '2 seconds' WHERE email = 'ivy@example.com'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, invited) = list(&olga).await;
+    assert_eq!(invited["invitations"][0]["email"], "ivy@example.com");
+    assert_eq!(invited["invitations"][0]["expired"], false);
+    let (_, again) = list(&olga).await;
+    assert_eq!(again, invited);
+    let reused = kept.reused();
+    let epoch = read_epoch(&app.pool).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let (_, expired) = list(&olga).await;
+    assert_eq!(expired["invitations"][0]["expired"], true, "{expired}");
+    assert_eq!(kept.reused(), reused);
+    assert_eq!(read_epoch(&app.pool).await, epoch);
+
+    // Ada, an admin, reads the screen; demoted, her next read says so (AM-2); removed,
+    // her next read finds nothing, exactly as for a stranger (OF-1).
+    let (_, as_admin) = list(&ada).await;
+    assert_eq!(as_admin["account"]["role"], "admin");
+    list(&ada).await;
+    let (s, b) = app
+        .call(
+            &olga,
+            "accounts/change_role",
+            &[
+                ("account_id", &id),
+                ("user_id", &ada_id.0.to_string()),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert!(s.is_success() || s.is_redirection(), "{b}");
+    let (_, as_member) = list(&ada).await;
+    assert_eq!(as_member["account"]["role"], "member");
+    assert_eq!(as_member["invitations"], serde_json::json!([]));
+    sqlx::query("DELETE FROM account_members WHERE account_id = $1 AND user_id = $2")
+        .bind(account)
+        .bind(ada_id.0)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (s, gone) = list(&ada).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{gone}");
+
+    // A second server keeps its own reads and agrees.
+    let other = TestApp::start(app.pool.clone()).await;
+    let (s, theirs) = other
+        .call(&olga, "accounts/list_members", &[("account_id", &id)])
+        .await;
+    let (_, ours) = list(&olga).await;
+    assert!(s.is_success());
+    assert_eq!(theirs, ours);
+    assert_eq!(ours["members"].as_array().unwrap().len(), 1);
+
+    // Signed out, the kept read is not handed out.
+    sqlx::query("DELETE FROM sessions")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (s, _) = list(&olga).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+// covers: AM-2, OF-1
+#[sqlx::test(migrations = "../migrations")]
+async fn every_table_a_kept_read_takes_moves_the_read_epoch_at_commit(pool: PgPool) {
+    for table in app::server::kept::READ_EPOCH_TABLES {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::regclass \
+             AND tgname IN ('read_epoch', 'read_epoch_truncate')",
+        )
+        .bind(table)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(n, 2, "{table} has both read epoch triggers");
+    }
+    let before = read_epoch(&pool).await;
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO users (email, name, password_hash) \
+         SELECT 'p' || g || '@example.com', 'P' || g, 'x' FROM generate_series(1, 300) g",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let (inside,): (i64,) = sqlx::query_as("SELECT n FROM read_epoch")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(inside, before, "not before commit");
+    tx.commit().await.unwrap();
+    assert_eq!(read_epoch(&pool).await, before + 1, "once per transaction");
+}

@@ -519,6 +519,7 @@ fn without_kept_decisions(st: &AppState) -> AppState {
     AppState {
         config: Arc::new(config),
         decisions: Default::default(),
+        kept: Default::default(),
         ..st.clone()
     }
 }
@@ -607,6 +608,7 @@ async fn a_kept_decision_is_reused_only_while_nothing_it_rests_on_changed(pool: 
     // A second server keeps its own decisions, and sees the same.
     let other = AppState {
         decisions: Default::default(),
+        kept: Default::default(),
         ..st.clone()
     };
     assert_eq!(
@@ -1820,6 +1822,7 @@ async fn events_are_signed_retried_resent_and_sent_once(pool: PgPool) {
             .await
             .unwrap(),
         decisions: Default::default(),
+        kept: Default::default(),
         ..st.clone()
     };
     let (a, b) = tokio::join!(

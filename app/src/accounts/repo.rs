@@ -105,7 +105,7 @@ pub async fn members_page(
     conn: &mut PgConnection,
     account_id: Uuid,
     user_id: Uuid,
-) -> Result<Option<(AccountRole, MembersPageRow)>, sqlx::Error> {
+) -> Result<Option<Kept<MembersPageRead>>, sqlx::Error> {
     type Row = (
         String,
         String,
@@ -113,42 +113,68 @@ pub async fn members_page(
         bool,
         Json<Vec<Member>>,
         Json<Vec<wire::accounts::AccountInvite>>,
+        i64,
+        Option<DateTime<Utc>>,
     );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT me.role, a.name, a.plan, a.scim_enabled, \
-           (SELECT coalesce(json_agg(json_build_object('user_id', u.id, 'name', u.name, 'email', u.email, \
-                    'role', m.role, 'joined_at', m.joined_at) \
-                    ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'super_admin' THEN 1 WHEN 'admin' THEN 2 ELSE 3 END, \
-                             lower(u.name), u.id), '[]') \
-              FROM account_members m JOIN users u ON u.id = m.user_id WHERE m.account_id = a.id), \
-           (SELECT coalesce(json_agg(json_build_object('id', i.id, 'email', i.email, 'role', i.role, \
-                    'invited_by', CASE WHEN i.scim_user_id IS NOT NULL THEN 'the identity provider' ELSE iu.name END, \
-                    'invited_at', i.invited_at, 'expires_at', i.expires_at, 'expired', i.expires_at <= now()) \
-                    ORDER BY i.invited_at DESC, i.email), '[]') \
-              FROM account_invites i LEFT JOIN users iu ON iu.id = i.invited_by \
-              WHERE i.account_id = a.id AND i.status = 'pending') \
-         FROM account_members me JOIN accounts a ON a.id = me.account_id \
-         WHERE me.account_id = $1 AND me.user_id = $2",
-    )
-    .bind(account_id)
-    .bind(user_id)
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<Row> = sqlx::query_as(MEMBERS_PAGE_SQL)
+        .bind(account_id)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
     row.map(
-        |(r, name, plan, scim_enabled, Json(members), Json(invitations))| {
-            Ok((
-                role(&r)?,
-                MembersPageRow {
-                    name,
-                    plan,
-                    scim_enabled,
-                    members,
-                    invitations,
+        |(r, name, plan, scim_enabled, Json(members), Json(invitations), epoch, until)| {
+            Ok(Kept {
+                epoch,
+                until,
+                read: MembersPageRead {
+                    role: role(&r)?,
+                    page: MembersPageRow {
+                        name,
+                        plan,
+                        scim_enabled,
+                        members,
+                        invitations,
+                    },
                 },
-            ))
+            })
         },
     )
     .transpose()
+}
+
+/// The Members screen's statement: the viewer's role, the account, its members and open
+/// invitations; beside them, the read epoch of this snapshot and the next date at which an
+/// invitation expires (the screen marks it expired), for `server::kept`.
+pub const MEMBERS_PAGE_SQL: &str = "SELECT me.role, a.name, a.plan, a.scim_enabled, \
+       (SELECT coalesce(json_agg(json_build_object('user_id', u.id, 'name', u.name, 'email', u.email, \
+                'role', m.role, 'joined_at', m.joined_at) \
+                ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'super_admin' THEN 1 WHEN 'admin' THEN 2 ELSE 3 END, \
+                         lower(u.name), u.id), '[]') \
+          FROM account_members m JOIN users u ON u.id = m.user_id WHERE m.account_id = a.id), \
+       (SELECT coalesce(json_agg(json_build_object('id', i.id, 'email', i.email, 'role', i.role, \
+                'invited_by', CASE WHEN i.scim_user_id IS NOT NULL THEN 'the identity provider' ELSE iu.name END, \
+                'invited_at', i.invited_at, 'expires_at', i.expires_at, 'expired', i.expires_at <= now()) \
+                ORDER BY i.invited_at DESC, i.email), '[]') \
+          FROM account_invites i LEFT JOIN users iu ON iu.id = i.invited_by \
+          WHERE i.account_id = a.id AND i.status = 'pending'), \
+       (SELECT n FROM read_epoch), \
+       (SELECT min(x.expires_at) FROM account_invites x \
+          WHERE x.account_id = a.id AND x.status = 'pending' AND x.expires_at > now()) \
+     FROM account_members me JOIN accounts a ON a.id = me.account_id \
+     WHERE me.account_id = $1 AND me.user_id = $2";
+
+/// A read with what `server::kept` needs to keep it: the read epoch of its snapshot and
+/// the date until which it holds by itself (None: until a change).
+pub struct Kept<T> {
+    pub epoch: i64,
+    pub until: Option<DateTime<Utc>>,
+    pub read: T,
+}
+
+/// The Members screen as read for one viewer: their role and the screen's rows.
+pub struct MembersPageRead {
+    pub role: AccountRole,
+    pub page: MembersPageRow,
 }
 
 /// The Members screen's data (see [`members_page`]).

@@ -48,13 +48,31 @@ pub async fn members_page(
     account_id: Uuid,
 ) -> Result<MembersPage, AppError> {
     // One statement: the caller's role and the screen. The SQL brings the facts; the
-    // policy decides.
-    let mut conn = st.pool.acquire().await?;
-    let found = repo::members_page(&mut conn, account_id, me.id).await?;
-    policy::account(found.as_ref().map(|(r, _)| *r), AccountAction::ViewMembers)?;
-    let (role, page) = found.ok_or(AppError::NotFound)?;
+    // policy decides. Read again only when something it rests on changed (server::kept):
+    // then the request costs only the caller's session statement.
+    let key = (account_id, me.id);
+    let kept = match me.seen.filter(|_| st.config.keep_reads) {
+        Some(seen) => st.kept.members.get(&key, &seen),
+        None => None,
+    };
+    let found = match kept {
+        Some(read) => Some(read),
+        None => {
+            let mut conn = st.pool.acquire().await?;
+            repo::members_page(&mut conn, account_id, me.id)
+                .await?
+                .map(|k| {
+                    let read = std::sync::Arc::new(k.read);
+                    st.kept.members.keep(key, k.epoch, k.until, read.clone());
+                    read
+                })
+        }
+    };
+    policy::account(found.as_ref().map(|r| r.role), AccountAction::ViewMembers)?;
+    let read = found.ok_or(AppError::NotFound)?;
+    let (role, page) = (read.role, &read.page);
     let invitations = if policy::account(Some(role), AccountAction::ManageInvitations).is_ok() {
-        page.invitations
+        page.invitations.clone()
     } else {
         Vec::new()
     };
@@ -64,11 +82,11 @@ pub async fn members_page(
         me: me.id,
         account: AccountSummary {
             id: account_id,
-            name: page.name,
-            plan: page.plan,
+            name: page.name.clone(),
+            plan: page.plan.clone(),
             role,
         },
-        members: page.members,
+        members: page.members.clone(),
     })
 }
 

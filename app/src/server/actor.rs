@@ -23,6 +23,17 @@ pub struct Actor {
     pub door: Door,
     /// The client's address as the listener saw it (for per-client limits).
     pub client: String,
+    /// What the session statement saw beside the session, for reads this server keeps
+    /// (`server::kept`); None where the caller was resolved another way.
+    pub seen: Option<Seen>,
+}
+
+/// The read epoch and the database's clock, read in the same snapshot as the caller's
+/// session (migration 0019).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub read_epoch: i64,
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl std::ops::Deref for Actor {

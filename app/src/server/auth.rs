@@ -137,6 +137,44 @@ pub async fn user_for_token(
     }))
 }
 
+/// As [`user_for_token`], with what the same snapshot says beside the session: the read
+/// epoch and the clock, so reads this server keeps can be answered without another
+/// statement (`server::kept`).
+pub async fn session_for_token(
+    conn: &mut PgConnection,
+    token: &str,
+) -> Result<Option<(CurrentUser, crate::server::actor::Seen)>, AppError> {
+    let row: Option<(
+        Uuid,
+        String,
+        String,
+        bool,
+        i64,
+        chrono::DateTime<chrono::Utc>,
+    )> = sqlx::query_as(
+        "SELECT u.id, u.email, u.name, u.email_verified_at IS NOT NULL, \
+                    (SELECT n FROM read_epoch), now() \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > now()",
+    )
+    .bind(token::hash(token))
+    .fetch_optional(conn)
+    .await?;
+    Ok(
+        row.map(|(id, email, name, email_verified, read_epoch, now)| {
+            (
+                CurrentUser {
+                    id,
+                    email,
+                    name,
+                    email_verified,
+                },
+                crate::server::actor::Seen { read_epoch, now },
+            )
+        }),
+    )
+}
+
 /// The signed-in user of this request, read on the request's own connection.
 pub async fn current_user(conn: &mut PgConnection) -> Result<Option<CurrentUser>, AppError> {
     match session_token_from_request() {

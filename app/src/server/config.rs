@@ -26,6 +26,9 @@ pub struct Config {
     /// Reuse the check's decisions while nothing they rest on has changed (`CHECK_CACHE=0`
     /// asks the full statement every time, e.g. to measure it).
     pub check_cache: bool,
+    /// Answer the screens' reads again while nothing they rest on has changed
+    /// (`KEEP_READS=0` reads every time, e.g. to measure it).
+    pub keep_reads: bool,
     pub limits: Limits,
 }
 
@@ -120,6 +123,7 @@ impl Config {
             run_event_worker: flag("EVENT_WORKER", true),
             dev_mode,
             check_cache: flag("CHECK_CACHE", true),
+            keep_reads: flag("KEEP_READS", true),
             limits: Limits {
                 per_client_per_hour,
                 per_token_per_minute,

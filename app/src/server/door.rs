@@ -51,11 +51,12 @@ pub async fn from_headers(
         return Ok(None);
     };
     let mut conn = st.pool.acquire().await?;
-    Ok(auth::user_for_token(&mut conn, &token)
+    Ok(auth::session_for_token(&mut conn, &token)
         .await?
-        .map(|user| Actor {
+        .map(|(user, seen)| Actor {
             user,
             door: Door::Browser,
             client,
+            seen: Some(seen),
         }))
 }

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod demo;
 pub mod door;
 pub mod history;
+pub mod kept;
 pub mod mail;
 pub mod state;
 pub mod team_access;

@@ -12,6 +12,9 @@ pub struct AppState {
     /// The check's recent decisions (kept per server, each checked against the database's
     /// access epoch before it is reused).
     pub decisions: Arc<crate::platform::check::Decisions>,
+    /// The screens' reads kept per server, each checked against the read epoch the
+    /// caller's session statement saw before it is used again.
+    pub kept: Arc<super::kept::KeptReads>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

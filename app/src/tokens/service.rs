@@ -353,6 +353,7 @@ pub async fn resolve(
             scope,
         },
         client,
+        seen: None,
     };
     Ok(Some((actor, usage)))
 }

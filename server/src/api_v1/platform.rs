@@ -84,6 +84,7 @@ impl FromRequestParts<AppState> for Member {
                         user,
                         door: Door::Platform { token: p.token_id },
                         client: bearer.client,
+                        seen: None,
                     },
                     Some((_, None)) if act_as.is_some() => {
                         return Err(ApiError::App(AppError::validation(

@@ -255,6 +255,7 @@ impl TestApp {
             leptos_options: server::leptos_options(&config),
             config: Arc::new(config),
             decisions: Default::default(),
+            kept: Default::default(),
         };
         let router = server::router_with(state.clone(), limits);
         let handle = tokio::spawn(server::serve(listener, router, shutdown));
@@ -303,5 +304,6 @@ pub async fn actor_of(pool: &PgPool, email: &str) -> app::server::actor::Actor {
         },
         door: app::server::actor::Door::Browser,
         client: "test".into(),
+        seen: None,
     }
 }

@@ -1,0 +1,157 @@
+//! Reads a server keeps and answers again while nothing they rest on has changed.
+//!
+//! Every committed change to a row a kept read takes moves the database's read epoch
+//! (migration 0019), in the changing transaction. A kept read carries the epoch of the
+//! snapshot it was read in, and the date until which it holds by itself (an invitation
+//! that expires, say). The caller's session statement reads the epoch and the clock in
+//! the same snapshot as the session (`Seen`), so a kept read is used only when it is
+//! exactly what its statement would answer at that moment: the request then costs that one
+//! statement. A removed member or a renamed person is seen on the very next request, on
+//! every server.
+use super::actor::Seen;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// Every table a kept read takes: a change to any of them moves the read epoch (its
+/// trigger in migration 0019). A unit test reads the kept statements for this list; a
+/// database test finds the trigger on each.
+pub const READ_EPOCH_TABLES: [&str; 4] =
+    ["account_invites", "account_members", "accounts", "users"];
+
+/// At most this many reads are kept per kind; past it they are dropped and read anew.
+const KEPT_MAX: usize = 10_000;
+
+/// One kind of kept read, all of one epoch.
+pub struct Kept<K, V> {
+    inner: Mutex<Inner<K, V>>,
+    reused: AtomicU64,
+}
+
+struct Inner<K, V> {
+    epoch: i64,
+    reads: HashMap<K, (Option<DateTime<Utc>>, Arc<V>)>,
+}
+
+impl<K, V> Default for Kept<K, V> {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                epoch: 0,
+                reads: HashMap::new(),
+            }),
+            reused: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V> Kept<K, V> {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner<K, V>> {
+        // A panic elsewhere while holding it leaves a map that is still whole.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many reads were answered from this store.
+    pub fn reused(&self) -> u64 {
+        self.reused.load(Ordering::Relaxed)
+    }
+
+    /// The read kept for `key`, when it was read at the epoch the caller's session
+    /// statement saw and its date has not passed by that statement's clock.
+    pub fn get(&self, key: &K, seen: &Seen) -> Option<Arc<V>> {
+        let inner = self.inner();
+        if inner.epoch != seen.read_epoch {
+            return None;
+        }
+        let (until, v) = inner.reads.get(key)?;
+        if until.is_some_and(|u| seen.now >= u) {
+            return None;
+        }
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        Some(v.clone())
+    }
+
+    /// Keep a read made at `epoch` that holds until `until` (None: until a change).
+    /// A read older than what is kept is not kept; a newer one replaces them all (none
+    /// of the older can be used again: the epoch only moves on).
+    pub fn keep(&self, key: K, epoch: i64, until: Option<DateTime<Utc>>, value: Arc<V>) {
+        let mut inner = self.inner();
+        if epoch < inner.epoch {
+            return;
+        }
+        if epoch > inner.epoch || inner.reads.len() >= KEPT_MAX {
+            inner.reads.clear();
+            inner.epoch = epoch;
+        }
+        inner.reads.insert(key, (until, value));
+    }
+}
+
+/// The reads this server keeps (`AppState::kept`).
+#[derive(Default)]
+pub struct KeptReads {
+    /// The Members screen: (account, viewer) → the viewer's role and the screen's rows.
+    pub members: Kept<(Uuid, Uuid), crate::accounts::repo::MembersPageRead>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(read_epoch: i64, now: DateTime<Utc>) -> Seen {
+        Seen { read_epoch, now }
+    }
+
+    // covers: AM-2
+    #[test]
+    fn a_kept_read_is_used_only_at_its_epoch_and_before_its_date() {
+        let kept: Kept<u32, &str> = Kept::default();
+        let t0 = Utc::now();
+        let later = t0 + chrono::TimeDelta::seconds(10);
+        kept.keep(1, 5, None, Arc::new("one"));
+        kept.keep(2, 5, Some(later), Arc::new("two"));
+        assert_eq!(kept.get(&1, &seen(5, t0)).as_deref(), Some(&"one"));
+        assert_eq!(kept.get(&2, &seen(5, t0)).as_deref(), Some(&"two"));
+        assert_eq!(kept.reused(), 2);
+        // Its date passed: read again.
+        assert!(kept.get(&2, &seen(5, later)).is_none());
+        // The epoch moved: nothing kept is used.
+        assert!(kept.get(&1, &seen(6, t0)).is_none());
+        assert!(kept.get(&1, &seen(4, t0)).is_none());
+        // An older read does not replace newer ones; a newer one drops the older.
+        kept.keep(3, 4, None, Arc::new("old"));
+        assert!(kept.get(&3, &seen(4, t0)).is_none());
+        assert_eq!(kept.get(&1, &seen(5, t0)).as_deref(), Some(&"one"));
+        kept.keep(3, 6, None, Arc::new("three"));
+        assert!(kept.get(&1, &seen(6, t0)).is_none());
+        assert_eq!(kept.get(&3, &seen(6, t0)).as_deref(), Some(&"three"));
+        assert_eq!(kept.reused(), 4);
+    }
+
+    /// The tables a statement reads (after FROM and JOIN), besides the epoch itself.
+    fn tables(sql: &str) -> Vec<&str> {
+        let mut read: Vec<&str> = sql
+            .split(['(', ')', ',', ' '])
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|w| w[0] == "FROM" || w[0] == "JOIN")
+            .map(|w| w[1])
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .filter(|t| *t != "read_epoch")
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        read
+    }
+
+    // covers: AM-2, OF-1
+    #[test]
+    fn every_table_a_kept_read_takes_moves_the_read_epoch() {
+        let read = tables(crate::accounts::repo::MEMBERS_PAGE_SQL);
+        assert_eq!(read, READ_EPOCH_TABLES);
+        assert!(crate::accounts::repo::MEMBERS_PAGE_SQL.contains("(SELECT n FROM read_epoch)"));
+    }
+}
