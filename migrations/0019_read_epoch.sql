@@ -38,8 +38,24 @@ CREATE CONSTRAINT TRIGGER read_epoch AFTER INSERT OR DELETE OR UPDATE ON account
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (read_epoch_first()) EXECUTE FUNCTION read_epoch_move();
 CREATE CONSTRAINT TRIGGER read_epoch AFTER INSERT OR DELETE OR UPDATE ON account_invites
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (read_epoch_first()) EXECUTE FUNCTION read_epoch_move();
+CREATE CONSTRAINT TRIGGER read_epoch AFTER INSERT OR DELETE OR UPDATE ON app_instances
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (read_epoch_first()) EXECUTE FUNCTION read_epoch_move();
+CREATE CONSTRAINT TRIGGER read_epoch AFTER INSERT OR DELETE OR UPDATE ON instance_invites
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (read_epoch_first()) EXECUTE FUNCTION read_epoch_move();
+CREATE CONSTRAINT TRIGGER read_epoch AFTER INSERT OR DELETE OR UPDATE ON instance_logins
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (read_epoch_first()) EXECUTE FUNCTION read_epoch_move();
+CREATE CONSTRAINT TRIGGER read_epoch AFTER INSERT OR DELETE OR UPDATE ON instance_runs
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (read_epoch_first()) EXECUTE FUNCTION read_epoch_move();
+-- A share seen for the first time (seen_at) moves it too: the owner's page then lists it.
+CREATE CONSTRAINT TRIGGER read_epoch AFTER INSERT OR DELETE OR UPDATE ON instance_shares
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (read_epoch_first()) EXECUTE FUNCTION read_epoch_move();
 
 CREATE TRIGGER read_epoch_truncate AFTER TRUNCATE ON users FOR EACH STATEMENT EXECUTE FUNCTION read_epoch_move();
 CREATE TRIGGER read_epoch_truncate AFTER TRUNCATE ON accounts FOR EACH STATEMENT EXECUTE FUNCTION read_epoch_move();
 CREATE TRIGGER read_epoch_truncate AFTER TRUNCATE ON account_members FOR EACH STATEMENT EXECUTE FUNCTION read_epoch_move();
 CREATE TRIGGER read_epoch_truncate AFTER TRUNCATE ON account_invites FOR EACH STATEMENT EXECUTE FUNCTION read_epoch_move();
+CREATE TRIGGER read_epoch_truncate AFTER TRUNCATE ON app_instances FOR EACH STATEMENT EXECUTE FUNCTION read_epoch_move();
+CREATE TRIGGER read_epoch_truncate AFTER TRUNCATE ON instance_invites FOR EACH STATEMENT EXECUTE FUNCTION read_epoch_move();
+CREATE TRIGGER read_epoch_truncate AFTER TRUNCATE ON instance_logins FOR EACH STATEMENT EXECUTE FUNCTION read_epoch_move();
+CREATE TRIGGER read_epoch_truncate AFTER TRUNCATE ON instance_runs FOR EACH STATEMENT EXECUTE FUNCTION read_epoch_move();
+CREATE TRIGGER read_epoch_truncate AFTER TRUNCATE ON instance_shares FOR EACH STATEMENT EXECUTE FUNCTION read_epoch_move();

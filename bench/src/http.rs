@@ -561,6 +561,14 @@ async fn main() {
         )
         .goal(0.60, Some(3.0)),
         Target::new(
+            "one instance, read every time (KEEP_READS=0)",
+            Read::ServerFn(
+                "/api/instances/get_instance".into(),
+                vec![("id".into(), instance.to_string())],
+            ),
+        )
+        .uncached(),
+        Target::new(
             "members list, 50 people (accounts/list_members)",
             Read::ServerFn(
                 "/api/accounts/list_members".into(),
@@ -700,7 +708,14 @@ async fn main() {
         return;
     }
     // Overload: 256 connections on the members list.
-    let members_read = &reads[2].read;
+    let members_read = &reads
+        .iter()
+        .find(|t| {
+            t.what
+                .starts_with("members list, 50 people (accounts/list_members)")
+        })
+        .expect("the members list")
+        .read;
     let (load_secs, warm_secs) = if quick { (10.0, 3.0) } else { (60.0, 10.0) };
     let (warm, _) = drive(&server.base, &jar, members_read, 256, warm_secs).await;
     let rss_warm = server.rss_kib();

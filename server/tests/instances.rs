@@ -395,3 +395,103 @@ async fn bad_install_input_is_refused_and_writes_nothing(pool: PgPool) {
     assert_eq!(app.count("app_instances").await, before);
     assert_eq!(app.count("instance_logins").await, 0);
 }
+
+// covers: IN-2, IN-4
+#[sqlx::test(migrations = "../migrations")]
+async fn an_instance_page_is_read_again_as_soon_as_anything_it_shows_changes(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let kept = &app.state.kept.instances;
+    let owner = app.signed_in("Owen", "owen@example.com").await;
+    let b = app.signed_in("Bea", "bea@example.com").await;
+    let id = app.install(&owner, "Ops Jira", "bot", "s3cret").await;
+    let get = |c: &reqwest::Client| {
+        let (c, app, id) = (c.clone(), &app, id.clone());
+        async move { app.call(&c, "instances/get_instance", &[("id", &id)]).await }
+    };
+    let epoch = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT n FROM read_epoch")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        n
+    };
+
+    // Read once, then answered from what this server kept.
+    let (s, first) = get(&owner).await;
+    assert!(s.is_success(), "{first}");
+    let (_, again) = get(&owner).await;
+    assert_eq!(again, first);
+    assert_eq!(kept.reused(), 1);
+
+    // Shared with Bea: the owner's page lists her as invited until she has seen it, then
+    // as a sharee; her first view marks it seen, and the owner sees that next.
+    app.share(&owner, &id, "bea@example.com", "write").await;
+    let (_, shared) = get(&owner).await;
+    assert_eq!(shared["invites"][0]["email"], "bea@example.com", "{shared}");
+    assert_eq!(shared["shares"], serde_json::json!([]));
+    let (s, hers) = get(&b).await;
+    assert!(s.is_success(), "{hers}");
+    assert_eq!(hers["access"], "write");
+    let (_, seen) = get(&owner).await;
+    assert_eq!(seen["shares"][0]["email"], "bea@example.com", "{seen}");
+    assert_eq!(seen["invites"], serde_json::json!([]));
+
+    // A run shows on the very next read.
+    let (s, _) = app.call(&b, "instances/run_instance", &[("id", &id)]).await;
+    assert!(s.is_success());
+    let (_, ran) = get(&owner).await;
+    assert_eq!(ran["runs"].as_array().unwrap().len(), 1, "{ran}");
+    assert_eq!(ran["status"], "running");
+
+    // Demoted to read, then revoked: each holds from Bea's next request (IN-4).
+    let (_, kept_hers) = get(&b).await;
+    assert_eq!(kept_hers["access"], "write");
+    app.share(&owner, &id, "bea@example.com", "read").await;
+    let (_, demoted) = get(&b).await;
+    assert_eq!(demoted["access"], "read");
+    let (bea,): (Uuid,) = sqlx::query_as("SELECT id FROM users WHERE email = 'bea@example.com'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    get(&b).await;
+    let (s, _) = app
+        .call(
+            &owner,
+            "instances/revoke_share",
+            &[("id", &id), ("user_id", &bea.to_string())],
+        )
+        .await;
+    assert!(s.is_success());
+    let (s, gone) = get(&b).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{gone}");
+
+    // A share that ends in 2 s: kept while it lasts, refused after its end with nothing
+    // written in between.
+    app.share(&owner, &id, "bea@example.com", "read").await;
+    sqlx::query(
+        "UPDATE instance_shares SET ends_at = now() + interval '2 seconds' WHERE user_id = $1",
+    )
+    .bind(bea)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    // Her first view marks the new share seen (a change: the next view reads again).
+    let (s, _) = get(&b).await;
+    assert!(s.is_success());
+    let reused = kept.reused();
+    let (s, _) = get(&b).await;
+    assert!(s.is_success());
+    assert_eq!(
+        kept.reused(),
+        reused,
+        "the first view's mark moved the epoch"
+    );
+    let (s, _) = get(&b).await;
+    assert!(s.is_success());
+    assert_eq!(kept.reused(), reused + 1);
+    let at = epoch().await;
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let (s, _) = get(&b).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(epoch().await, at);
+}

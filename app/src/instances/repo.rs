@@ -2,6 +2,7 @@
 use super::{ConfigEntry, InstanceSummary, LoginView, RunView, ShareView};
 use crate::domain::roles::InstanceAccess;
 use crate::server::crypto::Sealed;
+use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -127,7 +128,7 @@ pub async fn detail(
     conn: &mut PgConnection,
     id: Uuid,
     user: Uuid,
-) -> Result<Option<(Option<InstanceAccess>, Option<DetailRow>)>, sqlx::Error> {
+) -> Result<Option<InstanceRead>, sqlx::Error> {
     type Row = (
         Option<String>,
         Option<String>,
@@ -140,43 +141,15 @@ pub async fn detail(
         Option<Json<Vec<ShareView>>>,
         Option<Json<Vec<super::InstanceInviteView>>>,
         Option<Json<Vec<RunView>>>,
+        i64,
+        Option<DateTime<Utc>>,
     );
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "WITH me AS ( \
-           SELECT i.id, {} AS access \
-           FROM app_instances i LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $2 \
-           WHERE i.id = $1), \
-         seen AS ( \
-           UPDATE instance_shares SET seen_at = now() \
-           WHERE instance_id = $1 AND user_id = $2 AND seen_at IS NULL RETURNING user_id) \
-         SELECT me.access, i.name, i.app, i.status, u.name, u.email, i.config, \
-           (SELECT coalesce(json_agg(json_build_object('id', l.id, 'username', l.username, 'secret_set', true) \
-                    ORDER BY l.created_at, l.id), '[]') \
-              FROM instance_logins l WHERE l.instance_id = i.id), \
-           (SELECT coalesce(json_agg(json_build_object('user_id', su.id, 'name', su.name, 'email', su.email, \
-                    'access', s.access) ORDER BY lower(su.name), su.id), '[]') \
-              FROM instance_shares s JOIN users su ON su.id = s.user_id \
-              WHERE s.instance_id = i.id AND (s.seen_at IS NOT NULL OR s.user_id = $2)), \
-           (SELECT coalesce(json_agg(json_build_object('email', v.email, 'access', v.access, \
-                    'expires_at', v.expires_at) ORDER BY v.email), '[]') \
-              FROM (SELECT email, access, expires_at FROM instance_invites WHERE instance_id = i.id \
-                    UNION ALL \
-                    SELECT su.email, s.access, s.shared_at + make_interval(days => $3) \
-                    FROM instance_shares s JOIN users su ON su.id = s.user_id \
-                    WHERE s.instance_id = i.id AND s.seen_at IS NULL AND s.user_id <> $2) v), \
-           (SELECT coalesce(json_agg(json_build_object('at', r.at, 'by', coalesce(ru.name, 'a former user')) \
-                    ORDER BY r.at DESC, r.id DESC), '[]') \
-              FROM (SELECT * FROM instance_runs WHERE instance_id = i.id ORDER BY at DESC, id DESC LIMIT 10) r \
-              LEFT JOIN users ru ON ru.id = r.run_by) \
-         FROM me LEFT JOIN app_instances i ON i.id = me.id AND me.access IS NOT NULL \
-         LEFT JOIN users u ON u.id = i.owner_id",
-        access_sql("$2")
-    ))
-    .bind(id)
-    .bind(user)
-    .bind(super::INSTANCE_INVITE_DAYS)
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<Row> = sqlx::query_as(&detail_sql())
+        .bind(id)
+        .bind(user)
+        .bind(super::INSTANCE_INVITE_DAYS)
+        .fetch_optional(conn)
+        .await?;
     let Some((
         a,
         name,
@@ -189,6 +162,8 @@ pub async fn detail(
         shares,
         invites,
         runs,
+        epoch,
+        until,
     )) = row
     else {
         return Ok(None);
@@ -231,7 +206,61 @@ pub async fn detail(
         }),
         _ => None,
     };
-    Ok(Some((a, data)))
+    Ok(Some(InstanceRead {
+        epoch,
+        until,
+        access: a,
+        row: data,
+    }))
+}
+
+/// The instance page's statement: the viewer's access (a share seen for the first time is
+/// marked seen) and the page; beside them, the read epoch of this snapshot and the next
+/// date at which the viewer's share starts or ends, for `server::kept`.
+pub fn detail_sql() -> String {
+    format!(
+        "WITH me AS ( \
+           SELECT i.id, {} AS access, \
+                  least(CASE WHEN s.starts_at > now() THEN s.starts_at END, \
+                        CASE WHEN s.ends_at > now() THEN s.ends_at END) AS until \
+           FROM app_instances i LEFT JOIN instance_shares s ON s.instance_id = i.id AND s.user_id = $2 \
+           WHERE i.id = $1), \
+         seen AS ( \
+           UPDATE instance_shares SET seen_at = now() \
+           WHERE instance_id = $1 AND user_id = $2 AND seen_at IS NULL RETURNING user_id) \
+         SELECT me.access, i.name, i.app, i.status, u.name, u.email, i.config, \
+           (SELECT coalesce(json_agg(json_build_object('id', l.id, 'username', l.username, 'secret_set', true) \
+                    ORDER BY l.created_at, l.id), '[]') \
+              FROM instance_logins l WHERE l.instance_id = i.id), \
+           (SELECT coalesce(json_agg(json_build_object('user_id', su.id, 'name', su.name, 'email', su.email, \
+                    'access', s.access) ORDER BY lower(su.name), su.id), '[]') \
+              FROM instance_shares s JOIN users su ON su.id = s.user_id \
+              WHERE s.instance_id = i.id AND (s.seen_at IS NOT NULL OR s.user_id = $2)), \
+           (SELECT coalesce(json_agg(json_build_object('email', v.email, 'access', v.access, \
+                    'expires_at', v.expires_at) ORDER BY v.email), '[]') \
+              FROM (SELECT email, access, expires_at FROM instance_invites WHERE instance_id = i.id \
+                    UNION ALL \
+                    SELECT su.email, s.access, s.shared_at + make_interval(days => $3) \
+                    FROM instance_shares s JOIN users su ON su.id = s.user_id \
+                    WHERE s.instance_id = i.id AND s.seen_at IS NULL AND s.user_id <> $2) v), \
+           (SELECT coalesce(json_agg(json_build_object('at', r.at, 'by', coalesce(ru.name, 'a former user')) \
+                    ORDER BY r.at DESC, r.id DESC), '[]') \
+              FROM (SELECT * FROM instance_runs WHERE instance_id = i.id ORDER BY at DESC, id DESC LIMIT 10) r \
+              LEFT JOIN users ru ON ru.id = r.run_by), \
+           (SELECT n FROM read_epoch), me.until \
+         FROM me LEFT JOIN app_instances i ON i.id = me.id AND me.access IS NOT NULL \
+         LEFT JOIN users u ON u.id = i.owner_id",
+        access_sql("$2")
+    )
+}
+
+/// The instance page as read for one viewer: their access (None: none) and, with it,
+/// the page; with the read epoch of its snapshot and the date until which it holds.
+pub struct InstanceRead {
+    pub epoch: i64,
+    pub until: Option<DateTime<Utc>>,
+    pub access: Option<InstanceAccess>,
+    pub row: Option<DetailRow>,
 }
 
 /// The instance page's data (see [`detail`]).

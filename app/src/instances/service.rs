@@ -123,33 +123,52 @@ pub async fn access(
 
 pub async fn detail(st: &AppState, me: &Actor, id: Uuid) -> Result<InstanceDetail, AppError> {
     // One statement: the viewer's access and the page (no transaction needed: one
-    // statement sees one snapshot). The SQL brings the facts; the policy decides.
-    let mut conn = st.pool.acquire().await?;
-    let (access, row) = repo::detail(&mut conn, id, me.id)
-        .await?
-        .unwrap_or((None, None));
+    // statement sees one snapshot). The SQL brings the facts; the policy decides. Read
+    // again only when something it rests on changed or the viewer's share started or
+    // ended since (server::kept): then the request costs only the session statement.
+    let key = (id, me.id);
+    let kept = match me.seen.filter(|_| st.config.keep_reads) {
+        Some(seen) => st.kept.instances.get(&key, &seen),
+        None => None,
+    };
+    let read = match kept {
+        Some(read) => Some(read),
+        None => {
+            let mut conn = st.pool.acquire().await?;
+            repo::detail(&mut conn, id, me.id).await?.map(|r| {
+                let read = std::sync::Arc::new(r);
+                if read.row.is_some() {
+                    st.kept
+                        .instances
+                        .keep(key, read.epoch, read.until, read.clone());
+                }
+                read
+            })
+        }
+    };
+    let access = read.as_ref().and_then(|r| r.access);
     policy::instance(access, InstanceAction::View)?;
-    let (Some(access), Some(row)) = (access, row) else {
+    let (Some(access), Some(row)) = (access, read.as_ref().and_then(|r| r.row.as_ref())) else {
         return Err(AppError::NotFound);
     };
     let (shares, invites) = if policy::instance(Some(access), InstanceAction::Share).is_ok() {
-        (row.shares, row.invites)
+        (row.shares.clone(), row.invites.clone())
     } else {
         (Vec::new(), Vec::new())
     };
     Ok(InstanceDetail {
         id,
-        name: row.name,
-        app: row.app,
-        status: row.status,
-        owner_name: row.owner_name,
-        owner_email: row.owner_email,
+        name: row.name.clone(),
+        app: row.app.clone(),
+        status: row.status.clone(),
+        owner_name: row.owner_name.clone(),
+        owner_email: row.owner_email.clone(),
         access,
-        config: row.config,
-        logins: row.logins,
+        config: row.config.clone(),
+        logins: row.logins.clone(),
         shares,
         invites,
-        runs: row.runs,
+        runs: row.runs.clone(),
     })
 }
 

@@ -19,8 +19,17 @@ use uuid::Uuid;
 /// Every table a kept read takes: a change to any of them moves the read epoch (its
 /// trigger in migration 0019). A unit test reads the kept statements for this list; a
 /// database test finds the trigger on each.
-pub const READ_EPOCH_TABLES: [&str; 4] =
-    ["account_invites", "account_members", "accounts", "users"];
+pub const READ_EPOCH_TABLES: [&str; 9] = [
+    "account_invites",
+    "account_members",
+    "accounts",
+    "app_instances",
+    "instance_invites",
+    "instance_logins",
+    "instance_runs",
+    "instance_shares",
+    "users",
+];
 
 /// At most this many reads are kept per kind; past it they are dropped and read anew.
 const KEPT_MAX: usize = 10_000;
@@ -95,6 +104,8 @@ impl<K: Eq + Hash, V> Kept<K, V> {
 pub struct KeptReads {
     /// The Members screen: (account, viewer) → the viewer's role and the screen's rows.
     pub members: Kept<(Uuid, Uuid), crate::accounts::repo::MembersPageRead>,
+    /// An instance's page: (instance, viewer) → the viewer's access and the page.
+    pub instances: Kept<(Uuid, Uuid), crate::instances::repo::InstanceRead>,
 }
 
 #[cfg(test)]
@@ -140,18 +151,26 @@ mod tests {
             .filter(|w| w[0] == "FROM" || w[0] == "JOIN")
             .map(|w| w[1])
             .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-            .filter(|t| *t != "read_epoch")
+            .filter(|t| !["read_epoch", "me"].contains(t))
             .collect();
         read.sort_unstable();
         read.dedup();
         read
     }
 
-    // covers: AM-2, OF-1
+    // covers: AM-2, OF-1, IN-4
     #[test]
     fn every_table_a_kept_read_takes_moves_the_read_epoch() {
-        let read = tables(crate::accounts::repo::MEMBERS_PAGE_SQL);
+        let statements = [
+            crate::accounts::repo::MEMBERS_PAGE_SQL.to_string(),
+            crate::instances::repo::detail_sql(),
+        ];
+        let mut read: Vec<&str> = statements.iter().flat_map(|s| tables(s)).collect();
+        read.sort_unstable();
+        read.dedup();
         assert_eq!(read, READ_EPOCH_TABLES);
-        assert!(crate::accounts::repo::MEMBERS_PAGE_SQL.contains("(SELECT n FROM read_epoch)"));
+        for s in &statements {
+            assert!(s.contains("(SELECT n FROM read_epoch)"), "{s}");
+        }
     }
 }
