@@ -62,8 +62,11 @@ pub async fn members_page(
             repo::members_page(&mut conn, account_id, me.id)
                 .await?
                 .map(|k| {
+                    let weight = 1 + k.read.page.members.len() + k.read.page.invitations.len();
                     let read = std::sync::Arc::new(k.read);
-                    st.kept.members.keep(key, k.epoch, k.until, read.clone());
+                    st.kept
+                        .members
+                        .keep(key, k.epoch, k.until, weight, read.clone());
                     read
                 })
         }

@@ -136,11 +136,18 @@ pub async fn detail(st: &AppState, me: &Actor, id: Uuid) -> Result<InstanceDetai
         None => {
             let mut conn = st.pool.acquire().await?;
             repo::detail(&mut conn, id, me.id).await?.map(|r| {
+                let weight = r.row.as_ref().map(|p| {
+                    1 + p.config.len()
+                        + p.logins.len()
+                        + p.shares.len()
+                        + p.invites.len()
+                        + p.runs.len()
+                });
                 let read = std::sync::Arc::new(r);
-                if read.row.is_some() {
+                if let Some(weight) = weight {
                     st.kept
                         .instances
-                        .keep(key, read.epoch, read.until, read.clone());
+                        .keep(key, read.epoch, read.until, weight, read.clone());
                 }
                 read
             })

@@ -31,8 +31,10 @@ pub const READ_EPOCH_TABLES: [&str; 9] = [
     "users",
 ];
 
-/// At most this many reads are kept per kind; past it they are dropped and read anew.
-const KEPT_MAX: usize = 10_000;
+/// At most this much is kept per kind, counted in rows shown (a Members screen of 50
+/// people weighs 51): past it, what is kept is dropped and read anew. About 200 bytes a
+/// row, so each kind stays within a few tens of megabytes however large the accounts.
+const KEPT_MAX_WEIGHT: usize = 200_000;
 
 /// One kind of kept read, all of one epoch.
 pub struct Kept<K, V> {
@@ -42,6 +44,7 @@ pub struct Kept<K, V> {
 
 struct Inner<K, V> {
     epoch: i64,
+    weight: usize,
     reads: HashMap<K, (Option<DateTime<Utc>>, Arc<V>)>,
 }
 
@@ -50,6 +53,7 @@ impl<K, V> Default for Kept<K, V> {
         Self {
             inner: Mutex::new(Inner {
                 epoch: 0,
+                weight: 0,
                 reads: HashMap::new(),
             }),
             reused: AtomicU64::new(0),
@@ -83,18 +87,32 @@ impl<K: Eq + Hash, V> Kept<K, V> {
         Some(v.clone())
     }
 
-    /// Keep a read made at `epoch` that holds until `until` (None: until a change).
-    /// A read older than what is kept is not kept; a newer one replaces them all (none
-    /// of the older can be used again: the epoch only moves on).
-    pub fn keep(&self, key: K, epoch: i64, until: Option<DateTime<Utc>>, value: Arc<V>) {
+    /// Keep a read made at `epoch` that holds until `until` (None: until a change), of
+    /// `weight` rows. A read older than what is kept is not kept; a newer one replaces
+    /// them all (none of the older can be used again: the epoch only moves on).
+    pub fn keep(
+        &self,
+        key: K,
+        epoch: i64,
+        until: Option<DateTime<Utc>>,
+        weight: usize,
+        value: Arc<V>,
+    ) {
+        if weight > KEPT_MAX_WEIGHT {
+            return;
+        }
         let mut inner = self.inner();
         if epoch < inner.epoch {
             return;
         }
-        if epoch > inner.epoch || inner.reads.len() >= KEPT_MAX {
+        if epoch > inner.epoch || inner.weight + weight > KEPT_MAX_WEIGHT {
             inner.reads.clear();
+            inner.weight = 0;
             inner.epoch = epoch;
         }
+        // The same key kept again at the same epoch counts once more; the next clear
+        // settles it.
+        inner.weight += weight;
         inner.reads.insert(key, (until, value));
     }
 }
@@ -122,8 +140,8 @@ mod tests {
         let kept: Kept<u32, &str> = Kept::default();
         let t0 = Utc::now();
         let later = t0 + chrono::TimeDelta::seconds(10);
-        kept.keep(1, 5, None, Arc::new("one"));
-        kept.keep(2, 5, Some(later), Arc::new("two"));
+        kept.keep(1, 5, None, 1, Arc::new("one"));
+        kept.keep(2, 5, Some(later), 1, Arc::new("two"));
         assert_eq!(kept.get(&1, &seen(5, t0)).as_deref(), Some(&"one"));
         assert_eq!(kept.get(&2, &seen(5, t0)).as_deref(), Some(&"two"));
         assert_eq!(kept.reused(), 2);
@@ -133,13 +151,22 @@ mod tests {
         assert!(kept.get(&1, &seen(6, t0)).is_none());
         assert!(kept.get(&1, &seen(4, t0)).is_none());
         // An older read does not replace newer ones; a newer one drops the older.
-        kept.keep(3, 4, None, Arc::new("old"));
+        kept.keep(3, 4, None, 1, Arc::new("old"));
         assert!(kept.get(&3, &seen(4, t0)).is_none());
         assert_eq!(kept.get(&1, &seen(5, t0)).as_deref(), Some(&"one"));
-        kept.keep(3, 6, None, Arc::new("three"));
+        kept.keep(3, 6, None, 1, Arc::new("three"));
         assert!(kept.get(&1, &seen(6, t0)).is_none());
         assert_eq!(kept.get(&3, &seen(6, t0)).as_deref(), Some(&"three"));
         assert_eq!(kept.reused(), 4);
+
+        // Bounded by weight: a read too heavy to keep is not kept; one that would pass
+        // the bound drops the rest first.
+        kept.keep(4, 6, None, KEPT_MAX_WEIGHT + 1, Arc::new("huge"));
+        assert!(kept.get(&4, &seen(6, t0)).is_none());
+        assert_eq!(kept.get(&3, &seen(6, t0)).as_deref(), Some(&"three"));
+        kept.keep(5, 6, None, KEPT_MAX_WEIGHT, Arc::new("heavy"));
+        assert!(kept.get(&3, &seen(6, t0)).is_none());
+        assert_eq!(kept.get(&5, &seen(6, t0)).as_deref(), Some(&"heavy"));
     }
 
     /// The tables a statement reads (after FROM and JOIN), besides the epoch itself.
