@@ -248,6 +248,11 @@ async fn drive(
             t
         }));
     }
+    (gather(tasks).await, started.elapsed())
+}
+
+/// The connections' tallies as one, its latencies sorted.
+async fn gather(tasks: Vec<tokio::task::JoinHandle<Tally>>) -> Tally {
     let mut all = Tally::default();
     for task in tasks {
         let t = task.await.unwrap();
@@ -257,7 +262,7 @@ async fn drive(
         all.other.extend(t.other);
     }
     all.latencies_us.sort_unstable();
-    (all, started.elapsed())
+    all
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -406,16 +411,7 @@ async fn drive_lean(
             t
         }));
     }
-    let mut all = Tally::default();
-    for task in tasks {
-        let t = task.await.unwrap();
-        all.latencies_us.extend(t.latencies_us);
-        all.ok += t.ok;
-        all.unavailable += t.unavailable;
-        all.other.extend(t.other);
-    }
-    all.latencies_us.sort_unstable();
-    (all, started.elapsed())
+    (gather(tasks).await, started.elapsed())
 }
 
 async fn measure(base: &str, jar: &Arc<reqwest::cookie::Jar>, read: &Read, secs: f64) -> Figure {

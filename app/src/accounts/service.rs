@@ -51,10 +51,7 @@ pub async fn members_page(
     // policy decides. Read again only when something it rests on changed (server::kept):
     // then the request costs only the caller's session statement.
     let key = (account_id, me.id);
-    let kept = match me.seen.filter(|_| st.config.keep_reads) {
-        Some(seen) => st.kept.members.get(&key, &seen),
-        None => None,
-    };
+    let kept = st.kept.members.for_caller(st.config.keep_reads, me, &key);
     let found = match kept {
         Some(read) => Some(read),
         None => {

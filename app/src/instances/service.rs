@@ -127,10 +127,7 @@ pub async fn detail(st: &AppState, me: &Actor, id: Uuid) -> Result<InstanceDetai
     // again only when something it rests on changed or the viewer's share started or
     // ended since (server::kept): then the request costs only the session statement.
     let key = (id, me.id);
-    let kept = match me.seen.filter(|_| st.config.keep_reads) {
-        Some(seen) => st.kept.instances.get(&key, &seen),
-        None => None,
-    };
+    let kept = st.kept.instances.for_caller(st.config.keep_reads, me, &key);
     let read = match kept {
         Some(read) => Some(read),
         None => {

@@ -469,17 +469,10 @@ mod tests {
     #[test]
     fn every_table_the_check_reads_moves_the_epoch() {
         let sql = statement(15);
-        let mut read: Vec<&str> = sql
-            .split(['(', ')', ',', ' '])
-            .collect::<Vec<_>>()
-            .windows(2)
-            .filter(|w| w[0] == "FROM" || w[0] == "JOIN")
-            .map(|w| w[1])
-            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-            .filter(|t| !["t", "q", "access_epoch", "jsonb_to_recordset"].contains(t))
-            .collect();
-        read.sort_unstable();
-        read.dedup();
+        let read = crate::server::kept::tables_read(
+            &[sql],
+            &["t", "q", "access_epoch", "jsonb_to_recordset"],
+        );
         assert_eq!(read, EPOCH_TABLES);
     }
 

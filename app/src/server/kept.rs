@@ -87,6 +87,12 @@ impl<K: Eq + Hash, V> Kept<K, V> {
         Some(v.clone())
     }
 
+    /// The read kept for `key`, for a caller whose session statement saw the read
+    /// epoch (`Actor::seen`), unless kept reads are switched off (`KEEP_READS=0`).
+    pub fn for_caller(&self, on: bool, me: &super::actor::Actor, key: &K) -> Option<Arc<V>> {
+        me.seen.filter(|_| on).and_then(|seen| self.get(key, &seen))
+    }
+
     /// Keep a read made at `epoch` that holds until `until` (None: until a change), of
     /// `weight` rows. A read older than what is kept is not kept; a newer one replaces
     /// them all (none of the older can be used again: the epoch only moves on).
@@ -124,6 +130,29 @@ pub struct KeptReads {
     pub members: Kept<(Uuid, Uuid), crate::accounts::repo::MembersPageRead>,
     /// An instance's page: (instance, viewer) → the viewer's access and the page.
     pub instances: Kept<(Uuid, Uuid), crate::instances::repo::InstanceRead>,
+}
+
+/// The tables some statements read (the word after each FROM and JOIN), sorted, once
+/// each, but for `skip` (aliases of subqueries, the epoch itself): what the unit tests
+/// hold against the tables whose changes move an epoch.
+#[cfg(test)]
+pub(crate) fn tables_read<'a>(statements: &[&'a str], skip: &[&str]) -> Vec<&'a str> {
+    let mut read: Vec<&str> = statements
+        .iter()
+        .flat_map(|sql| {
+            sql.split(['(', ')', ',', ' '])
+                .collect::<Vec<_>>()
+                .windows(2)
+                .filter(|w| w[0] == "FROM" || w[0] == "JOIN")
+                .map(|w| w[1])
+                .collect::<Vec<_>>()
+        })
+        .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .filter(|t| !skip.contains(t))
+        .collect();
+    read.sort_unstable();
+    read.dedup();
+    read
 }
 
 #[cfg(test)]
@@ -169,22 +198,6 @@ mod tests {
         assert_eq!(kept.get(&5, &seen(6, t0)).as_deref(), Some(&"heavy"));
     }
 
-    /// The tables a statement reads (after FROM and JOIN), besides the epoch itself.
-    fn tables(sql: &str) -> Vec<&str> {
-        let mut read: Vec<&str> = sql
-            .split(['(', ')', ',', ' '])
-            .collect::<Vec<_>>()
-            .windows(2)
-            .filter(|w| w[0] == "FROM" || w[0] == "JOIN")
-            .map(|w| w[1])
-            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-            .filter(|t| !["read_epoch", "me"].contains(t))
-            .collect();
-        read.sort_unstable();
-        read.dedup();
-        read
-    }
-
     // covers: AM-2, OF-1, IN-4
     #[test]
     fn every_table_a_kept_read_takes_moves_the_read_epoch() {
@@ -192,9 +205,8 @@ mod tests {
             crate::accounts::repo::MEMBERS_PAGE_SQL.to_string(),
             crate::instances::repo::detail_sql(),
         ];
-        let mut read: Vec<&str> = statements.iter().flat_map(|s| tables(s)).collect();
-        read.sort_unstable();
-        read.dedup();
+        let sql: Vec<&str> = statements.iter().map(String::as_str).collect();
+        let read = tables_read(&sql, &["read_epoch", "me"]);
         assert_eq!(read, READ_EPOCH_TABLES);
         for s in &statements {
             assert!(s.contains("(SELECT n FROM read_epoch)"), "{s}");
