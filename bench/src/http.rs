@@ -586,6 +586,11 @@ async fn main() {
         )
         .goal(0.25, None),
         Target::new(
+            "Members page, rendered every time (KEEP_READS=0)",
+            Read::Get(format!("/accounts/{account}/members")),
+        )
+        .uncached(),
+        Target::new(
             "Sharing screen, 200 invitations, server-rendered",
             Read::Get(format!("/integrations/{integration}/sharing")),
         ),

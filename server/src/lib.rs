@@ -309,7 +309,12 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), security))
         .layer(middleware::from_fn_with_state(limits, limit_body))
         .layer(middleware::from_fn_with_state(in_flight, shed_load))
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes));
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        // Innermost: the Members screen sent again as rendered while nothing on it changed.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            app::server::kept_page::members_page,
+        ));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/hooks/{token}", post(app::members::routes::catch_hook))

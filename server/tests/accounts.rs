@@ -914,3 +914,225 @@ async fn every_table_a_kept_read_takes_moves_the_read_epoch_at_commit(pool: PgPo
     tx.commit().await.unwrap();
     assert_eq!(read_epoch(&pool).await, before + 1, "once per transaction");
 }
+
+/// A page's body with its script nonce (from its CSP) replaced, and that nonce.
+async fn page_of(res: reqwest::Response) -> (StatusCode, String, String) {
+    let status = res.status();
+    let csp = res
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .unwrap_or_default()
+        .to_string();
+    let body = res.text().await.unwrap();
+    if !nonce.is_empty() {
+        assert!(
+            body.contains(&format!("nonce=\"{nonce}\"")),
+            "the page's scripts carry its CSP's nonce"
+        );
+    }
+    // Without the hydration markers between text nodes, so the page reads as shown.
+    let body = body.replace("<!>", "");
+    let body = if nonce.is_empty() {
+        body
+    } else {
+        body.replace(&nonce, "NONCE")
+    };
+    (status, body, nonce)
+}
+
+// covers: AM-1, AM-2, OF-1
+#[sqlx::test(migrations = "../migrations")]
+async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let pages = &app.state.kept.pages;
+    let olga = app.signed_in("Olga", "olga@example.com").await;
+    let (s, id) = app
+        .call(&olga, "accounts/create_account", &[("name", "Acme")])
+        .await;
+    assert!(s.is_success(), "{id}");
+    let id = id.as_str().unwrap().to_string();
+    let account: Uuid = id.parse().unwrap();
+    let ada = app.signed_in("Ada", "ada@example.com").await;
+    let (ada_id,): (Uuid,) = sqlx::query_as("SELECT id FROM users WHERE email = 'ada@example.com'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO account_members (account_id, user_id, role) VALUES ($1, $2, 'admin')")
+        .bind(account)
+        .bind(ada_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let path = format!("/accounts/{id}/members");
+    let page = |c: &reqwest::Client, path: String| {
+        let c = c.clone();
+        let app = &app;
+        async move { page_of(app.get(&c, &path).await).await }
+    };
+
+    // Rendered once, then sent again as rendered, each time with a nonce of its own.
+    let (s, first, n1) = page(&olga, path.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(first.contains("Members of Acme") && first.contains("ada@example.com"));
+    assert_eq!(pages.reused(), 0);
+    let (s, again, n2) = page(&olga, path.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(again, first);
+    assert_ne!(n1, n2);
+    assert_eq!(pages.reused(), 1);
+
+    // A renamed person is shown renamed on the very next request.
+    sqlx::query("UPDATE users SET name = 'Ada Lovelace' WHERE id = $1")
+        .bind(ada_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, renamed, _) = page(&olga, path.clone()).await;
+    assert!(renamed.contains("Ada Lovelace"), "renamed");
+    assert_eq!(pages.reused(), 1);
+    // Asked eight times at once, it is the same page every time.
+    let all = futures_util::future::join_all((0..8).map(|_| page(&olga, path.clone()))).await;
+    assert!(all
+        .iter()
+        .all(|(s, p, _)| *s == StatusCode::OK && *p == renamed));
+    assert_eq!(pages.reused(), 9);
+
+    // Another address (a notice in its query string) is a page of its own.
+    let (_, noticed, _) = page(&olga, format!("{path}?invited=1")).await;
+    assert!(noticed.contains("Invitation sent."));
+    let (_, plain, _) = page(&olga, path.clone()).await;
+    assert!(!plain.contains("Invitation sent."));
+    assert_eq!(plain, renamed);
+    assert_eq!(pages.reused(), 10);
+
+    // Whether the caller's address is verified moves no epoch, but the page shows it.
+    sqlx::query("UPDATE users SET email_verified_at = NULL WHERE email = 'olga@example.com'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, unverified, _) = page(&olga, path.clone()).await;
+    assert!(unverified.contains("Your email address is not verified yet."));
+    assert_eq!(pages.reused(), 10);
+    sqlx::query("UPDATE users SET email_verified_at = now() WHERE email = 'olga@example.com'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, verified, _) = page(&olga, path.clone()).await;
+    assert_eq!(verified, renamed);
+    assert_eq!(pages.reused(), 11);
+
+    // The top bar's accounts: a new account shows on the next page.
+    let (s, b) = app
+        .call(&olga, "accounts/create_account", &[("name", "Beta Works")])
+        .await;
+    assert!(s.is_success(), "{b}");
+    let (_, with_beta, _) = page(&olga, path.clone()).await;
+    assert!(with_beta.contains("Beta Works"));
+
+    // An invitation shows at once (AM-1), and is shown expired once its date passes,
+    // with nothing written in between.
+    let (s, b) = app
+        .call(
+            &olga,
+            "accounts/invite",
+            &[
+                ("account_id", &id),
+                ("email", "ivy@example.com"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert!(s.is_success() || s.is_redirection(), "{b}");
+    sqlx::query("UPDATE account_invites SET expires_at = now() + interval '2 seconds' WHERE email = 'ivy@example.com'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, invited, _) = page(&olga, path.clone()).await;
+    assert!(invited.contains("ivy@example.com") && !invited.contains(">expired<"));
+    let reused = pages.reused();
+    let (_, again, _) = page(&olga, path.clone()).await;
+    assert_eq!(again, invited);
+    assert_eq!(pages.reused(), reused + 1);
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let (_, expired, _) = page(&olga, path.clone()).await;
+    assert!(expired.contains(">expired<"), "shown expired");
+    assert_eq!(pages.reused(), reused + 1);
+
+    // Any other cookie (a secret shown once) is never answered from a kept page; the
+    // session cookie alone is.
+    let (token, hash) = app::server::token::new_token();
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at) SELECT $1, id, now() + interval '1 hour' FROM users WHERE email = 'olga@example.com'")
+        .bind(hash)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let bare = reqwest::Client::new();
+    let with_cookie = |cookie: String| {
+        let bare = bare.clone();
+        let url = format!("{}{path}", app.base);
+        async move { page_of(bare.get(url).header("cookie", cookie).send().await.unwrap()).await }
+    };
+    let session = format!("{}={token}", app::server::auth::COOKIE_NAME);
+    let (s, other, _) = with_cookie(format!("{session}; new_token=one-time")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(other, expired);
+    assert_eq!(pages.reused(), reused + 1);
+    let (s, alone, _) = with_cookie(session).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(alone, expired);
+    assert_eq!(pages.reused(), reused + 2);
+
+    // Ada, an admin, sees the invitations; demoted, her next page does not (AM-2);
+    // removed, her next page is not found, as for a stranger (OF-1).
+    page(&ada, path.clone()).await;
+    let (_, as_admin, _) = page(&ada, path.clone()).await;
+    assert!(as_admin.contains("Pending invitations"));
+    let (s, b) = app
+        .call(
+            &olga,
+            "accounts/change_role",
+            &[
+                ("account_id", &id),
+                ("user_id", &ada_id.to_string()),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert!(s.is_success() || s.is_redirection(), "{b}");
+    let (_, as_member, _) = page(&ada, path.clone()).await;
+    assert!(!as_member.contains("Pending invitations"));
+    assert!(!as_member.contains("ivy@example.com"));
+    sqlx::query("DELETE FROM account_members WHERE account_id = $1 AND user_id = $2")
+        .bind(account)
+        .bind(ada_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (s, gone, _) = page(&ada, path.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(!gone.contains("olga@example.com"));
+    let stranger = app.signed_in("Sam", "sam@example.com").await;
+    let (s2, theirs, _) = page(&stranger, path.clone()).await;
+    assert_eq!(s2, s);
+    assert!(!theirs.contains("olga@example.com"));
+
+    // Signed out, no kept page is handed out.
+    page(&olga, path.clone()).await;
+    let reused = pages.reused();
+    page(&olga, path.clone()).await;
+    assert_eq!(pages.reused(), reused + 1);
+    sqlx::query("DELETE FROM sessions")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, out, _) = page(&olga, path.clone()).await;
+    assert!(!out.contains("ada@example.com") && !out.contains("Members of Acme"));
+    assert_eq!(pages.reused(), reused + 1);
+}

@@ -121,20 +121,7 @@ pub async fn user_for_token(
     conn: &mut PgConnection,
     token: &str,
 ) -> Result<Option<CurrentUser>, AppError> {
-    let row: Option<(Uuid, String, String, bool)> = sqlx::query_as(
-        "SELECT u.id, u.email, u.name, u.email_verified_at IS NOT NULL \
-         FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = $1 AND s.expires_at > now()",
-    )
-    .bind(token::hash(token))
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|(id, email, name, email_verified)| CurrentUser {
-        id,
-        email,
-        name,
-        email_verified,
-    }))
+    Ok(session_for_token(conn, token).await?.map(|(user, _)| user))
 }
 
 /// As [`user_for_token`], with what the same snapshot says beside the session: the read

@@ -31,6 +31,10 @@ pub async fn browser_optional(st: &AppState) -> Result<Option<Actor>, AppError> 
     let Some(parts) = use_context::<http::request::Parts>() else {
         return Ok(None);
     };
+    // Resolved before the render (the kept Members page): the same caller, same snapshot.
+    if let Some(r) = parts.extensions.get::<super::kept_page::ResolvedActor>() {
+        return Ok(Some(r.0.clone()));
+    }
     match use_context::<RequestActor>() {
         Some(memo) => memo
             .0

@@ -87,6 +87,15 @@ impl<K: Eq + Hash, V> Kept<K, V> {
         Some(v.clone())
     }
 
+    /// Whether a read of `key` made at `epoch` is kept, and then its date (not counted
+    /// as a reuse): what a page made from it may be kept with.
+    pub fn holds(&self, key: &K, epoch: i64) -> Option<Option<DateTime<Utc>>> {
+        let inner = self.inner();
+        (inner.epoch == epoch)
+            .then(|| inner.reads.get(key).map(|(until, _)| *until))
+            .flatten()
+    }
+
     /// The read kept for `key`, for a caller whose session statement saw the read
     /// epoch (`Actor::seen`), unless kept reads are switched off (`KEEP_READS=0`).
     pub fn for_caller(&self, on: bool, me: &super::actor::Actor, key: &K) -> Option<Arc<V>> {
@@ -130,6 +139,8 @@ pub struct KeptReads {
     pub members: Kept<(Uuid, Uuid), crate::accounts::repo::MembersPageRead>,
     /// An instance's page: (instance, viewer) → the viewer's access and the page.
     pub instances: Kept<(Uuid, Uuid), crate::instances::repo::InstanceRead>,
+    /// The Members screen as rendered (`server::kept_page`), kept with the read it shows.
+    pub pages: Kept<super::kept_page::PageKey, super::kept_page::KeptPage>,
 }
 
 /// The tables some statements read (the word after each FROM and JOIN), sorted, once

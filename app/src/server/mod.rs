@@ -7,6 +7,7 @@ pub mod demo;
 pub mod door;
 pub mod history;
 pub mod kept;
+pub mod kept_page;
 pub mod mail;
 pub mod state;
 pub mod team_access;
