@@ -977,10 +977,13 @@ async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes
         async move { page_of(app.get(&c, &path).await).await }
     };
 
-    // Rendered once, then sent again as rendered, each time with a nonce of its own.
+    // Rendered from a fresh read, then from the kept read (and kept), then sent again
+    // as rendered, each time with a nonce of its own.
     let (s, first, n1) = page(&olga, path.clone()).await;
     assert_eq!(s, StatusCode::OK);
     assert!(first.contains("Members of Acme") && first.contains("ada@example.com"));
+    let (_, second, _) = page(&olga, path.clone()).await;
+    assert_eq!(second, first);
     assert_eq!(pages.reused(), 0);
     let (s, again, n2) = page(&olga, path.clone()).await;
     assert_eq!(s, StatusCode::OK);
@@ -997,6 +1000,8 @@ async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes
     let (_, renamed, _) = page(&olga, path.clone()).await;
     assert!(renamed.contains("Ada Lovelace"), "renamed");
     assert_eq!(pages.reused(), 1);
+    page(&olga, path.clone()).await;
+    assert_eq!(pages.reused(), 1);
     // Asked eight times at once, it is the same page every time.
     let all = futures_util::future::join_all((0..8).map(|_| page(&olga, path.clone()))).await;
     assert!(all
@@ -1007,6 +1012,13 @@ async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes
     // Another address (a notice in its query string) is a page of its own.
     let (_, noticed, _) = page(&olga, format!("{path}?invited=1")).await;
     assert!(noticed.contains("Invitation sent."));
+    // A parameter the page does not read: rendered every time, never kept.
+    for _ in 0..3 {
+        let (s, odd, _) = page(&olga, format!("{path}?utm=1")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(odd, renamed);
+    }
+    assert_eq!(pages.reused(), 9);
     let (_, plain, _) = page(&olga, path.clone()).await;
     assert!(!plain.contains("Invitation sent."));
     assert_eq!(plain, renamed);
@@ -1059,6 +1071,9 @@ async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes
     let reused = pages.reused();
     let (_, again, _) = page(&olga, path.clone()).await;
     assert_eq!(again, invited);
+    assert_eq!(pages.reused(), reused);
+    let (_, again, _) = page(&olga, path.clone()).await;
+    assert_eq!(again, invited);
     assert_eq!(pages.reused(), reused + 1);
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     let (_, expired, _) = page(&olga, path.clone()).await;
@@ -1084,8 +1099,13 @@ async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes
     assert_eq!(s, StatusCode::OK);
     assert_eq!(other, expired);
     assert_eq!(pages.reused(), reused + 1);
-    let (s, alone, _) = with_cookie(session).await;
+    // (The page kept before the expiry is past its date, and the expired one was made
+    // from a read made anew: one more render keeps it.)
+    let (s, alone, _) = with_cookie(session.clone()).await;
     assert_eq!(s, StatusCode::OK);
+    assert_eq!(alone, expired);
+    assert_eq!(pages.reused(), reused + 1);
+    let (_, alone, _) = with_cookie(session).await;
     assert_eq!(alone, expired);
     assert_eq!(pages.reused(), reused + 2);
 
@@ -1123,7 +1143,44 @@ async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes
     assert_eq!(s2, s);
     assert!(!theirs.contains("olga@example.com"));
 
+    // A render in which a read failed is not kept, even where the page still says 200
+    // (a browser asks for HTML, and the top bar is then drawn without its data).
+    let as_browser = |query: &'static str| {
+        let c = olga.clone();
+        let url = format!("{}{path}?{query}", app.base);
+        async move {
+            page_of(
+                c.get(url)
+                    .header("accept", "text/html")
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (_, whole, _) = as_browser("joined=1").await;
+    assert!(whole.contains("Signed in as") && whole.contains("Welcome: you are a member"));
+    page(&olga, path.clone()).await;
+    sqlx::query("ALTER TABLE accounts RENAME TO accounts_away")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (s, broken, _) = as_browser("invited=1").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !broken.contains("Signed in as"),
+        "the top bar's read failed"
+    );
+    sqlx::query("ALTER TABLE accounts_away RENAME TO accounts")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, mended, _) = as_browser("invited=1").await;
+    assert!(mended.contains("Signed in as") && mended.contains("Invitation sent."));
+
     // Signed out, no kept page is handed out.
+    page(&olga, path.clone()).await;
     page(&olga, path.clone()).await;
     let reused = pages.reused();
     page(&olga, path.clone()).await;

@@ -87,13 +87,16 @@ impl<K: Eq + Hash, V> Kept<K, V> {
         Some(v.clone())
     }
 
-    /// Whether a read of `key` made at `epoch` is kept, and then its date (not counted
-    /// as a reuse): what a page made from it may be kept with.
-    pub fn holds(&self, key: &K, epoch: i64) -> Option<Option<DateTime<Utc>>> {
+    /// What [`get`](Self::get) would answer, with its date, not counted as a reuse: a
+    /// page made from a kept read is kept only when the same read was kept before and
+    /// after the render (`server::kept_page`).
+    pub fn peek(&self, key: &K, seen: &Seen) -> Option<(Arc<V>, Option<DateTime<Utc>>)> {
         let inner = self.inner();
-        (inner.epoch == epoch)
-            .then(|| inner.reads.get(key).map(|(until, _)| *until))
-            .flatten()
+        if inner.epoch != seen.read_epoch {
+            return None;
+        }
+        let (until, v) = inner.reads.get(key)?;
+        (!until.is_some_and(|u| seen.now >= u)).then(|| (v.clone(), *until))
     }
 
     /// The read kept for `key`, for a caller whose session statement saw the read
@@ -185,6 +188,13 @@ mod tests {
         assert_eq!(kept.get(&1, &seen(5, t0)).as_deref(), Some(&"one"));
         assert_eq!(kept.get(&2, &seen(5, t0)).as_deref(), Some(&"two"));
         assert_eq!(kept.reused(), 2);
+        // A peek answers as get does, with the date, and counts no reuse.
+        let (two, until) = kept.peek(&2, &seen(5, t0)).unwrap();
+        assert!(Arc::ptr_eq(&two, &kept.get(&2, &seen(5, t0)).unwrap()));
+        assert_eq!(until, Some(later));
+        assert!(kept.peek(&2, &seen(5, later)).is_none());
+        assert!(kept.peek(&1, &seen(6, t0)).is_none());
+        assert_eq!(kept.reused(), 3);
         // Its date passed: read again.
         assert!(kept.get(&2, &seen(5, later)).is_none());
         // The epoch moved: nothing kept is used.
@@ -197,7 +207,7 @@ mod tests {
         kept.keep(3, 6, None, 1, Arc::new("three"));
         assert!(kept.get(&1, &seen(6, t0)).is_none());
         assert_eq!(kept.get(&3, &seen(6, t0)).as_deref(), Some(&"three"));
-        assert_eq!(kept.reused(), 4);
+        assert_eq!(kept.reused(), 5);
 
         // Bounded by weight: a read too heavy to keep is not kept; one that would pass
         // the bound drops the rest first.

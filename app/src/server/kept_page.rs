@@ -6,14 +6,17 @@
 //! address (its query string: notices, the confirmation asked for), the Members read
 //! and the top bar's accounts. Every table behind those moves the read epoch, so the
 //! page is kept under (account, caller, verified, query) at the epoch the caller's
-//! session statement saw, and only when the Members read the render used was read at
-//! that very epoch; it holds until that read's own date (an invitation expiring). A hit
-//! costs the one session statement, as the kept read does.
+//! session statement saw. It is kept only when the render used a Members read kept at
+//! that very epoch, still kept after the render (none replaced it meanwhile), and only
+//! until that read's own date (an invitation expiring). A hit costs the one session
+//! statement, as the kept read does.
 //!
-//! Each answer still gets a script nonce of its own: the kept page is split where the
-//! render's nonce stood, and a fresh one is put in its place and in the page's CSP.
-//! A request with any other cookie (a secret shown once) or an answer that sets one is
-//! never kept; `KEEP_READS=0` renders every time.
+//! Never kept: a render in which anything asked for failed (`Unkept`, marked by
+//! `server::respond`), an answer other than 200 or one that sets a cookie, a request
+//! with any other cookie (a secret shown once) or with a query parameter the page does
+//! not read. Each answer still gets a script nonce of its own: the kept page is split
+//! where the render's nonce stood, and a fresh one is put in its place and in the
+//! page's CSP. `KEEP_READS=0` renders every time.
 use super::actor::{Actor, Door};
 use super::{auth, door, AppState};
 use axum::body::{Body, Bytes};
@@ -39,10 +42,54 @@ const MAX_KEPT_PAGE: usize = 4 << 20;
 /// about 50 MB, at most).
 const WEIGHT_UNIT: usize = 256;
 
+/// The query parameters the Members page reads (its notices, the confirmation asked
+/// for); a page asked with any other is rendered and not kept, so nobody can fill the
+/// store with addresses of their own making.
+const PAGE_QUERY: [&str; 9] = [
+    "removed",
+    "role_changed",
+    "handed_over",
+    "invited",
+    "resent",
+    "invite_cancelled",
+    "joined",
+    "cancel_invite",
+    "hand_over",
+];
+const MAX_QUERY: usize = 200;
+
 /// The caller, as resolved before the render: the render uses it rather than reading
 /// the session again, so its reads start from the same snapshot's epoch.
 #[derive(Clone)]
 pub struct ResolvedActor(pub Actor);
+
+/// Set by [`crate::server::respond`] when anything the render asked for failed: even
+/// where the page still says 200 (a top bar drawn without its data), it is not kept.
+#[derive(Clone, Default)]
+pub struct Unkept(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Unkept {
+    /// Mark the request whose parts these are, if it is one of ours.
+    pub fn mark(parts: &http::request::Parts) {
+        if let Some(u) = parts.extensions.get::<Self>() {
+            u.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn marked(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// The query string, when the page may be kept under it.
+fn keepable_query(query: Option<&str>) -> Option<String> {
+    let q = query.unwrap_or_default();
+    let known = q
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .all(|kv| PAGE_QUERY.contains(&kv.split_once('=').map_or(kv, |(k, _)| k)));
+    (known && q.len() <= MAX_QUERY).then(|| q.to_owned())
+}
 
 /// The account of `/accounts/{id}/members`, exactly that path.
 fn members_path(path: &str) -> Option<Uuid> {
@@ -150,7 +197,10 @@ pub async fn members_page(State(st): State<AppState>, req: Request, next: Next) 
         Some(a) if req.method() == Method::GET && st.config.keep_reads => a,
         _ => return next.run(req).await,
     };
-    let Some(token) = only_session(req.headers()) else {
+    let (Some(token), Some(query)) = (
+        only_session(req.headers()),
+        keepable_query(req.uri().query()),
+    ) else {
         return next.run(req).await;
     };
     let caller = match st.pool.acquire().await {
@@ -161,18 +211,20 @@ pub async fn members_page(State(st): State<AppState>, req: Request, next: Next) 
     let Some(Some((user, seen))) = caller else {
         return next.run(req).await;
     };
-    let key: PageKey = (
-        account,
-        user.id,
-        user.email_verified,
-        req.uri().query().unwrap_or_default().to_owned(),
-    );
+    let key: PageKey = (account, user.id, user.email_verified, query);
     if let Some(page) = st.kept.pages.get(&key, &seen) {
         return page.answer();
     }
+    // The Members read this render will use, when one is kept: the page is kept only if
+    // that very read is still kept after the render (none replaced it meanwhile), and
+    // only until its date.
+    let read_key = (account, user.id);
+    let before = st.kept.members.peek(&read_key, &seen);
     let (parts, body) = req.into_parts();
     let client = door::client_of(&parts);
     let mut req = Request::from_parts(parts, body);
+    let unkept = Unkept::default();
+    req.extensions_mut().insert(unkept.clone());
     req.extensions_mut().insert(ResolvedActor(Actor {
         user,
         door: Door::Browser,
@@ -180,14 +232,18 @@ pub async fn members_page(State(st): State<AppState>, req: Request, next: Next) 
         seen: Some(seen),
     }));
     let res = next.run(req).await;
-    // Only a whole page made from a Members read of this very epoch, setting no cookie.
-    let until = match st.kept.members.holds(&(account, key.1), seen.read_epoch) {
-        Some(until) if res.status() == StatusCode::OK => until,
+    let after = st.kept.members.peek(&read_key, &seen);
+    let until = match (before, after) {
+        (Some((read, until)), Some((still, _)))
+            if std::sync::Arc::ptr_eq(&read, &still)
+                && res.status() == StatusCode::OK
+                && !unkept.marked()
+                && !res.headers().contains_key(header::SET_COOKIE) =>
+        {
+            until
+        }
         _ => return res,
     };
-    if res.headers().contains_key(header::SET_COOKIE) {
-        return res;
-    }
     let (parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
@@ -226,6 +282,19 @@ mod tests {
         ] {
             assert!(members_path(&p).is_none(), "{p}");
         }
+    }
+
+    #[test]
+    fn only_the_query_parameters_the_page_reads_are_kept() {
+        assert_eq!(keepable_query(None).as_deref(), Some(""));
+        assert_eq!(
+            keepable_query(Some("invited=1")).as_deref(),
+            Some("invited=1")
+        );
+        assert!(keepable_query(Some("cancel_invite=x&removed=1")).is_some());
+        assert!(keepable_query(Some("invited=1&a=2")).is_none());
+        assert!(keepable_query(Some("__err=boom")).is_none());
+        assert!(keepable_query(Some(&format!("invited={}", "1".repeat(300)))).is_none());
     }
 
     #[test]

@@ -75,10 +75,13 @@ pub async fn caller() -> Result<(AppState, Actor), AppError> {
     Ok((st, me))
 }
 
-/// Give an error its HTTP status for fetch callers. Plain form posts are
+/// Give an error its HTTP status for fetch callers (and keep no page it was part of). Plain form posts are
 /// redirected back to the form with the error in the URL, so they keep the redirect.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(e) = &result {
+        if let Some(parts) = use_context::<http::request::Parts>() {
+            kept_page::Unkept::mark(&parts);
+        }
         if !plain_form() {
             if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
                 opts.set_status(e.status());
