@@ -48,11 +48,11 @@ lint:
 	cargo clippy -p app -p server -p bench -p wire -p cli -p xtask --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-# The secret-leak test reads the release WASM bundle, so unit tests run after the build.
+# The secret-leak test reads the release WASM modules, so unit tests run after the build.
 unit: build
 	DATABASE_URL="$$(scripts/db.sh server)" \
 	GATEHOUSE_AIOSMTPD="$(CURDIR)/target/tools/py/bin/aiosmtpd" \
-	GATEHOUSE_WASM="$$(ls $(LEPTOS_SITE_ROOT)/pkg/gatehouse.*.wasm)" \
+	GATEHOUSE_WASM="$$(echo $(LEPTOS_SITE_ROOT)/pkg/gatehouse.*.wasm)" \
 	cargo test -p app -p server -p wire -p cli --features app/ssr
 
 e2e: build

@@ -21,6 +21,7 @@ pub mod members;
 pub mod nav;
 pub mod platform;
 pub mod scim;
+pub mod screens;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod team;
@@ -30,6 +31,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
+use screens::Screen;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -91,40 +93,40 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot") ssr=SsrMode::Async view=auth::view::ForgotPage />
                     <Route path=path!("/forgot/sent") ssr=SsrMode::Async view=auth::view::ForgotSentPage />
                     <Route path=path!("/reset") ssr=SsrMode::Async view=auth::view::ResetPage />
-                    <Route path=path!("/accounts") ssr=SsrMode::Async view=accounts::view::AccountsPage />
-                    <Route path=path!("/accounts/:id/members") ssr=SsrMode::Async view=accounts::view::MembersPage />
-                    <Route path=path!("/accounts/:id/members/:uid/remove") ssr=SsrMode::Async view=members::view::RemovePage />
-                    <Route path=path!("/accounts/:id/scim") ssr=SsrMode::Async view=scim::view::ScimPage />
-                    <Route path=path!("/accounts/:id/work") ssr=SsrMode::Async view=members::work::WorkPage />
-                    <Route path=path!("/accounts/:id/connections/:cid/delete") ssr=SsrMode::Async view=members::work::DeleteConnectionPage />
-                    <Route path=path!("/accounts/:id/history") ssr=SsrMode::Async view=history::view::AccountHistoryPage />
-                    <Route path=path!("/accounts/:id/removals/:tid/undo") ssr=SsrMode::Async view=members::view::UndoRemovalPage />
-                    <Route path=path!("/integrations") ssr=SsrMode::Async view=integrations::view::IntegrationsPage />
-                    <Route path=path!("/integrations/:id") ssr=SsrMode::Async view=integrations::view::IntegrationPage />
-                    <Route path=path!("/integrations/:id/use") ssr=SsrMode::Async view=integrations::view::UsePage />
-                    <Route path=path!("/integrations/:id/sharing") ssr=SsrMode::Async view=integrations::view::SharingPage />
-                    <Route path=path!("/integrations/:id/team") ssr=SsrMode::Async view=team::view::TeamPage />
-                    <Route path=path!("/integrations/:id/performance") ssr=SsrMode::Async view=insights::view::PerformancePage />
-                    <Route path=path!("/integrations/:id/history") ssr=SsrMode::Async view=insights::view::HistoryPage />
-                    <Route path=path!("/integrations/:id/feedback") ssr=SsrMode::Async view=insights::view::FeedbackPage />
-                    <Route path=path!("/integrations/:id/feedback/new") ssr=SsrMode::Async view=insights::view::NewFeedbackPage />
-                    <Route path=path!("/integrations/:id/embed") ssr=SsrMode::Async view=join::view::EmbedPage />
-                    <Route path=path!("/integrations/:id/access") ssr=SsrMode::Async view=access::view::IntegrationAccessPage />
-                    <Route path=path!("/instances/:id/access") ssr=SsrMode::Async view=access::view::InstanceAccessPage />
-                    <Route path=path!("/accounts/:id/access") ssr=SsrMode::Async view=access::view::AccountAccessPage />
-                    <Route path=path!("/access") ssr=SsrMode::Async view=access::view::ReachPage />
-                    <Route path=path!("/account-invite/:token") ssr=SsrMode::Async view=accounts::view::AccountInvitePage />
-                    <Route path=path!("/team-invite/:token") ssr=SsrMode::Async view=team::view::TeamInvitePage />
-                    <Route path=path!("/teams/join") ssr=SsrMode::Async view=join::view::JoinTeamPage />
-                    <Route path=path!("/directory") ssr=SsrMode::Async view=integrations::view::DirectoryPage />
-                    <Route path=path!("/join/:token") ssr=SsrMode::Async view=integrations::view::JoinPage />
-                    <Route path=path!("/invite/:token") ssr=SsrMode::Async view=integrations::view::InvitePage />
-                    <Route path=path!("/instances") ssr=SsrMode::Async view=instances::view::InstancesPage />
-                    <Route path=path!("/instances/:id") ssr=SsrMode::Async view=instances::view::InstancePage />
-                    <Route path=path!("/operator/events") ssr=SsrMode::Async view=platform::view::OperatorEventsPage />
-                    <Route path=path!("/settings/tokens") ssr=SsrMode::Async view=tokens::view::TokensPage />
-                    <Route path=path!("/dev/mail") ssr=SsrMode::Async view=devmail::view::MailListPage />
-                    <Route path=path!("/dev/mail/:id") ssr=SsrMode::Async view=devmail::view::MailPage />
+                    <Route path=path!("/accounts") ssr=SsrMode::Async view=Screen::Accounts />
+                    <Route path=path!("/accounts/:id/members") ssr=SsrMode::Async view=Screen::Members />
+                    <Route path=path!("/accounts/:id/members/:uid/remove") ssr=SsrMode::Async view=Screen::RemoveMember />
+                    <Route path=path!("/accounts/:id/scim") ssr=SsrMode::Async view=Screen::Scim />
+                    <Route path=path!("/accounts/:id/work") ssr=SsrMode::Async view=Screen::Work />
+                    <Route path=path!("/accounts/:id/connections/:cid/delete") ssr=SsrMode::Async view=Screen::DeleteConnection />
+                    <Route path=path!("/accounts/:id/history") ssr=SsrMode::Async view=Screen::AccountHistory />
+                    <Route path=path!("/accounts/:id/removals/:tid/undo") ssr=SsrMode::Async view=Screen::UndoRemoval />
+                    <Route path=path!("/integrations") ssr=SsrMode::Async view=Screen::Integrations />
+                    <Route path=path!("/integrations/:id") ssr=SsrMode::Async view=Screen::Integration />
+                    <Route path=path!("/integrations/:id/use") ssr=SsrMode::Async view=Screen::Use />
+                    <Route path=path!("/integrations/:id/sharing") ssr=SsrMode::Async view=Screen::Sharing />
+                    <Route path=path!("/integrations/:id/team") ssr=SsrMode::Async view=Screen::Team />
+                    <Route path=path!("/integrations/:id/performance") ssr=SsrMode::Async view=Screen::Performance />
+                    <Route path=path!("/integrations/:id/history") ssr=SsrMode::Async view=Screen::IntegrationHistory />
+                    <Route path=path!("/integrations/:id/feedback") ssr=SsrMode::Async view=Screen::Feedback />
+                    <Route path=path!("/integrations/:id/feedback/new") ssr=SsrMode::Async view=Screen::NewFeedback />
+                    <Route path=path!("/integrations/:id/embed") ssr=SsrMode::Async view=Screen::Embed />
+                    <Route path=path!("/integrations/:id/access") ssr=SsrMode::Async view=Screen::IntegrationAccess />
+                    <Route path=path!("/instances/:id/access") ssr=SsrMode::Async view=Screen::InstanceAccess />
+                    <Route path=path!("/accounts/:id/access") ssr=SsrMode::Async view=Screen::AccountAccess />
+                    <Route path=path!("/access") ssr=SsrMode::Async view=Screen::Reach />
+                    <Route path=path!("/account-invite/:token") ssr=SsrMode::Async view=Screen::AccountInvite />
+                    <Route path=path!("/team-invite/:token") ssr=SsrMode::Async view=Screen::TeamInvite />
+                    <Route path=path!("/teams/join") ssr=SsrMode::Async view=Screen::JoinTeam />
+                    <Route path=path!("/directory") ssr=SsrMode::Async view=Screen::Directory />
+                    <Route path=path!("/join/:token") ssr=SsrMode::Async view=Screen::Join />
+                    <Route path=path!("/invite/:token") ssr=SsrMode::Async view=Screen::Invite />
+                    <Route path=path!("/instances") ssr=SsrMode::Async view=Screen::Instances />
+                    <Route path=path!("/instances/:id") ssr=SsrMode::Async view=Screen::Instance />
+                    <Route path=path!("/operator/events") ssr=SsrMode::Async view=Screen::OperatorEvents />
+                    <Route path=path!("/settings/tokens") ssr=SsrMode::Async view=Screen::Tokens />
+                    <Route path=path!("/dev/mail") ssr=SsrMode::Async view=Screen::MailList />
+                    <Route path=path!("/dev/mail/:id") ssr=SsrMode::Async view=Screen::Mail />
                 </Routes>
             </main>
         </Router>

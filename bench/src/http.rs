@@ -471,21 +471,48 @@ async fn statements_per_request(
     (counter.load(Ordering::SeqCst) - before) as f64 / N as f64
 }
 
-fn file_sizes(pkg: &std::path::Path, ext: &str) -> (u64, u64) {
-    let Ok(dir) = std::fs::read_dir(pkg) else {
-        return (0, 0);
+/// A client file's size, raw and as its brotli copy.
+fn file_sizes(pkg: &std::path::Path, name: &str) -> (u64, u64) {
+    let size = |n: &str| std::fs::metadata(pkg.join(n)).map(|m| m.len()).unwrap_or(0);
+    (size(name), size(&format!("{name}.br")))
+}
+
+/// The client's files by role, from `hash.txt` beside the binary (written by `xtask site`):
+/// what the first page loads (the main WASM, its JS, the split loader, the stylesheet),
+/// and the modules split off the main one, which other screens load.
+fn client_files(pkg: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    let bin = std::env::var("GATEHOUSE_BIN").expect("GATEHOUSE_BIN names the release binary");
+    let hashes = std::path::Path::new(&bin).with_file_name("hash.txt");
+    let hashes =
+        std::fs::read_to_string(&hashes).unwrap_or_else(|e| panic!("{}: {e}", hashes.display()));
+    let hash = |kind: &str| {
+        hashes
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{kind}: ")))
+            .map(|h| h.trim().to_owned())
     };
-    for entry in dir.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if name.starts_with("gatehouse.") && name.ends_with(&format!(".{ext}")) {
-            let raw = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            let br = std::fs::metadata(pkg.join(format!("{name}.br")))
-                .map(|m| m.len())
-                .unwrap_or(0);
-            return (raw, br);
-        }
-    }
-    (0, 0)
+    // A client built without the split has no loader (`split:`).
+    let first: Vec<String> = [
+        ("wasm", "gatehouse.", ".wasm"),
+        ("js", "gatehouse.", ".js"),
+        ("split", "__wasm_split.", ".js"),
+        ("css", "gatehouse.", ".css"),
+    ]
+    .into_iter()
+    .filter_map(|(kind, stem, ext)| hash(kind).map(|h| format!("{stem}{h}{ext}")))
+    .collect();
+    let mut split: Vec<String> = std::fs::read_dir(pkg)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    n.starts_with("gatehouse.") && n.ends_with(".wasm") && !first.contains(n)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    split.sort();
+    (first, split)
 }
 
 #[tokio::main]
@@ -748,16 +775,21 @@ async fn main() {
     let pkg = std::path::Path::new(&site).join("pkg");
     println!();
     println!("The first page's client (bytes, raw and as sent with brotli):");
+    let (first, split) = client_files(&pkg);
     let mut total = (0, 0);
-    for ext in ["wasm", "js", "css"] {
-        let (raw, br) = file_sizes(&pkg, ext);
+    for name in &first {
+        let (raw, br) = file_sizes(&pkg, name);
         total = (total.0 + raw, total.1 + br);
-        println!("  {ext:<5} {raw:>10} {br:>10}");
+        println!("  {name:<40} {raw:>10} {br:>10}");
     }
     println!(
-        "  all   {:>10} {:>10}  (goal: ≤ 250,000 as sent)",
-        total.0, total.1
+        "  {:<40} {:>10} {:>10}  (goal: ≤ 250,000 as sent)",
+        "all", total.0, total.1
     );
+    for name in &split {
+        let (raw, br) = file_sizes(&pkg, name);
+        println!("  split off, for the other screens: {name} {raw} B, {br} B as sent");
+    }
 
     // The first page in a throttled Chromium (end2end/bench/hydrate.mjs), while the
     // server still holds the small database.

@@ -4,10 +4,17 @@
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    use leptos::prelude::document;
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Lets tests (and curious people) tell a hydrated page from a server-only one.
-    if let Some(body) = leptos::prelude::document().body() {
+    let Some(body) = document().body() else {
+        return;
+    };
+    // Hydration waits for the module of a screen outside the main one (app::screens)
+    // before it walks that screen's HTML, so it is asynchronous.
+    wasm_bindgen_futures::spawn_local(async move {
+        let owner = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
+        owner.forget();
+        // Lets tests (and curious people) tell a hydrated page from a server-only one.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

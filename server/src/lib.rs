@@ -703,6 +703,7 @@ fn is_hashed_name(file: &str) -> bool {
     matches!(
         (parts.next(), parts.next(), parts.next(), parts.next()),
         (Some("gatehouse"), Some(hash), Some("js" | "wasm" | "css"), None)
+            | (Some("__wasm_split"), Some(hash), Some("js"), None)
             if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
     )
 }
@@ -768,6 +769,31 @@ pub fn same_origin(req: &Request<Body>, public_url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_clients_content_hashed_files_are_cached_for_good() {
+        for name in [
+            "gatehouse.0123456789abcdef.wasm",
+            "gatehouse.0123456789abcdef.js",
+            "gatehouse.0123456789abcdef.css",
+            "__wasm_split.0123456789abcdef.js",
+        ] {
+            assert!(is_hashed_name(name), "{name}");
+        }
+        for name in [
+            "gatehouse.js",
+            "gatehouse_bg.wasm",
+            "gatehouse.0123456789abcde.wasm",
+            "gatehouse.0123456789abcdeg.wasm",
+            "gatehouse.0123456789abcdef.wasm.br",
+            "__wasm_split.________________.js",
+            "__wasm_split.0123456789abcdef.wasm",
+            "__wasm_split_manifest.0123456789abcdef.json",
+            "snippets/x.js",
+        ] {
+            assert!(!is_hashed_name(name), "{name}");
+        }
+    }
 
     #[test]
     fn logged_paths_mask_tokens_and_keep_ids() {

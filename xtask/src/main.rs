@@ -4,8 +4,10 @@
 //!    release) are compiled at the same time, each in its own target directory so the
 //!    two cargo runs do not wait on each other's lock (the client's long single-threaded
 //!    link overlaps the server's compile).
-//! 2. While the server still compiles, wasm-bindgen (its library, pinned to the workspace's version) writes the JS glue;
-//!    `wasm-opt -Oz` (npm's binaryen, on `PATH`) shrinks the WASM.
+//! 2. While the server still compiles, wasm-split cuts the screens behind `app::screens`
+//!    out of the main module (the client is built with the `split` feature); wasm-bindgen
+//!    (its library, pinned to the workspace's version) writes the JS glue of the main
+//!    module; `wasm-opt -Oz` (npm's binaryen, on `PATH`) shrinks every module.
 //! 3. The client's files get content-hashed names (`gatehouse.<hash>.wasm`), so the
 //!    server can let browsers keep them for good, and a brotli and a gzip copy each,
 //!    which the server sends as they are. `public/` is copied to the site root.
@@ -92,6 +94,7 @@ fn site() -> Result<()> {
             "--lib",
             "--target=wasm32-unknown-unknown",
             "--profile=wasm-release",
+            "--features=split",
         ])
         .arg(format!("--target-dir={}", p.front().display()))
         .status()
@@ -121,45 +124,122 @@ fn site() -> Result<()> {
     Ok(())
 }
 
-/// The client's files in the site directory; returns the hash file's text and the WASM's
-/// size, raw and as brotli.
+/// The client's files in the site directory; returns the hash file's text and the main
+/// WASM's size, raw and as brotli.
 fn client_site(p: &Paths) -> Result<(String, u64, u64)> {
-    let wasm = p
+    let raw = p
         .front()
         .join("wasm32-unknown-unknown/wasm-release/frontend.wasm");
     let staging = p.target.join("xtask/bindgen");
     let _ = fs::remove_dir_all(&staging);
-    fs::create_dir_all(&staging)?;
+    let split_dir = staging.join("split");
+    fs::create_dir_all(&split_dir)?;
+
+    // 1. Cut the screens behind `app::screens` out of the main module (wasm-split reads
+    //    the relocations `--emit-relocs` kept, see .cargo/config.toml). It writes the main
+    //    module, one module per split point (and chunks shared between them), and a JS
+    //    "link" module the main JS imports, which fetches and instantiates them on demand.
+    //    The two JS modules name each other; their names are placeholders until both are
+    //    hashed together (step 4).
+    let main_split = split_dir.join("main.wasm");
+    let split = {
+        let input = fs::read(&raw)?;
+        let mut opts = wasm_split_cli_support::Options::new(&input);
+        opts.output_dir = &split_dir;
+        opts.main_out_path = &main_split;
+        opts.link_name = LINK_PLACEHOLDER;
+        opts.main_module = MAIN_PLACEHOLDER;
+        wasm_split_cli_support::transform(opts).map_err(|e| format!("wasm-split: {e:#}"))?
+    };
+
+    // 2. wasm-bindgen writes the JS glue for the main module.
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
+        .input_path(&main_split)
         .out_name(OUTPUT_NAME)
         .typescript(false)
+        .keep_lld_exports(true)
+        .demangle(false)
         .web(true)?
         .generate(&staging)
         .map_err(|e| format!("wasm-bindgen: {e:#}"))?;
     let bg = staging.join(format!("{OUTPUT_NAME}_bg.wasm"));
-    let status = Command::new("wasm-opt")
-        .args(["-Oz", "--enable-bulk-memory"])
-        .arg(&bg)
-        .arg("-o")
-        .arg(&bg)
-        .status()
-        .map_err(|e| {
-            format!("wasm-opt (npm's binaryen; `scripts/tools.sh build` installs it): {e}")
-        })?;
-    if !status.success() {
-        return Err("wasm-opt failed".into());
-    }
+
+    // 3. wasm-opt shrinks each module, two at a time.
+    let mut modules = vec![bg.clone()];
+    modules.extend(split.split_modules.iter().cloned());
+    optimise(&modules)?;
 
     // The site is written anew, so a name from an earlier build is never served again.
     let pkg = p.site.join("pkg");
     let _ = fs::remove_dir_all(&pkg);
     fs::create_dir_all(&pkg)?;
-    let js = fs::read(staging.join(format!("{OUTPUT_NAME}.js")))?;
+
+    // 4. Hashed names. A split module's name is its content's hash; the link module refers
+    //    to them, so it is rewritten first; then the main JS and the link JS get one hash
+    //    of both (each names the other).
+    let mut link = fs::read_to_string(split_dir.join(LINK_PLACEHOLDER))?;
+    let mut renamed = std::collections::HashMap::new();
+    for module in &split.split_modules {
+        let body = fs::read(module)?;
+        let stem = module
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or("a split module without a name")?
+            .to_owned();
+        let name = format!("{OUTPUT_NAME}.{}", short_hash(&body));
+        let quoted = format!("\"./{stem}.wasm\"");
+        if !link.contains(&quoted) {
+            return Err(format!("the link module does not name {stem}.wasm").into());
+        }
+        link = link.replace(&quoted, &format!("\"./{name}.wasm\""));
+        write_with_compressed(&pkg.join(format!("{name}.wasm")), &body)?;
+        renamed.insert(stem, name);
+    }
+    let main_js = fs::read_to_string(staging.join(format!("{OUTPUT_NAME}.js")))?;
+    // Only the JS import names the file: the WASM's own import keeps the placeholder as
+    // its module name, which is also the key the glue passes that import under.
+    let import = format!("from \"{LINK_PLACEHOLDER}\"");
+    if main_js.matches(&import).count() != 1 || !link.contains(MAIN_PLACEHOLDER) {
+        return Err("the main JS and the link module do not name each other".into());
+    }
+    let js_hash = short_hash(format!("{main_js}\n{link}").as_bytes());
+    let main_js = main_js.replace(&import, &format!("from \"./__wasm_split.{js_hash}.js\""));
+    let link = link.replace(MAIN_PLACEHOLDER, &format!("./{OUTPUT_NAME}.{js_hash}.js"));
+    write_with_compressed(
+        &pkg.join(format!("__wasm_split.{js_hash}.js")),
+        link.as_bytes(),
+    )?;
+    write_with_compressed(
+        &pkg.join(format!("{OUTPUT_NAME}.{js_hash}.js")),
+        main_js.as_bytes(),
+    )?;
+
+    // What the server's pages preload for a screen: its modules' new names. Leptos reads
+    // it from the site (`__wasm_split_manifest.<hash>.json`, named in hash.txt).
+    let mut manifest: Vec<(String, Vec<String>)> = split
+        .prefetch_map
+        .into_iter()
+        .map(|(split, files)| {
+            let files = files
+                .into_iter()
+                .map(|f| renamed.get(&f).cloned().ok_or(f))
+                .collect::<std::result::Result<Vec<_>, _>>();
+            files.map(|files| (split, files))
+        })
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|f| format!("the split manifest names an unknown module {f}"))?;
+    manifest.sort();
+    let manifest = json_object(&manifest);
+    let manifest_hash = short_hash(manifest.as_bytes());
+    fs::write(
+        pkg.join(format!("__wasm_split_manifest.{manifest_hash}.json")),
+        &manifest,
+    )?;
+
     let wasm = fs::read(&bg)?;
     let css = fs::read(p.root.join(STYLE))?;
-    let mut hashes = String::new();
-    for (kind, body) in [("js", &js), ("wasm", &wasm), ("css", &css)] {
+    let mut hashes = format!("js: {js_hash}\nsplit: {js_hash}\nmanifest: {manifest_hash}\n");
+    for (kind, body) in [("wasm", &wasm), ("css", &css)] {
         let hash = short_hash(body);
         write_with_compressed(&pkg.join(format!("{OUTPUT_NAME}.{hash}.{kind}")), body)?;
         hashes.push_str(&format!("{kind}: {hash}\n"));
@@ -181,7 +261,62 @@ fn client_site(p: &Paths) -> Result<(String, u64, u64)> {
         fs::copy(&file, &dest)?;
     }
     let br = fs::metadata(pkg.join(format!("{OUTPUT_NAME}.{}.wasm.br", short_hash(&wasm))))?;
+    say(&format!(
+        "client split into the main module and {} more",
+        split.split_modules.len()
+    ));
     Ok((hashes, wasm.len() as u64, br.len()))
+}
+
+/// The names the split step writes in place of the two JS modules' hashed names; each has
+/// the length of the name that replaces it.
+const LINK_PLACEHOLDER: &str = "./__wasm_split.________________.js";
+const MAIN_PLACEHOLDER: &str = "./gatehouse.________________.js";
+
+/// `wasm-opt -Oz` on each file in place, two processes at a time (the machine's cores).
+fn optimise(files: &[PathBuf]) -> Result<()> {
+    for pair in files.chunks(2) {
+        let running = pair
+            .iter()
+            .map(|file| {
+                Command::new("wasm-opt")
+                    .args(["-Oz", "--enable-bulk-memory"])
+                    .arg(file)
+                    .arg("-o")
+                    .arg(file)
+                    .spawn()
+                    .map_err(|e| {
+                        format!(
+                            "wasm-opt (npm's binaryen; `scripts/tools.sh build` installs it): {e}"
+                        )
+                    })
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for mut child in running {
+            if !child.wait()?.success() {
+                return Err("wasm-opt failed".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `{"name": ["file", ...], ...}`: names and files are identifiers and hex digits, which
+/// JSON takes as they are.
+fn json_object(entries: &[(String, Vec<String>)]) -> String {
+    let body = entries
+        .iter()
+        .map(|(k, files)| {
+            let files = files
+                .iter()
+                .map(|f| format!("\"{f}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("  \"{k}\": [{files}]")
+        })
+        .collect::<Vec<_>>()
+        .join(",\n");
+    format!("{{\n{body}\n}}\n")
 }
 
 fn cargo(root: &Path) -> Command {
