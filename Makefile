@@ -35,7 +35,7 @@ tools-test:
 # The site: the WASM client (hashed, precompressed) and the server, built by xtask/
 # (see its main.rs); it reruns wasm-bindgen and wasm-opt (~20 s), so skip it when no source changed.
 STAMP := $(CARGO_TARGET_DIR)/.gatehouse-build-stamp
-SOURCES := app frontend server xtask style public migrations Cargo.toml Cargo.lock
+SOURCES := app frontend server xtask style public migrations Cargo.toml Cargo.lock .cargo
 build:
 	@if [ -x $(BIN) ] && [ -f $(STAMP) ] && [ -z "$$(find $(SOURCES) -newer $(STAMP) -print -quit)" ]; then \
 	  echo "==> release build is up to date"; \
@@ -48,11 +48,11 @@ lint:
 	cargo clippy -p app -p server -p bench -p wire -p cli -p xtask --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-# The secret-leak test reads the release WASM modules, so unit tests run after the build.
+# The secret-leak test reads the release client's files, so unit tests run after the build.
 unit: build
 	DATABASE_URL="$$(scripts/db.sh server)" \
 	GATEHOUSE_AIOSMTPD="$(CURDIR)/target/tools/py/bin/aiosmtpd" \
-	GATEHOUSE_WASM="$$(echo $(LEPTOS_SITE_ROOT)/pkg/gatehouse.*.wasm)" \
+	GATEHOUSE_HASHES="$(CARGO_TARGET_DIR)/release/hash.txt" GATEHOUSE_PKG="$(LEPTOS_SITE_ROOT)/pkg" \
 	cargo test -p app -p server -p wire -p cli --features app/ssr
 
 e2e: build

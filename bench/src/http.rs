@@ -479,19 +479,24 @@ fn file_sizes(pkg: &std::path::Path, name: &str) -> (u64, u64) {
 
 /// The client's files by role, from `hash.txt` beside the binary (written by `xtask site`):
 /// what the first page loads (the main WASM, its JS, the split loader, the stylesheet),
-/// and the modules split off the main one, which other screens load.
+/// and the modules split off the main one (the split manifest), which other screens load.
 fn client_files(pkg: &std::path::Path) -> (Vec<String>, Vec<String>) {
     let bin = std::env::var("GATEHOUSE_BIN").expect("GATEHOUSE_BIN names the release binary");
-    let hashes = std::path::Path::new(&bin).with_file_name("hash.txt");
-    let hashes =
-        std::fs::read_to_string(&hashes).unwrap_or_else(|e| panic!("{}: {e}", hashes.display()));
+    let path = std::path::Path::new(&bin).with_file_name("hash.txt");
+    let hashes = match std::fs::read_to_string(&path) {
+        Ok(h) => h,
+        Err(e) => {
+            println!("  (no client sizes: {}: {e})", path.display());
+            return (Vec::new(), Vec::new());
+        }
+    };
     let hash = |kind: &str| {
         hashes
             .lines()
             .find_map(|l| l.strip_prefix(&format!("{kind}: ")))
             .map(|h| h.trim().to_owned())
     };
-    // A client built without the split has no loader (`split:`).
+    // A client built without the split has no loader (`split:`) and no manifest.
     let first: Vec<String> = [
         ("wasm", "gatehouse.", ".wasm"),
         ("js", "gatehouse.", ".js"),
@@ -501,17 +506,22 @@ fn client_files(pkg: &std::path::Path) -> (Vec<String>, Vec<String>) {
     .into_iter()
     .filter_map(|(kind, stem, ext)| hash(kind).map(|h| format!("{stem}{h}{ext}")))
     .collect();
-    let mut split: Vec<String> = std::fs::read_dir(pkg)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| {
-                    n.starts_with("gatehouse.") && n.ends_with(".wasm") && !first.contains(n)
-                })
+    let mut split: Vec<String> = hash("manifest")
+        .and_then(|h| {
+            std::fs::read_to_string(pkg.join(format!("__wasm_split_manifest.{h}.json"))).ok()
+        })
+        .and_then(|m| {
+            serde_json::from_str::<std::collections::BTreeMap<String, Vec<String>>>(&m).ok()
+        })
+        .map(|m| {
+            m.into_values()
+                .flatten()
+                .map(|f| format!("{f}.wasm"))
                 .collect()
         })
         .unwrap_or_default();
     split.sort();
+    split.dedup();
     (first, split)
 }
 

@@ -1088,7 +1088,10 @@ async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes
         .execute(&app.pool)
         .await
         .unwrap();
-    let bare = reqwest::Client::new();
+    let bare = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     let with_cookie = |cookie: String| {
         let bare = bare.clone();
         let url = format!("{}{path}", app.base);
@@ -1162,20 +1165,14 @@ async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes
     let (_, whole, _) = as_browser("joined=1").await;
     assert!(whole.contains("Signed in as") && whole.contains("Welcome: you are a member"));
     page(&olga, path.clone()).await;
-    sqlx::query("ALTER TABLE accounts RENAME TO accounts_away")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    rename(&app.pool, "ALTER TABLE accounts RENAME TO accounts_away").await;
     let (s, broken, _) = as_browser("invited=1").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         !broken.contains("Signed in as"),
         "the top bar's read failed"
     );
-    sqlx::query("ALTER TABLE accounts_away RENAME TO accounts")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    rename(&app.pool, "ALTER TABLE accounts_away RENAME TO accounts").await;
     let (_, mended, _) = as_browser("invited=1").await;
     assert!(mended.contains("Signed in as") && mended.contains("Invitation sent."));
 
@@ -1192,4 +1189,26 @@ async fn the_members_page_is_sent_again_as_rendered_until_anything_on_it_changes
     let (_, out, _) = page(&olga, path.clone()).await;
     assert!(!out.contains("ada@example.com") && !out.contains("Members of Acme"));
     assert_eq!(pages.reused(), reused + 1);
+}
+
+/// Renames a table, waiting at most 20 s for its lock: a connection left holding one
+/// (a transaction never ended) fails the test, naming what holds it, instead of hanging it.
+async fn rename(pool: &PgPool, statement: &str) {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL lock_timeout = '20s'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    if let Err(e) = sqlx::query(statement).execute(&mut *tx).await {
+        drop(tx);
+        let holders: Vec<(String, String)> = sqlx::query_as(
+            "SELECT coalesce(state, ''), coalesce(query, '') FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default();
+        panic!("{statement}: {e}; other sessions: {holders:?}");
+    }
+    tx.commit().await.unwrap();
 }

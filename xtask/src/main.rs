@@ -152,6 +152,14 @@ fn client_site(p: &Paths) -> Result<(String, u64, u64)> {
         wasm_split_cli_support::transform(opts).map_err(|e| format!("wasm-split: {e:#}"))?
     };
 
+    // The screens are what makes the first page small (issue 13): a client that lost
+    // its split point would still work, one module again, so say so rather than ship it.
+    if split.split_modules.is_empty() {
+        return Err(
+            "wasm-split found no split point (app::screens::view_of is no longer lazy?)".into(),
+        );
+    }
+
     // 2. wasm-bindgen writes the JS glue for the main module.
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&main_split)
@@ -169,10 +177,12 @@ fn client_site(p: &Paths) -> Result<(String, u64, u64)> {
     modules.extend(split.split_modules.iter().cloned());
     optimise(&modules)?;
 
-    // The site is written anew, so a name from an earlier build is never served again.
+    // Earlier builds' files stay a while: a page opened before a new build fetches its
+    // split module only when it first shows such a screen, and must still find it. Their
+    // names are hashes of their content, so keeping them never serves a changed file.
     let pkg = p.site.join("pkg");
-    let _ = fs::remove_dir_all(&pkg);
     fs::create_dir_all(&pkg)?;
+    let written_from = std::time::SystemTime::now();
 
     // 4. Hashed names. A split module's name is its content's hash; the link module refers
     //    to them, so it is rewritten first; then the main JS and the link JS get one hash
@@ -260,12 +270,39 @@ fn client_site(p: &Paths) -> Result<(String, u64, u64)> {
         }
         fs::copy(&file, &dest)?;
     }
+    let pruned = prune(&pkg, written_from)?;
     let br = fs::metadata(pkg.join(format!("{OUTPUT_NAME}.{}.wasm.br", short_hash(&wasm))))?;
+    if pruned > 0 {
+        say(&format!(
+            "removed {pruned} client files of builds over a week old"
+        ));
+    }
     say(&format!(
         "client split into the main module and {} more",
         split.split_modules.len()
     ));
     Ok((hashes, wasm.len() as u64, br.len()))
+}
+
+/// How long the files of an earlier build are kept beside the current one's.
+const KEEP_EARLIER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Removes the files under `pkg` that this build did not write (they are older than
+/// `written_from`) and that were last written over [`KEEP_EARLIER`] ago.
+fn prune(pkg: &Path, written_from: std::time::SystemTime) -> Result<usize> {
+    let mut removed = 0;
+    for file in files_under(pkg)? {
+        let modified = fs::metadata(&file)?.modified()?;
+        let stale = modified < written_from
+            && written_from
+                .duration_since(modified)
+                .is_ok_and(|age| age > KEEP_EARLIER);
+        if stale {
+            fs::remove_file(&file)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// The names the split step writes in place of the two JS modules' hashed names; each has
@@ -292,10 +329,13 @@ fn optimise(files: &[PathBuf]) -> Result<()> {
                     })
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
+        // Both finish before any failure is reported: none is left writing its file.
+        let mut ok = true;
         for mut child in running {
-            if !child.wait()?.success() {
-                return Err("wasm-opt failed".into());
-            }
+            ok &= child.wait()?.success();
+        }
+        if !ok {
+            return Err("wasm-opt failed".into());
         }
     }
     Ok(())

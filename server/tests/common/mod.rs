@@ -43,6 +43,8 @@ impl TestApp {
         Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
+            // A request the server never answers fails the test instead of hanging it.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap()
     }
