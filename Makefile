@@ -10,20 +10,17 @@ export LEPTOS_SITE_ROOT := $(CARGO_TARGET_DIR)/site
 BIN := $(CARGO_TARGET_DIR)/release/gatehouse
 E2E_PORT ?= 3100
 
-.PHONY: run test tools tools-test build lint unit e2e api-fuzz bench
+.PHONY: run test tools-test build lint unit e2e api-fuzz bench
 
 ## run: install what is missing, build, migrate, load demo data, serve on :3000
 ## in development mode (GATEHOUSE_DEV=1: the mail viewer, loopback only; never for the internet)
-run: tools .env build
+run: .env build
 	@url=$$(scripts/db.sh url gatehouse); \
 	echo "==> development mode (GATEHOUSE_DEV=1): mail viewer at /dev/mail, loopback only"; \
 	DATABASE_URL="$$url" DEMO_DATA=1 GATEHOUSE_DEV=1 exec $(BIN)
 
 ## test: fmt, clippy (server and wasm), unit and database tests, Playwright
 test: tools-test .env lint build unit e2e api-fuzz
-
-tools:
-	@scripts/tools.sh build
 
 tools-test:
 	@scripts/tools.sh test
@@ -32,15 +29,25 @@ tools-test:
 	@sed "s|^SECRET_KEYS=.*|SECRET_KEYS=k1:$$(head -c32 /dev/urandom | base64)|" .env.example > .env
 	@echo "==> wrote .env with a fresh SECRET_KEYS"
 
-# The site: the WASM client (hashed, precompressed) and the server, built by xtask/
-# (see its main.rs); it reruns wasm-bindgen and wasm-opt (~20 s), so skip it when no source changed.
+# The site: the server's release compile starts first (the longest step); beside it,
+# the tools the client needs are installed and xtask/ (see its main.rs; compiled in the
+# dev profile, in its own target directory) builds the WASM client, hashed and
+# precompressed. Skipped when no source changed since the last build.
 STAMP := $(CARGO_TARGET_DIR)/.gatehouse-build-stamp
 SOURCES := app frontend server xtask style public migrations Cargo.toml Cargo.lock .cargo
 build:
 	@if [ -x $(BIN) ] && [ -f $(STAMP) ] && [ -z "$$(find $(SOURCES) -newer $(STAMP) -print -quit)" ]; then \
 	  echo "==> release build is up to date"; \
 	else \
-	  cargo run --release --quiet -p xtask -- site && touch $(STAMP); \
+	  started=$$(date +%s); \
+	  cargo build --release --package=server --bin=gatehouse & server=$$!; \
+	  if scripts/tools.sh build && cargo run --quiet --package=xtask --target-dir="$(CARGO_TARGET_DIR)/xtask-build" -- site; then \
+	    wait $$server; \
+	  else \
+	    kill $$server 2>/dev/null || true; wait $$server || true; exit 1; \
+	  fi; \
+	  touch $(STAMP); \
+	  echo "==> server and client built in $$(( $$(date +%s) - started )) s"; \
 	fi
 
 lint:

@@ -1,17 +1,20 @@
-//! `cargo run --release -p xtask -- site`: builds everything `make run` serves.
+//! `cargo run -p xtask -- site`: builds the client `make run` serves. `make build` starts
+//! the server's release compile first and runs this beside it (the two in their own
+//! target directories, so neither waits on the other's lock); this step is compiled in
+//! the dev profile, which takes a third of the release profile's time (brotli and its
+//! gzip twin are optimised anyway: they are most of its own work).
 //!
-//! 1. The WASM client (`frontend`, profile `wasm-release`) and the server (`server`,
-//!    release) are compiled at the same time, each in its own target directory so the
-//!    two cargo runs do not wait on each other's lock (the client's long single-threaded
-//!    link overlaps the server's compile).
-//! 2. While the server still compiles, wasm-split cuts the screens behind `app::screens`
-//!    out of the main module (the client is built with the `split` feature); wasm-bindgen
-//!    (its library, pinned to the workspace's version) writes the JS glue of the main
-//!    module; `wasm-opt -Oz` (npm's binaryen, on `PATH`) shrinks every module.
+//! 1. The WASM client (`frontend`, profile `wasm-release`) is compiled in its own target
+//!    directory.
+//! 2. wasm-split cuts the screens behind `app::screens` out of the main module (the
+//!    client is built with the `split` feature); wasm-bindgen (its library, pinned to the
+//!    workspace's version) writes the JS glue of the main module; `wasm-opt -Oz` (npm's
+//!    binaryen, on `PATH`) shrinks every module.
 //! 3. The client's files get content-hashed names (`gatehouse.<hash>.wasm`), so the
 //!    server can let browsers keep them for good, and a brotli and a gzip copy each,
 //!    which the server sends as they are. `public/` is copied to the site root.
-//! 4. `hash.txt` beside the server binary tells Leptos the hashed names.
+//! 4. `hash.txt` beside the server binary tells Leptos the hashed names (the server reads
+//!    it when it starts, so it may be written before or after the server compiles).
 //!
 //! This replaces `cargo leptos build --release`, whose own compile took 17 of the 25
 //! minutes of a first `make run`.
@@ -36,7 +39,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("site") => site(),
         _ => {
-            eprintln!("usage: cargo run --release -p xtask -- site");
+            eprintln!("usage: cargo run -p xtask -- site");
             return ExitCode::from(2);
         }
     };
@@ -78,15 +81,8 @@ impl Paths {
 
 fn site() -> Result<()> {
     let p = Paths::from_env();
-    let started = Instant::now();
+    let started = *START.get_or_init(Instant::now);
     fs::create_dir_all(p.target.join("release"))?;
-
-    // The server's compile is the longest step: start it first, and finish the client
-    // (wasm-bindgen, wasm-opt, compression) while it runs.
-    let mut server = cargo(&p.root)
-        .args(["build", "--release", "--package=server", "--bin=gatehouse"])
-        .spawn()
-        .map_err(|e| format!("cargo (server): {e}"))?;
     let client = cargo(&p.root)
         .args([
             "build",
@@ -100,17 +96,10 @@ fn site() -> Result<()> {
         .status()
         .map_err(|e| format!("cargo (client): {e}"))?;
     if !client.success() {
-        let _ = server.kill();
-        let _ = server.wait();
         return Err("the WASM client did not compile".into());
     }
     say(&format!("client compiled in {:.0?}", started.elapsed()));
-    let built = client_site(&p);
-    let server = server.wait()?;
-    let (hashes, wasm_len, br_len) = built?;
-    if !server.success() {
-        return Err("the server did not compile".into());
-    }
+    let (hashes, wasm_len, br_len) = client_site(&p)?;
     let hash_file = p.target.join("release/hash.txt");
     fs::write(&hash_file, &hashes)?;
     say(&format!(
@@ -151,6 +140,7 @@ fn client_site(p: &Paths) -> Result<(String, u64, u64)> {
         opts.main_module = MAIN_PLACEHOLDER;
         wasm_split_cli_support::transform(opts).map_err(|e| format!("wasm-split: {e:#}"))?
     };
+    say("client split (wasm-split)");
 
     // The screens are what makes the first page small (issue 13): a client that lost
     // its split point would still work, one module again, so say so rather than ship it.
@@ -171,11 +161,13 @@ fn client_site(p: &Paths) -> Result<(String, u64, u64)> {
         .generate(&staging)
         .map_err(|e| format!("wasm-bindgen: {e:#}"))?;
     let bg = staging.join(format!("{OUTPUT_NAME}_bg.wasm"));
+    say("JS glue written (wasm-bindgen)");
 
     // 3. wasm-opt shrinks each module, two at a time.
     let mut modules = vec![bg.clone()];
     modules.extend(split.split_modules.iter().cloned());
     optimise(&modules)?;
+    say("modules optimised (wasm-opt)");
 
     // Earlier builds' files stay a while: a page opened before a new build fetches its
     // split module only when it first shows such a screen, and must still find it. Their
@@ -365,9 +357,12 @@ fn cargo(root: &Path) -> Command {
     c
 }
 
+/// A line of progress, with the seconds since this build began.
 fn say(what: &str) {
-    println!("==> {what}");
+    println!("==> [{:>3}s] {what}", START.get_or_init(Instant::now).elapsed().as_secs());
 }
+
+static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
 /// 16 hex digits of the content's SHA-256: a new name whenever the content changes.
 fn short_hash(body: &[u8]) -> String {
