@@ -359,7 +359,10 @@ fn cargo(root: &Path) -> Command {
 
 /// A line of progress, with the seconds since this build began.
 fn say(what: &str) {
-    println!("==> [{:>3}s] {what}", START.get_or_init(Instant::now).elapsed().as_secs());
+    println!(
+        "==> [{:>3}s] {what}",
+        START.get_or_init(Instant::now).elapsed().as_secs()
+    );
 }
 
 static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
