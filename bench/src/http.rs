@@ -580,6 +580,7 @@ async fn main() {
     access_fixture(&pool, integration, owner).await;
     let small_page = last_page(&pool, account).await;
     let (platform, ones, hundred) = check_fixture(&pool, account, integration, instance).await;
+    settle(&pool).await;
     let reads = vec![
         Target::new(
             "GET /healthz (the floor: one SELECT 1)",
@@ -1092,12 +1093,7 @@ async fn seed_growth(pool: &sqlx::PgPool, owner: Uuid) -> Uuid {
             sql
         );
     }
-    // A database that grew over months has long been vacuumed and checkpointed; right
-    // after a bulk load of millions of rows, autovacuum and the checkpointer would take
-    // a core away while the reads are timed. Do that work now, before measuring.
-    sqlx::query("VACUUM (ANALYZE)").execute(pool).await.unwrap();
-    // CHECKPOINT needs a superuser (or pg_checkpoint); without one, skip it.
-    let _ = sqlx::query("CHECKPOINT").execute(pool).await;
+    settle(pool).await;
     let (members,): (i64,) =
         sqlx::query_as("SELECT count(*) FROM account_members WHERE account_id = $1")
             .bind(big)
@@ -1180,6 +1176,15 @@ async fn check_fixture(
         .collect();
     let hundred = serde_json::json!({ "questions": qs }).to_string();
     (token, ones, hundred)
+}
+
+/// A database in use has long been vacuumed and checkpointed; right after the fixtures
+/// (or the growth's bulk load of millions of rows), autovacuum and the checkpointer would
+/// take a core away while the reads are timed. Do that work now, before measuring.
+async fn settle(pool: &sqlx::PgPool) {
+    sqlx::query("VACUUM (ANALYZE)").execute(pool).await.unwrap();
+    // CHECKPOINT needs a superuser (or pg_checkpoint); without one, skip it.
+    let _ = sqlx::query("CHECKPOINT").execute(pool).await;
 }
 
 async fn census(pool: &sqlx::PgPool) -> String {
