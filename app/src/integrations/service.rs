@@ -415,7 +415,7 @@ pub async fn sharing(st: &AppState, me: &Actor, id: Uuid) -> Result<SharingPage,
     let links: Vec<LinkRow> = sqlx::query_as(
         "SELECT l.id, v.version, l.created_at, l.active, coalesce(l.token_key_id, ''), coalesce(l.token_nonce, ''::bytea), \
                 coalesce(l.token_ciphertext, ''::bytea) \
-         FROM invite_links l LEFT JOIN integration_versions v ON v.id = l.version_id \
+         FROM invite_links l LEFT JOIN integration_versions v ON v.id = l.version_id AND v.integration_id = l.integration_id \
          WHERE l.integration_id = $1 ORDER BY l.active DESC, v.created_at NULLS FIRST, l.created_at",
     )
     .bind(id)
@@ -423,7 +423,8 @@ pub async fn sharing(st: &AppState, me: &Actor, id: Uuid) -> Result<SharingPage,
     .await?;
     let grants: Vec<GrantRow> = sqlx::query_as(
         "SELECT u.id, u.name, u.email, g.version_id, v.version, g.via, g.granted_at, g.source_id, g.revoked_at IS NULL AND (g.starts_at IS NULL OR g.starts_at <= now()) AND (g.ends_at IS NULL OR g.ends_at > now()) \
-         FROM access_grants g JOIN users u ON u.id = g.user_id LEFT JOIN integration_versions v ON v.id = g.version_id \
+         FROM access_grants g JOIN users u ON u.id = g.user_id \
+         LEFT JOIN integration_versions v ON v.id = g.version_id AND v.integration_id = g.integration_id \
          WHERE g.integration_id = $1 ORDER BY g.granted_at DESC",
     )
     .bind(id)
