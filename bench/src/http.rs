@@ -478,51 +478,17 @@ fn file_sizes(pkg: &std::path::Path, name: &str) -> (u64, u64) {
 }
 
 /// The client's files by role, from `hash.txt` beside the binary (written by `xtask site`):
-/// what the first page loads (the main WASM, its JS, the split loader, the stylesheet),
-/// and the modules split off the main one (the split manifest), which other screens load.
+/// what the first page loads, and the modules split off the main one.
 fn client_files(pkg: &std::path::Path) -> (Vec<String>, Vec<String>) {
     let bin = std::env::var("GATEHOUSE_BIN").expect("GATEHOUSE_BIN names the release binary");
     let path = std::path::Path::new(&bin).with_file_name("hash.txt");
-    let hashes = match std::fs::read_to_string(&path) {
-        Ok(h) => h,
+    match app::server::client_files::read(&path, pkg) {
+        Ok(files) => (files.first, files.split),
         Err(e) => {
-            println!("  (no client sizes: {}: {e})", path.display());
-            return (Vec::new(), Vec::new());
+            println!("  (no client sizes: {e})");
+            (Vec::new(), Vec::new())
         }
-    };
-    let hash = |kind: &str| {
-        hashes
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{kind}: ")))
-            .map(|h| h.trim().to_owned())
-    };
-    // A client built without the split has no loader (`split:`) and no manifest.
-    let first: Vec<String> = [
-        ("wasm", "gatehouse.", ".wasm"),
-        ("js", "gatehouse.", ".js"),
-        ("split", "__wasm_split.", ".js"),
-        ("css", "gatehouse.", ".css"),
-    ]
-    .into_iter()
-    .filter_map(|(kind, stem, ext)| hash(kind).map(|h| format!("{stem}{h}{ext}")))
-    .collect();
-    let mut split: Vec<String> = hash("manifest")
-        .and_then(|h| {
-            std::fs::read_to_string(pkg.join(format!("__wasm_split_manifest.{h}.json"))).ok()
-        })
-        .and_then(|m| {
-            serde_json::from_str::<std::collections::BTreeMap<String, Vec<String>>>(&m).ok()
-        })
-        .map(|m| {
-            m.into_values()
-                .flatten()
-                .map(|f| format!("{f}.wasm"))
-                .collect()
-        })
-        .unwrap_or_default();
-    split.sort();
-    split.dedup();
-    (first, split)
+    }
 }
 
 #[tokio::main]

@@ -160,35 +160,16 @@ async fn secrets_never_reach_pages_answers_logs_history_or_the_bundle(pool: PgPo
     let pkg = std::path::PathBuf::from(
         std::env::var("GATEHOUSE_PKG").expect("GATEHOUSE_PKG names the site's pkg directory"),
     );
-    let hashes = std::fs::read_to_string(&hashes).unwrap_or_else(|e| panic!("{hashes}: {e}"));
-    let hash = |kind: &str| {
-        hashes
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{kind}: ")))
-            .unwrap_or_else(|| panic!("hash.txt names no {kind}"))
-            .trim()
-            .to_owned()
-    };
-    let manifest: std::collections::BTreeMap<String, Vec<String>> = serde_json::from_str(
-        &std::fs::read_to_string(
-            pkg.join(format!("__wasm_split_manifest.{}.json", hash("manifest"))),
-        )
-        .expect("the split manifest"),
-    )
-    .expect("the split manifest is JSON");
-    let split: Vec<String> = manifest
-        .values()
-        .flatten()
-        .map(|m| format!("{m}.wasm"))
-        .collect();
-    assert!(!split.is_empty(), "the build names no split module");
-    let files = [
-        format!("gatehouse.{}.wasm", hash("wasm")),
-        format!("gatehouse.{}.js", hash("js")),
-        format!("__wasm_split.{}.js", hash("split")),
-    ]
-    .into_iter()
-    .chain(split);
+    let client = app::server::client_files::read(std::path::Path::new(&hashes), &pkg)
+        .unwrap_or_else(|e| panic!("the release client's files: {e}"));
+    assert_eq!(
+        client.first.len(),
+        4,
+        "hash.txt names the main module, its JS, the split loader and the stylesheet: {:?}",
+        client.first
+    );
+    assert!(!client.split.is_empty(), "the build names no split module");
+    let files = client.first.into_iter().chain(client.split);
     let mut wasm_bytes = 0;
     for name in files {
         let body = std::fs::read(pkg.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -1,6 +1,7 @@
 //! Server-only plumbing: configuration, state, sessions, the mail outbox, history, secrets.
 pub mod actor;
 pub mod auth;
+pub mod client_files;
 pub mod config;
 pub mod crypto;
 pub mod demo;
