@@ -280,10 +280,31 @@ struct Figure {
     /// The share of the machine's CPU time its host took away while this was measured
     /// (`steal` in /proc/stat): a p99 is only comparable between runs where this is low.
     steal: f64,
+    /// The share of the machine's CPU time spent idle waiting on the disk (`iowait`):
+    /// high when something else reads or writes the disk, and then the reads slow down.
+    iowait: f64,
 }
 
-/// The machine's CPU time so far: (stolen by its host, all), in ticks (/proc/stat).
-fn cpu_ticks() -> (u64, u64) {
+/// The machine's CPU time so far, in ticks (/proc/stat).
+#[derive(Clone, Copy)]
+struct Ticks {
+    steal: u64,
+    iowait: u64,
+    all: u64,
+}
+
+impl Ticks {
+    /// (steal, iowait) as shares of all the time since `before`.
+    fn since(self, before: Ticks) -> (f64, f64) {
+        let all = self.all.saturating_sub(before.all).max(1) as f64;
+        (
+            self.steal.saturating_sub(before.steal) as f64 / all,
+            self.iowait.saturating_sub(before.iowait) as f64 / all,
+        )
+    }
+}
+
+fn cpu_ticks() -> Ticks {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     let fields: Vec<u64> = stat
         .lines()
@@ -294,8 +315,11 @@ fn cpu_ticks() -> (u64, u64) {
         .filter_map(|f| f.parse().ok())
         .collect();
     // user nice system idle iowait irq softirq steal (guest time is within user).
-    let all = fields.iter().take(8).sum();
-    (fields.get(7).copied().unwrap_or(0), all)
+    Ticks {
+        steal: fields.get(7).copied().unwrap_or(0),
+        iowait: fields.get(4).copied().unwrap_or(0),
+        all: fields.iter().take(8).sum(),
+    }
 }
 
 /// A read made ready to send many times over a bare HTTP/1.1 connection: its method,
@@ -420,8 +444,7 @@ async fn measure(base: &str, jar: &Arc<reqwest::cookie::Jar>, read: &Read, secs:
     drive_lean(base, &prepared, 8, 1.0).await;
     let ticks = cpu_ticks();
     let (t, took) = drive_lean(base, &prepared, 8, secs).await;
-    let after = cpu_ticks();
-    let steal = (after.0 - ticks.0) as f64 / (after.1 - ticks.1).max(1) as f64;
+    let (steal, iowait) = cpu_ticks().since(ticks);
     assert!(
         t.other.is_empty() && t.unavailable == 0,
         "unexpected answers: {:?}",
@@ -432,6 +455,7 @@ async fn measure(base: &str, jar: &Arc<reqwest::cookie::Jar>, read: &Read, secs:
         p50: percentile(&t.latencies_us, 0.50),
         p99: percentile(&t.latencies_us, 0.99),
         steal,
+        iowait,
     }
 }
 
@@ -688,8 +712,8 @@ async fn main() {
     println!();
     println!("HTTP reads, 8 connections, {secs:.0} s each (same run, ratios to the floor)");
     println!(
-        "{:<56} {:>9} {:>8} {:>8} {:>8} {:>11} {:>6}  goal",
-        "read", "req/s", "floor", "p50 ms", "p99 ms", "statements", "steal"
+        "{:<56} {:>9} {:>8} {:>8} {:>8} {:>11} {:>6} {:>7}  goal",
+        "read", "req/s", "floor", "p50 ms", "p99 ms", "statements", "steal", "iowait"
     );
     for ((t, f), st) in reads.iter().zip(&figures).zip(&statements) {
         let goal = match (t.goal, t.p99_goal) {
@@ -698,14 +722,15 @@ async fn main() {
             _ => "—".into(),
         };
         println!(
-            "{:<56} {:>9.0} {:>7.0}% {:>8.2} {:>8.2} {:>11.1} {:>5.0}%  {goal}",
+            "{:<56} {:>9.0} {:>7.0}% {:>8.2} {:>8.2} {:>11.1} {:>5.0}% {:>6.0}%  {goal}",
             t.what,
             f.rps,
             100.0 * f.rps / floor,
             f.p50,
             f.p99,
             st,
-            100.0 * f.steal
+            100.0 * f.steal,
+            100.0 * f.iowait
         );
     }
 
@@ -803,22 +828,24 @@ async fn main() {
         check(&probe, &base_of(t), t).await;
     }
     println!(
-        "{:<56} {:>11} {:>11} {:>8} {:>6}  goal",
-        "read (8 connections, time per request)", "small ms", "100× ms", "ratio", "steal"
+        "{:<56} {:>11} {:>11} {:>8} {:>6} {:>7}  goal",
+        "read (8 connections, time per request)", "small ms", "100× ms", "ratio", "steal", "iowait"
     );
     for (t, small) in grown.iter().zip(&figures[1..]) {
         let large = measure(&base_of(t), &jar, &t.read, secs).await;
         // At a fixed number of connections, time per request is connections / throughput.
         let (a, b) = (8000.0 / small.rps, 8000.0 / large.rps);
-        // The host's steal while the large figure was taken (the small one is in the
-        // table above): a ratio measured while it is high says little.
+        // The host's steal and the disk's wait while the large figure was taken (the
+        // small one's are in the table above): a ratio measured while either is high
+        // says little.
         println!(
-            "{:<56} {:>11.3} {:>11.3} {:>7.2}× {:>5.0}%  ≤ 1.5×{}",
+            "{:<56} {:>11.3} {:>11.3} {:>7.2}× {:>5.0}% {:>6.0}%  ≤ 1.5×{}",
             t.what,
             a,
             b,
             b / a,
             100.0 * large.steal,
+            100.0 * large.iowait,
             if b / a <= 1.5 { "" } else { "  NOT MET" }
         );
     }

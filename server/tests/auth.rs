@@ -352,3 +352,73 @@ async fn password_reset_by_mail_ends_every_session(pool: PgPool) {
         .await;
     assert!(s.is_success());
 }
+
+// covers: AC-1, AM-2
+#[sqlx::test(migrations = "../migrations")]
+async fn a_kept_session_holds_only_while_nothing_it_rests_on_changed(pool: PgPool) {
+    let app = TestApp::start(pool).await;
+    let sessions = &app.state.kept.sessions;
+    let c = app.signed_in("Olga", "olga@example.com").await;
+    let whoami = |c: &reqwest::Client| {
+        let c = c.clone();
+        let app = &app;
+        async move {
+            let (s, me) = app.call(&c, "auth/whoami", &[]).await;
+            assert!(s.is_success(), "whoami {s}: {me}");
+            me
+        }
+    };
+    let sql = |q: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            let done = sqlx::query(q).execute(&pool).await.unwrap();
+            assert!(done.rows_affected() > 0, "{q} changed a row");
+        }
+    };
+
+    // The first request reads the session statement and keeps the session; the next is
+    // answered from it.
+    assert_eq!(whoami(&c).await["name"], "Olga");
+    let reused = sessions.reused();
+    assert_eq!(whoami(&c).await["name"], "Olga");
+    assert_eq!(sessions.reused(), reused + 1);
+
+    // Signing in elsewhere ends nothing: the kept session is still used.
+    let other = app.client();
+    app.sign_in(&other, "olga@example.com").await;
+    assert_eq!(whoami(&c).await["email"], "olga@example.com");
+    assert_eq!(sessions.reused(), reused + 2);
+
+    // A new name and an address no longer verified are seen on the very next request.
+    sql("UPDATE users SET name = 'Olga Ray' WHERE email = 'olga@example.com'").await;
+    assert_eq!(whoami(&c).await["name"], "Olga Ray");
+    sql("UPDATE users SET email_verified_at = NULL WHERE email = 'olga@example.com'").await;
+    assert_eq!(whoami(&c).await["email_verified"], false);
+
+    // The other session signs out: it is refused at once, this one still answers.
+    let (s, _) = app.call(&other, "auth/sign_out", &[]).await;
+    assert!(s.is_success() || s.is_redirection(), "sign out {s}");
+    assert_eq!(whoami(&other).await, serde_json::Value::Null);
+    assert_eq!(whoami(&c).await["name"], "Olga Ray");
+    let reused = sessions.reused();
+    assert_eq!(whoami(&c).await["name"], "Olga Ray");
+    assert_eq!(sessions.reused(), reused + 1, "kept again");
+
+    // Its own session ended elsewhere (as a password reset or SCIM ends them): the very
+    // next request, through a read or a screen, is a stranger's.
+    sql("DELETE FROM sessions").await;
+    assert_eq!(whoami(&c).await, serde_json::Value::Null);
+    let (s, _) = app.call(&c, "instances/list_instances", &[]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // A session that expires while nothing changes is refused from its expiry on.
+    app.sign_in(&c, "olga@example.com").await;
+    sql("UPDATE sessions SET expires_at = now() + interval '2 seconds'").await;
+    assert_eq!(whoami(&c).await["name"], "Olga Ray");
+    let reused = sessions.reused();
+    assert_eq!(whoami(&c).await["name"], "Olga Ray");
+    assert_eq!(sessions.reused(), reused + 1);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(whoami(&c).await, serde_json::Value::Null);
+    assert_eq!(sessions.reused(), reused + 1);
+}

@@ -118,9 +118,13 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     use crate::server::{respond, state};
     respond(
         async {
+            // Through the browser door, as every other read: the caller resolved once per
+            // request (a page asks from its top bar and its screen), from a kept session
+            // while nothing it rests on changed.
             let st = state()?;
-            let mut conn = st.pool.acquire().await?;
-            crate::server::auth::current_user(&mut conn).await
+            Ok(crate::server::door::browser_optional(&st)
+                .await?
+                .map(|me| me.user))
         }
         .await,
     )

@@ -1,11 +1,13 @@
 //! Who is asking: password hashing, server-side sessions and the session cookie (AC-1).
-use super::token;
+use super::actor::Seen;
+use super::{token, AppState};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
+use chrono::{DateTime, Utc};
 use http::header::{COOKIE, SET_COOKIE};
 use http::HeaderValue;
 use leptos::prelude::*;
@@ -130,25 +132,40 @@ pub async fn user_for_token(
 pub async fn session_for_token(
     conn: &mut PgConnection,
     token: &str,
-) -> Result<Option<(CurrentUser, crate::server::actor::Seen)>, AppError> {
-    let row: Option<(
+) -> Result<Option<(CurrentUser, Seen)>, AppError> {
+    Ok(session_row(conn, &token::hash(token))
+        .await?
+        .map(|(user, seen, _)| (user, seen)))
+}
+
+/// The session statement (a kept session rests on every table it reads).
+pub(crate) const SESSION_SQL: &str =
+    "SELECT u.id, u.email, u.name, u.email_verified_at IS NOT NULL, \
+            (SELECT n FROM read_epoch), now(), s.expires_at \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.token_hash = $1 AND s.expires_at > now()";
+
+/// The session statement: the session's person, the read epoch and the clock of one
+/// snapshot, and when the session expires.
+async fn session_row(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<(CurrentUser, Seen, DateTime<Utc>)>, AppError> {
+    type Row = (
         Uuid,
         String,
         String,
         bool,
         i64,
-        chrono::DateTime<chrono::Utc>,
-    )> = sqlx::query_as(
-        "SELECT u.id, u.email, u.name, u.email_verified_at IS NOT NULL, \
-                    (SELECT n FROM read_epoch), now() \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > now()",
-    )
-    .bind(token::hash(token))
-    .fetch_optional(conn)
-    .await?;
-    Ok(
-        row.map(|(id, email, name, email_verified, read_epoch, now)| {
+        DateTime<Utc>,
+        DateTime<Utc>,
+    );
+    let row: Option<Row> = sqlx::query_as(SESSION_SQL)
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(
+        |(id, email, name, email_verified, read_epoch, now, expires_at)| {
             (
                 CurrentUser {
                     id,
@@ -156,10 +173,46 @@ pub async fn session_for_token(
                     name,
                     email_verified,
                 },
-                crate::server::actor::Seen { read_epoch, now },
+                Seen { read_epoch, now },
+                expires_at,
             )
-        }),
-    )
+        },
+    ))
+}
+
+/// The caller of a request by its session token, as [`session_for_token`] answers, in
+/// one statement. A session this server read before is kept (`KeptReads::sessions`, until
+/// it expires): while the read epoch is the one it was read at, nothing it rests on has
+/// changed (an ended session, a renamed person or a verified address moves it: migrations
+/// 0019 and 0021), so the request reads only that number and the clock. Otherwise, or with
+/// kept reads switched off, the session statement.
+pub async fn session_of(
+    st: &AppState,
+    token: &str,
+) -> Result<Option<(CurrentUser, Seen)>, AppError> {
+    let hash = token::hash(token);
+    let kept = &st.kept.sessions;
+    let keep = st.config.keep_reads;
+    if keep && kept.holds(&hash) {
+        let (read_epoch, now): (i64, DateTime<Utc>) =
+            sqlx::query_as("SELECT n, now() FROM read_epoch")
+                .fetch_one(&st.pool)
+                .await?;
+        let seen = Seen { read_epoch, now };
+        if let Some(user) = kept.get_or_drop(&hash, &seen) {
+            return Ok(Some(((*user).clone(), seen)));
+        }
+    }
+    let mut conn = st.pool.acquire().await?;
+    Ok(session_row(&mut conn, &hash)
+        .await?
+        .map(|(user, seen, expires_at)| {
+            if keep {
+                let kept_user = std::sync::Arc::new(user.clone());
+                kept.keep(hash, seen.read_epoch, Some(expires_at), 1, kept_user);
+            }
+            (user, seen)
+        }))
 }
 
 /// The signed-in user of this request, read on the request's own connection.

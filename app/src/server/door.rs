@@ -54,8 +54,7 @@ pub async fn from_headers(
     let Some(token) = auth::session_token(headers) else {
         return Ok(None);
     };
-    let mut conn = st.pool.acquire().await?;
-    Ok(auth::session_for_token(&mut conn, &token)
+    Ok(auth::session_of(st, &token)
         .await?
         .map(|(user, seen)| Actor {
             user,

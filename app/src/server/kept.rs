@@ -19,7 +19,7 @@ use uuid::Uuid;
 /// Every table a kept read takes: a change to any of them moves the read epoch (its
 /// trigger in migration 0019). A unit test reads the kept statements for this list; a
 /// database test finds the trigger on each.
-pub const READ_EPOCH_TABLES: [&str; 9] = [
+pub const READ_EPOCH_TABLES: [&str; 10] = [
     "account_invites",
     "account_members",
     "accounts",
@@ -28,6 +28,7 @@ pub const READ_EPOCH_TABLES: [&str; 9] = [
     "instance_logins",
     "instance_runs",
     "instance_shares",
+    "sessions",
     "users",
 ];
 
@@ -99,6 +100,35 @@ impl<K: Eq + Hash, V> Kept<K, V> {
         (!until.is_some_and(|u| seen.now >= u)).then(|| (v.clone(), *until))
     }
 
+    /// Whether a read is kept for `key`, at whatever epoch: only then is it worth reading
+    /// the epoch alone to find out whether that read can be used.
+    pub fn holds(&self, key: &K) -> bool {
+        self.inner().reads.contains_key(key)
+    }
+
+    /// As [`get`](Self::get), dropping on the way what can never be used again: everything
+    /// kept, when the caller saw a newer epoch (a read made before it is then not kept
+    /// either); this key's read, when its date has passed.
+    pub fn get_or_drop(&self, key: &K, seen: &Seen) -> Option<Arc<V>> {
+        let mut inner = self.inner();
+        if seen.read_epoch > inner.epoch {
+            inner.reads.clear();
+            inner.weight = 0;
+            inner.epoch = seen.read_epoch;
+            return None;
+        }
+        if inner.epoch != seen.read_epoch {
+            return None;
+        }
+        let (until, v) = inner.reads.get(key).map(|(u, v)| (*u, v.clone()))?;
+        if until.is_some_and(|u| seen.now >= u) {
+            inner.reads.remove(key);
+            return None;
+        }
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        Some(v)
+    }
+
     /// The read kept for `key`, for a caller whose session statement saw the read
     /// epoch (`Actor::seen`), unless kept reads are switched off (`KEEP_READS=0`).
     pub fn for_caller(&self, on: bool, me: &super::actor::Actor, key: &K) -> Option<Arc<V>> {
@@ -138,6 +168,9 @@ impl<K: Eq + Hash, V> Kept<K, V> {
 /// The reads this server keeps (`AppState::kept`).
 #[derive(Default)]
 pub struct KeptReads {
+    /// The callers' sessions: the session token's hash → its person, until it expires
+    /// (`auth::session_of`).
+    pub sessions: Kept<Vec<u8>, crate::auth::CurrentUser>,
     /// The Members screen: (account, viewer) → the viewer's role and the screen's rows.
     pub members: Kept<(Uuid, Uuid), crate::accounts::repo::MembersPageRead>,
     /// An instance's page: (instance, viewer) → the viewer's access and the page.
@@ -219,12 +252,44 @@ mod tests {
         assert_eq!(kept.get(&5, &seen(6, t0)).as_deref(), Some(&"heavy"));
     }
 
+    // covers: AM-2
+    #[test]
+    fn a_newer_epoch_or_a_passed_date_drops_what_is_kept() {
+        let kept: Kept<u32, &str> = Kept::default();
+        let t0 = Utc::now();
+        let later = t0 + chrono::TimeDelta::seconds(10);
+        kept.keep(1, 5, Some(later), 1, Arc::new("one"));
+        kept.keep(2, 5, None, 1, Arc::new("two"));
+        assert!(kept.holds(&1) && kept.holds(&2) && !kept.holds(&3));
+        assert_eq!(kept.get_or_drop(&1, &seen(5, t0)).as_deref(), Some(&"one"));
+        // An older epoch seen (a slower snapshot): nothing used, nothing dropped.
+        assert!(kept.get_or_drop(&1, &seen(4, t0)).is_none());
+        assert!(kept.holds(&1));
+        // Its date passed: that read is dropped, the other stays.
+        assert!(kept.get_or_drop(&1, &seen(5, later)).is_none());
+        assert!(!kept.holds(&1));
+        assert_eq!(
+            kept.get_or_drop(&2, &seen(5, later)).as_deref(),
+            Some(&"two")
+        );
+        assert_eq!(kept.reused(), 2);
+        // A newer epoch seen: everything is dropped, and a read made before it is not
+        // kept afterwards.
+        assert!(kept.get_or_drop(&2, &seen(6, t0)).is_none());
+        assert!(!kept.holds(&2));
+        kept.keep(2, 5, None, 1, Arc::new("stale"));
+        assert!(!kept.holds(&2));
+        kept.keep(2, 6, None, 1, Arc::new("new"));
+        assert_eq!(kept.get_or_drop(&2, &seen(6, t0)).as_deref(), Some(&"new"));
+    }
+
     // covers: AM-2, OF-1, IN-4
     #[test]
     fn every_table_a_kept_read_takes_moves_the_read_epoch() {
         let statements = [
             crate::accounts::repo::MEMBERS_PAGE_SQL.to_string(),
             crate::instances::repo::detail_sql(),
+            crate::server::auth::SESSION_SQL.to_string(),
         ];
         let sql: Vec<&str> = statements.iter().map(String::as_str).collect();
         let read = tables_read(&sql, &["read_epoch", "me"]);

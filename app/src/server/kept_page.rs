@@ -203,10 +203,7 @@ pub async fn members_page(State(st): State<AppState>, req: Request, next: Next) 
     ) else {
         return next.run(req).await;
     };
-    let caller = match st.pool.acquire().await {
-        Ok(mut conn) => auth::session_for_token(&mut conn, &token).await.ok(),
-        Err(_) => None,
-    };
+    let caller = auth::session_of(&st, &token).await.ok();
     // No session, or the database did not answer: the render says so as it always does.
     let Some(Some((user, seen))) = caller else {
         return next.run(req).await;
