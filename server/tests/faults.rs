@@ -139,7 +139,7 @@ async fn overload_is_answered_503_at_once_and_the_server_recovers(pool: PgPool) 
         );
     }
     assert_eq!(app.get(&c, "/healthz").await.status(), StatusCode::OK);
-    let (s, me) = app.call(&c, "auth/whoami", &[]).await;
+    let (s, me) = whoami_looked_up(&app, &c).await;
     assert_eq!((s, me), (StatusCode::OK, Value::Null));
 }
 
@@ -160,8 +160,21 @@ async fn a_request_that_gets_no_database_connection_answers_503_quickly(pool: Pg
     let res = app.get(&c, "/healthz").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let t2 = Instant::now();
-    // A server function that needs the database: a session cookie to look up (without
-    // one, whoami answers "nobody" without asking the database).
+    let (s, body) = whoami_looked_up(&app, &c).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body, "Unavailable", "no database text reaches the caller");
+    let limit = server::POOL_ACQUIRE_TIMEOUT + Duration::from_secs(2);
+    assert!(t2.elapsed() < limit, "whoami waited {:?}", t2.elapsed());
+    assert!(t.elapsed() < limit * 2, "waited {:?}", t.elapsed());
+
+    drop(held);
+    let (s, me) = whoami_looked_up(&app, &c).await;
+    assert_eq!((s, me), (StatusCode::OK, Value::Null));
+}
+
+/// whoami with a session cookie no session has, so that it asks the database (without a
+/// cookie, it answers "nobody" without one).
+async fn whoami_looked_up(app: &TestApp, c: &reqwest::Client) -> (StatusCode, Value) {
     let res = c
         .post(format!("{}/api/auth/whoami", app.base))
         .header("Accept", "application/json")
@@ -171,16 +184,10 @@ async fn a_request_that_gets_no_database_connection_answers_503_quickly(pool: Pg
         .unwrap();
     let s = res.status();
     let text = res.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_eq!(body, "Unavailable", "no database text reaches the caller");
-    let limit = server::POOL_ACQUIRE_TIMEOUT + Duration::from_secs(2);
-    assert!(t2.elapsed() < limit, "whoami waited {:?}", t2.elapsed());
-    assert!(t.elapsed() < limit * 2, "waited {:?}", t.elapsed());
-
-    drop(held);
-    let (s, me) = app.call(&c, "auth/whoami", &[]).await;
-    assert_eq!((s, me), (StatusCode::OK, Value::Null));
+    (
+        s,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 //
@@ -279,7 +286,7 @@ async fn uploads_still_arriving_hold_no_place(pool: PgPool) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let c = app.client();
     assert_eq!(app.get(&c, "/healthz").await.status(), StatusCode::OK);
-    let (s, me) = app.call(&c, "auth/whoami", &[]).await;
+    let (s, me) = whoami_looked_up(&app, &c).await;
     assert_eq!((s, me), (StatusCode::OK, Value::Null));
     drop(trickling);
 }
