@@ -468,3 +468,54 @@ async fn a_kept_session_holds_only_while_nothing_it_rests_on_changed(pool: PgPoo
     assert_eq!(whoami(&c).await, serde_json::Value::Null);
     assert_eq!(sessions.reused(), reused + 1);
 }
+
+// covers: AC-1, IN-4
+#[sqlx::test(migrations = "../migrations")]
+async fn a_change_is_seen_by_the_next_request_while_others_share_the_epoch_statement(pool: PgPool) {
+    let app = std::sync::Arc::new(TestApp::start(pool).await);
+    let c = app.signed_in("Vera", "vera@example.com").await;
+    let name = |c: reqwest::Client, app: std::sync::Arc<TestApp>| async move {
+        let (s, me) = app.call(&c, "auth/whoami", &[]).await;
+        assert!(s.is_success(), "whoami {s}: {me}");
+        me["name"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(name(c.clone(), app.clone()).await, "Vera");
+    let fresh = &app.state.kept.fresh;
+    let asked = fresh.asked();
+    assert_eq!(name(c.clone(), app.clone()).await, "Vera");
+    assert_eq!(fresh.asked(), asked + 1, "a kept session reads the epoch");
+
+    // Six more ask back to back on the same session all along, so the epoch statements
+    // are shared and one is nearly always in flight when the next request arrives.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy: Vec<_> = (0..6)
+        .map(|_| {
+            let (c, app, stop) = (c.clone(), app.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    assert!(name(c.clone(), app.clone()).await.starts_with("Vera"));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    // Every rename committed before a request is seen by that request, never an answer
+    // read before it.
+    for i in 0..30 {
+        let new = format!("Vera {i}");
+        let done = sqlx::query("UPDATE users SET name = $1 WHERE email = 'vera@example.com'")
+            .bind(&new)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!(done.rows_affected(), 1);
+        assert_eq!(name(c.clone(), app.clone()).await, new);
+        assert_eq!(name(c.clone(), app.clone()).await, new);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for b in busy {
+        assert!(b.await.unwrap() > 0, "each busy caller was answered");
+    }
+}

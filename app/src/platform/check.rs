@@ -288,10 +288,22 @@ const TOKEN_RECHECK: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 /// reused only when the database's epoch is still the one they were made at (any change
 /// to a fact the check reads moves it, in the changing transaction) and no date has
 /// passed, so a reused answer is the one the statement would give now.
-#[derive(Default)]
 pub struct Decisions {
     kept: Mutex<Kept>,
     reused: std::sync::atomic::AtomicU64,
+    /// The access epoch, from a statement sent after the request arrived, shared by the
+    /// requests waiting for it (`server::fresh`).
+    epoch: crate::server::fresh::Fresh,
+}
+
+impl Default for Decisions {
+    fn default() -> Self {
+        Self {
+            kept: Mutex::default(),
+            reused: Default::default(),
+            epoch: crate::server::fresh::Fresh::access_epoch(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -337,11 +349,8 @@ impl Decisions {
             }
             (kept.epoch, until, answers)
         };
-        let (now_epoch, now): (i64, DateTime<Utc>) =
-            sqlx::query_as("SELECT n, now() FROM access_epoch")
-                .fetch_one(&st.pool)
-                .await?;
-        if now_epoch != epoch || now >= until {
+        let now = self.epoch.read(&st.pool).await?;
+        if now.n != epoch || now.now >= until {
             return Ok(None);
         }
         self.reused

@@ -184,8 +184,9 @@ async fn session_row(
 /// one statement. A session this server read before is kept (`KeptReads::sessions`, until
 /// it expires): while the read epoch is the one it was read at, nothing it rests on has
 /// changed (an ended session, a renamed person or a verified address moves it: migrations
-/// 0019 and 0021), so the request reads only that number and the clock. Otherwise, or with
-/// kept reads switched off, the session statement.
+/// 0019 and 0021), so the request reads only that number and the clock, from a statement
+/// sent after it arrived and shared with the requests that arrived meanwhile
+/// (`server::fresh`). Otherwise, or with kept reads switched off, the session statement.
 pub async fn session_of(
     st: &AppState,
     token: &str,
@@ -194,11 +195,11 @@ pub async fn session_of(
     let kept = &st.kept.sessions;
     let keep = st.config.keep_reads;
     if keep && kept.holds(&hash) {
-        let (read_epoch, now): (i64, DateTime<Utc>) =
-            sqlx::query_as("SELECT n, now() FROM read_epoch")
-                .fetch_one(&st.pool)
-                .await?;
-        let seen = Seen { read_epoch, now };
+        let e = st.kept.fresh.read(&st.pool).await?;
+        let seen = Seen {
+            read_epoch: e.n,
+            now: e.now,
+        };
         if let Some(user) = kept.get_or_drop(&hash, &seen) {
             return Ok(Some(((*user).clone(), seen)));
         }

@@ -166,7 +166,6 @@ impl<K: Eq + Hash, V> Kept<K, V> {
 }
 
 /// The reads this server keeps (`AppState::kept`).
-#[derive(Default)]
 pub struct KeptReads {
     /// The callers' sessions: the session token's hash → its person, until it expires
     /// (`auth::session_of`).
@@ -177,6 +176,21 @@ pub struct KeptReads {
     pub instances: Kept<(Uuid, Uuid), crate::instances::repo::InstanceRead>,
     /// The Members screen as rendered (`server::kept_page`), kept with the read it shows.
     pub pages: Kept<super::kept_page::PageKey, super::kept_page::KeptPage>,
+    /// The read epoch and the clock for a request that holds a kept session, from a
+    /// statement sent after it arrived, shared by the requests waiting for it.
+    pub fresh: super::fresh::Fresh,
+}
+
+impl Default for KeptReads {
+    fn default() -> Self {
+        Self {
+            sessions: Kept::default(),
+            members: Kept::default(),
+            instances: Kept::default(),
+            pages: Kept::default(),
+            fresh: super::fresh::Fresh::read_epoch(),
+        }
+    }
 }
 
 /// The tables some statements read (the word after each FROM and JOIN), sorted, once

@@ -6,6 +6,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod door;
+pub mod fresh;
 pub mod history;
 pub mod kept;
 pub mod kept_page;
