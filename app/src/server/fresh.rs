@@ -1,19 +1,25 @@
 //! An epoch and the clock, for requests that this server answers from what it keeps.
 //!
-//! A kept read or decision may answer a request only if nothing it rests on changed before
-//! the request arrived: the request needs the epoch (the read epoch of `server::kept`, the
-//! access epoch of the check) as a statement sent after its arrival sees it. Such a statement answers every request that arrived before it was
-//! sent, as a database's group commit writes many transactions' log at once: at most one
-//! is in flight, and the requests that arrive meanwhile wait for the next one, which the
-//! first of them sends as soon as the one in flight has answered. With one request at a
-//! time that is one statement each, as before; under load a statement serves several. A
-//! write that committed before a request arrived is seen by it, on every server, as when
-//! each request sent its own.
+//! A kept read or decision may answer a request only if nothing it rests on changed
+//! before the request arrived: the request needs the epoch (the read epoch of
+//! `server::kept`, the access epoch of the check) as a statement sent after its arrival
+//! sees it. Such a statement answers every request that arrived before it was sent, as a
+//! database's group commit writes many transactions' log at once: at most one is in
+//! flight, and the requests that arrive meanwhile wait for the next one, which one of
+//! them sends as soon as the one in flight has answered. With one request at a time that
+//! is one statement each, as before; under load a statement serves several. A write that
+//! committed before a request arrived is seen by it, on every server, as when each
+//! request sent its own.
+//!
+//! A statement runs in a task of its own, so a request that goes away (its client gave
+//! up) does not take it from those waiting for it; and no request waits longer than the
+//! pool's acquire timeout, the longest a request waits for a connection of its own.
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// An epoch and the database's clock, of one snapshot.
@@ -26,6 +32,11 @@ pub struct Epoch {
 /// One epoch's shared statement (`KeptReads::fresh`, the check's `Decisions`).
 pub struct Fresh {
     sql: &'static str,
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
     state: Mutex<State>,
     answered: Notify,
     asked: AtomicU64,
@@ -40,18 +51,35 @@ struct State {
     answer: Option<(u64, Result<Epoch, AppError>)>,
 }
 
-/// Clears the statement in flight when its sender goes away before the answer (a request
-/// cancelled by its client), so that a waiting request sends the next one.
-struct Sending<'a> {
-    fresh: &'a Fresh,
+impl Shared {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // Nothing panics while holding it; if something did, the state is still whole.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Statement `n` answered: every request waiting is woken to look.
+    fn answer(&self, n: u64, answer: Result<Epoch, AppError>) {
+        {
+            let mut s = self.state();
+            s.answer = Some((n, answer));
+            s.in_flight = false;
+        }
+        self.answered.notify_waiters();
+    }
+}
+
+/// Answers statement `n` with "unavailable" if its task ends without an answer (it
+/// panicked), so that no request waits for it.
+struct Sending {
+    shared: Arc<Shared>,
+    n: u64,
     answered: bool,
 }
 
-impl Drop for Sending<'_> {
+impl Drop for Sending {
     fn drop(&mut self) {
         if !self.answered {
-            self.fresh.state().in_flight = false;
-            self.fresh.answered.notify_waiters();
+            self.shared.answer(self.n, Err(AppError::Unavailable));
         }
     }
 }
@@ -70,79 +98,81 @@ impl Fresh {
     fn of(sql: &'static str) -> Self {
         Self {
             sql,
-            state: Mutex::default(),
-            answered: Notify::new(),
-            asked: AtomicU64::new(0),
+            shared: Arc::default(),
         }
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        // Nothing panics while holding it; if something did, the state is still whole.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How many requests asked for the epoch.
     pub fn asked(&self) -> u64 {
-        self.asked.load(Ordering::Relaxed)
+        self.shared.asked.load(Ordering::Relaxed)
     }
 
     /// How many statements were sent for them.
     pub fn sent(&self) -> u64 {
-        self.state().sent
+        self.shared.state().sent
     }
 
-    /// The epoch and the clock, from the database (`pool`).
+    /// The epoch and the clock, from the database (`pool`), waiting at most the pool's
+    /// acquire timeout.
     pub async fn read(&self, pool: &sqlx::PgPool) -> Result<Epoch, AppError> {
-        self.read_by(|| async {
-            let (n, now): (i64, DateTime<Utc>) = sqlx::query_as(self.sql).fetch_one(pool).await?;
+        let limit = pool.options().get_acquire_timeout();
+        let (pool, sql) = (pool.clone(), self.sql);
+        self.read_by(limit, move || async move {
+            let (n, now): (i64, DateTime<Utc>) = sqlx::query_as(sql).fetch_one(&pool).await?;
             Ok(Epoch { n, now })
         })
         .await
     }
 
-    /// The answer of a statement sent after this call began, sent by `read` unless
-    /// another caller sends it.
-    pub async fn read_by<F, Fut>(&self, read: F) -> Result<Epoch, AppError>
+    /// The answer of a statement sent after this call began, sent by `read` (in a task of
+    /// its own) unless another caller sends it; "unavailable" after `limit`.
+    pub async fn read_by<F, Fut>(&self, limit: Duration, read: F) -> Result<Epoch, AppError>
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Epoch, AppError>>,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Epoch, AppError>> + Send + 'static,
     {
-        self.asked.fetch_add(1, Ordering::Relaxed);
+        let shared = &self.shared;
+        shared.asked.fetch_add(1, Ordering::Relaxed);
         // Only a statement sent after now will do: not the one in flight, if any.
-        let needed = self.state().sent + 1;
-        let n = loop {
-            let notified = self.answered.notified();
-            tokio::pin!(notified);
-            // Registered before the state is looked at, so no answer is missed.
-            notified.as_mut().enable();
-            {
-                let mut s = self.state();
-                if let Some((n, answer)) = &s.answer {
-                    if *n >= needed {
-                        return answer.clone();
+        let needed = shared.state().sent + 1;
+        let mut read = Some(read);
+        let answered = async {
+            loop {
+                let notified = shared.answered.notified();
+                tokio::pin!(notified);
+                // Registered before the state is looked at, so no answer is missed.
+                notified.as_mut().enable();
+                {
+                    let mut s = shared.state();
+                    if let Some((n, answer)) = &s.answer {
+                        if *n >= needed {
+                            return answer.clone();
+                        }
+                    }
+                    // A caller sends at most one statement: it answers that caller.
+                    if !s.in_flight {
+                        if let Some(read) = read.take() {
+                            s.in_flight = true;
+                            s.sent += 1;
+                            let mut sending = Sending {
+                                shared: shared.clone(),
+                                n: s.sent,
+                                answered: false,
+                            };
+                            tokio::spawn(async move {
+                                let answer = read().await;
+                                sending.answered = true;
+                                sending.shared.answer(sending.n, answer);
+                            });
+                        }
                     }
                 }
-                if !s.in_flight {
-                    s.in_flight = true;
-                    s.sent += 1;
-                    break s.sent;
-                }
+                notified.await;
             }
-            notified.await;
         };
-        let mut sending = Sending {
-            fresh: self,
-            answered: false,
-        };
-        let answer = read().await;
-        {
-            let mut s = self.state();
-            s.answer = Some((n, answer.clone()));
-            s.in_flight = false;
-        }
-        sending.answered = true;
-        self.answered.notify_waiters();
-        answer
+        tokio::time::timeout(limit, answered)
+            .await
+            .unwrap_or(Err(AppError::Unavailable))
     }
 }
 
@@ -150,15 +180,20 @@ impl Fresh {
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicI64;
-    use std::sync::Arc;
-    use std::time::Duration;
+    use std::time::Instant;
 
-    /// A reader whose n-th statement answers epoch n, after `hold` (if any) lets it.
+    /// Long enough never to be reached where a test expects an answer.
+    const LONG: Duration = Duration::from_secs(10);
+
+    type Reading = std::pin::Pin<Box<dyn Future<Output = Result<Epoch, AppError>> + Send>>;
+
+    /// A reader whose n-th statement answers epoch n (or `fail`), after `hold` (if any)
+    /// lets it.
     fn reader(
         count: &Arc<AtomicI64>,
         hold: Option<tokio::sync::oneshot::Receiver<()>>,
-    ) -> impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = Result<Epoch, AppError>> + Send>>
-    {
+        fail: bool,
+    ) -> impl FnOnce() -> Reading + Send + 'static {
         let count = count.clone();
         move || {
             Box::pin(async move {
@@ -166,16 +201,30 @@ mod tests {
                 if let Some(hold) = hold {
                     hold.await.ok();
                 }
+                if fail {
+                    return Err(AppError::Unavailable);
+                }
                 Ok(Epoch { n, now: Utc::now() })
             })
         }
     }
 
+    fn ask(
+        fresh: &Arc<Fresh>,
+        read: impl FnOnce() -> Reading + Send + 'static,
+    ) -> tokio::task::JoinHandle<Result<Epoch, AppError>> {
+        let fresh = fresh.clone();
+        tokio::spawn(async move { fresh.read_by(LONG, read).await })
+    }
+
+    /// Lets the runtime (one thread) run until `n` requests have asked and reached their
+    /// wait, and the statement sent meanwhile has started.
     async fn until_asked(fresh: &Fresh, n: u64) {
         for _ in 0..100 {
             if fresh.asked() >= n {
-                // One more turn, so the last one also reaches its wait.
-                tokio::task::yield_now().await;
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
                 return;
             }
             tokio::task::yield_now().await;
@@ -189,19 +238,13 @@ mod tests {
         let fresh = Arc::new(Fresh::read_epoch());
         let count = Arc::new(AtomicI64::new(0));
         let (release, hold) = tokio::sync::oneshot::channel();
-        let first = tokio::spawn({
-            let (fresh, r) = (fresh.clone(), reader(&count, Some(hold)));
-            async move { fresh.read_by(r).await }
-        });
+        let first = ask(&fresh, reader(&count, Some(hold), false));
         until_asked(&fresh, 1).await;
         assert_eq!((fresh.sent(), count.load(Ordering::SeqCst)), (1, 1));
         // Three more arrive while the first statement is out: it was sent before them,
         // so its answer is not theirs.
         let later: Vec<_> = (0..3)
-            .map(|_| {
-                let (fresh, r) = (fresh.clone(), reader(&count, None));
-                tokio::spawn(async move { fresh.read_by(r).await })
-            })
+            .map(|_| ask(&fresh, reader(&count, None, false)))
             .collect();
         until_asked(&fresh, 4).await;
         assert_eq!(fresh.sent(), 1, "they wait for the first to answer");
@@ -213,43 +256,93 @@ mod tests {
         assert_eq!((fresh.asked(), fresh.sent()), (4, 2));
         assert_eq!(count.load(Ordering::SeqCst), 2);
         // Alone, a request sends its own: the answer before it is never reused.
-        let alone = fresh.read_by(reader(&count, None)).await.unwrap();
+        let alone = fresh
+            .read_by(LONG, reader(&count, None, false))
+            .await
+            .unwrap();
         assert_eq!((alone.n, fresh.sent()), (3, 3));
     }
 
     // covers: IN-4
     #[tokio::test]
-    async fn a_sender_that_goes_away_leaves_the_next_statement_to_those_waiting() {
+    async fn a_statement_outlives_the_request_that_sent_it() {
         let fresh = Arc::new(Fresh::read_epoch());
         let count = Arc::new(AtomicI64::new(0));
-        let (_never, hold) = tokio::sync::oneshot::channel::<()>();
-        let first = tokio::spawn({
-            let (fresh, r) = (fresh.clone(), reader(&count, Some(hold)));
-            async move { fresh.read_by(r).await }
-        });
+        let (release, hold) = tokio::sync::oneshot::channel();
+        let first = ask(&fresh, reader(&count, Some(hold), false));
         until_asked(&fresh, 1).await;
-        let second = tokio::spawn({
-            let (fresh, r) = (fresh.clone(), reader(&count, None));
-            async move { fresh.read_by(r).await }
-        });
+        let second = ask(&fresh, reader(&count, None, false));
         until_asked(&fresh, 2).await;
+        // Its client gives up on the first request: the statement stays out, and the
+        // second does not send another beside it.
         first.abort();
-        let got = tokio::time::timeout(Duration::from_secs(5), second)
-            .await
-            .expect("the waiting request sent its own statement")
-            .unwrap()
-            .unwrap();
+        assert!(first.await.unwrap_err().is_cancelled());
+        until_asked(&fresh, 2).await;
+        assert_eq!((fresh.sent(), count.load(Ordering::SeqCst)), (1, 1));
+        release.send(()).unwrap();
+        let got = second.await.unwrap().unwrap();
         assert_eq!((got.n, fresh.sent()), (2, 2));
     }
 
     //
     #[tokio::test]
-    async fn a_failed_statement_fails_those_it_answers_and_the_next_request_asks_again() {
-        let fresh = Fresh::read_epoch();
-        let failed = fresh.read_by(|| async { Err(AppError::Unavailable) }).await;
-        assert_eq!(failed, Err(AppError::Unavailable));
+    async fn a_failed_statement_fails_only_those_it_answers() {
+        let fresh = Arc::new(Fresh::read_epoch());
         let count = Arc::new(AtomicI64::new(0));
-        let next = fresh.read_by(reader(&count, None)).await.unwrap();
-        assert_eq!((next.n, fresh.sent()), (1, 2));
+        let (release, hold) = tokio::sync::oneshot::channel();
+        let first = ask(&fresh, reader(&count, Some(hold), true));
+        until_asked(&fresh, 1).await;
+        let later: Vec<_> = (0..2)
+            .map(|_| ask(&fresh, reader(&count, None, false)))
+            .collect();
+        until_asked(&fresh, 3).await;
+        release.send(()).unwrap();
+        assert_eq!(first.await.unwrap(), Err(AppError::Unavailable));
+        for l in later {
+            assert_eq!(l.await.unwrap().unwrap().n, 2);
+        }
+        assert_eq!(fresh.sent(), 2);
+    }
+
+    //
+    #[tokio::test]
+    async fn no_request_waits_past_its_limit_or_for_a_statement_that_panicked() {
+        let fresh = Arc::new(Fresh::read_epoch());
+        let count = Arc::new(AtomicI64::new(0));
+        // A statement that never answers (the database hangs): unavailable at the limit,
+        // for the one that sent it and for one that came after.
+        let (_never, hold) = tokio::sync::oneshot::channel::<()>();
+        let limit = Duration::from_millis(200);
+        let t = Instant::now();
+        let hung = fresh
+            .read_by(limit, reader(&count, Some(hold), false))
+            .await;
+        assert_eq!(hung, Err(AppError::Unavailable));
+        let after = fresh.read_by(limit, reader(&count, None, false)).await;
+        assert_eq!(after, Err(AppError::Unavailable));
+        assert!(t.elapsed() < LONG, "waited {:?}", t.elapsed());
+        assert_eq!(fresh.sent(), 1, "the hung statement is still out");
+
+        // A statement whose task panics answers "unavailable" to those waiting for it,
+        // and the next request sends a new one.
+        let fresh = Fresh::read_epoch();
+        let boom = count.load(Ordering::SeqCst) >= 0;
+        let panicked = fresh
+            .read_by(LONG, move || async move {
+                if boom {
+                    panic!("the statement's task panics");
+                }
+                Ok(Epoch {
+                    n: 0,
+                    now: Utc::now(),
+                })
+            })
+            .await;
+        assert_eq!(panicked, Err(AppError::Unavailable));
+        let next = fresh
+            .read_by(LONG, reader(&count, None, false))
+            .await
+            .unwrap();
+        assert_eq!((next.n, fresh.sent()), (2, 2));
     }
 }
