@@ -23,13 +23,14 @@ pub struct Actor {
     pub door: Door,
     /// The client's address as the listener saw it (for per-client limits).
     pub client: String,
-    /// What the session statement saw beside the session, for reads this server keeps
-    /// (`server::kept`); None where the caller was resolved another way.
+    /// The read epoch and the clock as this request found them, for reads this server
+    /// keeps (`server::kept`); None where the caller was resolved another way.
     pub seen: Option<Seen>,
 }
 
-/// The read epoch and the database's clock, read in the same snapshot as the caller's
-/// session (migration 0019).
+/// The read epoch and the database's clock (migration 0019) of one snapshot taken after
+/// the request arrived: the session statement's, or for a kept session the epoch
+/// statement's (`auth::session_of`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Seen {
     pub read_epoch: i64,

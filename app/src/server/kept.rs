@@ -3,11 +3,12 @@
 //! Every committed change to a row a kept read takes moves the database's read epoch
 //! (migration 0019), in the changing transaction. A kept read carries the epoch of the
 //! snapshot it was read in, and the date until which it holds by itself (an invitation
-//! that expires, say). The caller's session statement reads the epoch and the clock in
-//! the same snapshot as the session (`Seen`), so a kept read is used only when it is
-//! exactly what its statement would answer at that moment: the request then costs that one
-//! statement. A removed member or a renamed person is seen on the very next request, on
-//! every server.
+//! that expires, say). Each request learns the epoch and the clock (`Seen`) from a
+//! statement made after it arrived: the session statement, or for a kept session (itself
+//! one of these reads) the epoch statement alone, shared with the requests waiting for it
+//! (`server::fresh`). A kept read is used only when it is exactly what its statement would
+//! answer at that moment: the request then costs that one statement. A removed member or
+//! a renamed person is seen on the very next request, on every server.
 use super::actor::Seen;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
